@@ -1,0 +1,2 @@
+//! bingraph: binary intelligence as a property graph.
+pub mod analysis;
