@@ -144,13 +144,20 @@ pub fn load<'a>(pe: &PE<'a>, bytes: &'a [u8]) -> Loaded<'a> {
             }
         }
     }
-    if let Some(ex) = &pe.exception_data {
+    // .pdata (x64 RUNTIME_FUNCTION: begin, end, unwind; 12 bytes each), read
+    // through the image rather than goblin's iterator, which can panic on a
+    // hostile directory size.
+    let pdata = pe.header.optional_header.as_ref().and_then(|o| o.data_directories.get_exception_table().copied());
+    if let (Arch::X86_64, Some(dir)) = (&arch, pdata) {
+        let at = base + u64::from(dir.virtual_address);
+        let data = img.bytes_from(at);
+        let data = &data[..data.len().min(dir.size as usize)];
         let mut ranges = Vec::new();
-        if arch == Arch::X86_64 {
-            for f in ex.functions().take(4_000_000).flatten() {
-                if f.end_address > f.begin_address {
-                    ranges.push((base + u64::from(f.begin_address), u64::from(f.end_address - f.begin_address)));
-                }
+        for e in data.chunks_exact(12).take(4_000_000) {
+            let begin = u32::from_le_bytes([e[0], e[1], e[2], e[3]]);
+            let end = u32::from_le_bytes([e[4], e[5], e[6], e[7]]);
+            if end > begin && img.is_code(base + u64::from(begin)) {
+                ranges.push((base + u64::from(begin), u64::from(end - begin)));
             }
         }
         // Chained unwind entries describe parts of one function; keep the first.

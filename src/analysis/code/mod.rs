@@ -862,6 +862,15 @@ fn build_facts(ctx: &Ctx<'_, '_>, known: &HashMap<u64, Known>, bodies: HashMap<u
     let string_at: HashMap<u64, &str> = strings.iter().filter_map(|s| s.addr.map(|a| (a, s.value.as_str()))).collect();
     let mut bodies: Vec<Body> = bodies.into_values().filter(|b| known.contains_key(&b.start)).collect();
     bodies.sort_unstable_by_key(|b| b.start);
+    // Import thunks: functions that are one `jmp [slot]` (MinGW, MSVC
+    // incremental linking). Calls to them are calls to the import.
+    let thunks: HashMap<u64, u64> = bodies
+        .iter()
+        .filter_map(|b| match (b.insns.as_slice(), b.imports.as_slice()) {
+            ([_], [(_, slot, CallKind::TailCall)]) => Some((b.start, *slot)),
+            _ => None,
+        })
+        .collect();
     let mut facts = CodeFacts { main, ..CodeFacts::default() };
     for b in &bodies {
         let k = &known[&b.start];
@@ -894,6 +903,9 @@ fn build_facts(ctx: &Ctx<'_, '_>, known: &HashMap<u64, Known>, bodies: HashMap<u
             incomplete: b.incomplete,
         });
         for &(site, t, kind) in &b.calls {
+            if let Some(st) = thunks.get(&t).and_then(|slot| img.slots.get(slot)) {
+                facts.import_calls.push(ImportCall { caller: b.start, site, library: st.library.clone(), name: st.name.clone(), kind });
+            }
             if known.contains_key(&t) {
                 facts.calls.push(CallEdge { caller: b.start, callee: t, site, kind });
             }
