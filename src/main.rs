@@ -8,7 +8,11 @@ use bingraph::analysis::{self, AnalysisConfig};
 use clap::{Parser, Subcommand};
 
 #[derive(Parser)]
-#[command(name = "bingraph", version, about = "Binary intelligence as a property graph")]
+#[command(
+    name = "bingraph",
+    version,
+    about = "Binary intelligence as a property graph"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -48,9 +52,17 @@ fn main() -> ExitCode {
 
 fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
-        Command::Analyze { file, summary, no_code } => {
-            let bytes = std::fs::read(&file).with_context(|| format!("reading {}", file.display()))?;
-            let cfg = AnalysisConfig { disassemble: !no_code, ..AnalysisConfig::default() };
+        Command::Analyze {
+            file,
+            summary,
+            no_code,
+        } => {
+            let bytes =
+                std::fs::read(&file).with_context(|| format!("reading {}", file.display()))?;
+            let cfg = AnalysisConfig {
+                disassemble: !no_code,
+                ..AnalysisConfig::default()
+            };
             let started = std::time::Instant::now();
             let facts = analysis::analyze(&bytes, &cfg)?;
             let took = started.elapsed();
@@ -80,18 +92,25 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             }
         }
         Command::Disasm { file, addr, slice } => {
-            let bytes = std::fs::read(&file).with_context(|| format!("reading {}", file.display()))?;
+            let bytes =
+                std::fs::read(&file).with_context(|| format!("reading {}", file.display()))?;
             let a = match addr.strip_prefix("0x") {
                 Some(h) => u64::from_str_radix(h, 16)?,
                 None => addr.parse()?,
             };
             for l in analysis::listing(&bytes, slice, a, &AnalysisConfig::default())? {
-                let note = [l.target.map(|t| format!("<{t}>")), l.data.map(|d| format!("; {d}"))]
-                    .into_iter()
-                    .flatten()
-                    .collect::<Vec<_>>()
-                    .join(" ");
-                println!("{:>12x}  {:<24} {:<8} {} {}", l.addr, l.bytes, l.mnemonic, l.operands, note);
+                let note = [
+                    l.target.map(|t| format!("<{t}>")),
+                    l.data.map(|d| format!("; {d}")),
+                ]
+                .into_iter()
+                .flatten()
+                .collect::<Vec<_>>()
+                .join(" ");
+                println!(
+                    "{:>12x}  {:<24} {:<8} {} {}",
+                    l.addr, l.bytes, l.mnemonic, l.operands, note
+                );
             }
         }
     }

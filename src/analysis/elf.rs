@@ -2,9 +2,7 @@
 
 use std::collections::HashMap;
 
-use goblin::elf::{
-    dynamic, header, program_header as ph, section_header as sh, sym, Elf,
-};
+use goblin::elf::{dynamic, header, program_header as ph, section_header as sh, sym, Elf};
 
 use super::image::{Image, Region, SlotTarget};
 use super::model::*;
@@ -48,15 +46,32 @@ pub fn load<'a>(elf: &Elf<'a>, bytes: &'a [u8]) -> Loaded<'a> {
         });
         if alloc && s.sh_addr != 0 {
             let stubs = exec && is_stub_section(&name);
-            img.regions.push(Region { name: name.clone(), vaddr: s.sh_addr, size: s.sh_size, data, exec, write, stubs });
+            img.regions.push(Region {
+                name: name.clone(),
+                vaddr: s.sh_addr,
+                size: s.sh_size,
+                data,
+                exec,
+                write,
+                stubs,
+            });
             if !exec && !data.is_empty() && !is_metadata_section(&name) {
-                areas.push(StringArea { section: Some(name.clone()), vaddr: Some(s.sh_addr), offset: s.sh_offset, data });
+                areas.push(StringArea {
+                    section: Some(name.clone()),
+                    vaddr: Some(s.sh_addr),
+                    offset: s.sh_offset,
+                    data,
+                });
             }
         }
     }
     let mut segments = Vec::new();
     for p in &elf.program_headers {
-        let flags = flags_str(p.p_flags & ph::PF_R != 0, p.p_flags & ph::PF_W != 0, p.p_flags & ph::PF_X != 0);
+        let flags = flags_str(
+            p.p_flags & ph::PF_R != 0,
+            p.p_flags & ph::PF_W != 0,
+            p.p_flags & ph::PF_X != 0,
+        );
         segments.push(Segment {
             name: ph::pt_to_str(p.p_type).to_string(),
             vaddr: p.p_vaddr,
@@ -68,8 +83,13 @@ pub fn load<'a>(elf: &Elf<'a>, bytes: &'a [u8]) -> Loaded<'a> {
     }
     // Without section headers, map the loadable segments instead.
     if img.regions.is_empty() {
-        img.warnings.push("no section headers: using program headers for layout".into());
-        for p in elf.program_headers.iter().filter(|p| p.p_type == ph::PT_LOAD) {
+        img.warnings
+            .push("no section headers: using program headers for layout".into());
+        for p in elf
+            .program_headers
+            .iter()
+            .filter(|p| p.p_type == ph::PT_LOAD)
+        {
             let data = file_slice(bytes, p.p_offset, p.p_filesz);
             let exec = p.p_flags & ph::PF_X != 0;
             img.regions.push(Region {
@@ -82,7 +102,12 @@ pub fn load<'a>(elf: &Elf<'a>, bytes: &'a [u8]) -> Loaded<'a> {
                 stubs: false,
             });
             if !exec {
-                areas.push(StringArea { section: None, vaddr: Some(p.p_vaddr), offset: p.p_offset, data });
+                areas.push(StringArea {
+                    section: None,
+                    vaddr: Some(p.p_vaddr),
+                    offset: p.p_offset,
+                    data,
+                });
             }
         }
     }
@@ -90,8 +115,14 @@ pub fn load<'a>(elf: &Elf<'a>, bytes: &'a [u8]) -> Loaded<'a> {
 
     // Symbols.
     let mut symbols = Vec::new();
-    let has_symtab = elf.section_headers.iter().any(|s| s.sh_type == sh::SHT_SYMTAB);
-    let mut push_syms = |tab: &goblin::elf::Symtab, strtab: &goblin::strtab::Strtab, dynamic: bool, img: &mut Image| {
+    let has_symtab = elf
+        .section_headers
+        .iter()
+        .any(|s| s.sh_type == sh::SHT_SYMTAB);
+    let mut push_syms = |tab: &goblin::elf::Symtab,
+                         strtab: &goblin::strtab::Strtab,
+                         dynamic: bool,
+                         img: &mut Image| {
         for s in tab.iter() {
             let name = strtab.get_at(s.st_name).unwrap_or("");
             if name.is_empty() || name.starts_with('$') {
@@ -106,9 +137,18 @@ pub fn load<'a>(elf: &Elf<'a>, bytes: &'a [u8]) -> Loaded<'a> {
                 _ => SymbolKind::Other,
             };
             let defined = s.st_shndx != sh::SHN_UNDEF as usize;
-            let addr = if is_arm && kind == SymbolKind::Function { s.st_value & !1 } else { s.st_value };
+            let addr = if is_arm && kind == SymbolKind::Function {
+                s.st_value & !1
+            } else {
+                s.st_value
+            };
             if defined && kind == SymbolKind::Function && addr != 0 {
-                img.add_seed(addr, FunctionSource::Symbol, Some(name.to_string()), (s.st_size > 0).then_some(s.st_size));
+                img.add_seed(
+                    addr,
+                    FunctionSource::Symbol,
+                    Some(name.to_string()),
+                    (s.st_size > 0).then_some(s.st_size),
+                );
             }
             if defined && addr != 0 && matches!(kind, SymbolKind::Function | SymbolKind::Object) {
                 img.names.entry(addr).or_insert_with(|| name.to_string());
@@ -146,7 +186,11 @@ pub fn load<'a>(elf: &Elf<'a>, bytes: &'a [u8]) -> Loaded<'a> {
     }
     let libraries: Vec<String> = elf.libraries.iter().map(|s| s.to_string()).collect();
     let library_of = |idx: usize| -> String {
-        let ver = elf.versym.as_ref().and_then(|v| v.get_at(idx)).map(|v| v.version());
+        let ver = elf
+            .versym
+            .as_ref()
+            .and_then(|v| v.get_at(idx))
+            .map(|v| v.version());
         if let Some(file) = ver.and_then(|v| version_file.get(&v)) {
             return file.clone();
         }
@@ -167,13 +211,32 @@ pub fn load<'a>(elf: &Elf<'a>, bytes: &'a [u8]) -> Loaded<'a> {
         }
         if s.st_shndx == sh::SHN_UNDEF as usize {
             import_idx.insert(i, imports.len());
-            imports.push(Import { library: library_of(i), name: name.to_string(), slot: None, stub: None, ordinal: None });
+            imports.push(Import {
+                library: library_of(i),
+                name: name.to_string(),
+                slot: None,
+                stub: None,
+                ordinal: None,
+            });
         } else if s.st_bind() != sym::STB_LOCAL && s.st_visibility() != sym::STV_HIDDEN {
-            let addr = if is_arm && s.st_type() == sym::STT_FUNC { s.st_value & !1 } else { s.st_value };
+            let addr = if is_arm && s.st_type() == sym::STT_FUNC {
+                s.st_value & !1
+            } else {
+                s.st_value
+            };
             if s.st_type() == sym::STT_FUNC || s.st_type() == sym::STT_GNU_IFUNC {
-                img.add_seed(addr, FunctionSource::Export, Some(name.to_string()), (s.st_size > 0).then_some(s.st_size));
+                img.add_seed(
+                    addr,
+                    FunctionSource::Export,
+                    Some(name.to_string()),
+                    (s.st_size > 0).then_some(s.st_size),
+                );
             }
-            exports.push(Export { name: name.to_string(), addr, forward: None });
+            exports.push(Export {
+                name: name.to_string(),
+                addr,
+                forward: None,
+            });
         }
     }
 
@@ -184,12 +247,18 @@ pub fn load<'a>(elf: &Elf<'a>, bytes: &'a [u8]) -> Loaded<'a> {
         header::EM_ARM => 23,
         _ => u32::MAX,
     };
-    let rel_sets = [(&elf.dynrelas, false), (&elf.dynrels, false), (&elf.pltrelocs, true)];
+    let rel_sets = [
+        (&elf.dynrelas, false),
+        (&elf.dynrels, false),
+        (&elf.pltrelocs, true),
+    ];
     for (set, is_plt) in rel_sets {
         for r in set.iter() {
             let addend = match r.r_addend {
                 Some(a) => a,
-                None => img.read_uint(r.r_offset, (img.bits / 8) as usize).unwrap_or(0) as i64,
+                None => img
+                    .read_uint(r.r_offset, (img.bits / 8) as usize)
+                    .unwrap_or(0) as i64,
             };
             if r.r_type == relative {
                 let target = addend as u64;
@@ -201,44 +270,76 @@ pub fn load<'a>(elf: &Elf<'a>, bytes: &'a [u8]) -> Loaded<'a> {
             }
             if let Some(&ii) = import_idx.get(&r.r_sym) {
                 let imp = &mut imports[ii];
-                img.slots.insert(r.r_offset, SlotTarget { library: imp.library.clone(), name: imp.name.clone() });
+                img.slots.insert(
+                    r.r_offset,
+                    SlotTarget {
+                        library: imp.library.clone(),
+                        name: imp.name.clone(),
+                    },
+                );
                 // Prefer the PLT slot (JUMP_SLOT) as the one shown.
                 if imp.slot.is_none() || is_plt {
                     imp.slot = Some(r.r_offset);
                 }
             } else if let Some(s) = elf.dynsyms.get(r.r_sym) {
                 if s.st_shndx != sh::SHN_UNDEF as usize {
-                    img.pointers.insert(r.r_offset, s.st_value.wrapping_add(addend as u64));
+                    img.pointers
+                        .insert(r.r_offset, s.st_value.wrapping_add(addend as u64));
                 }
             }
         }
     }
     // Pointers into code found through relocations are function-start candidates.
-    let ptr_seeds: Vec<u64> = img.pointers.values().copied().filter(|&t| img.is_code(t)).collect();
+    let ptr_seeds: Vec<u64> = img
+        .pointers
+        .values()
+        .copied()
+        .filter(|&t| img.is_code(t))
+        .collect();
     for t in ptr_seeds {
-        img.add_seed(t & if is_arm { !1 } else { !0 }, FunctionSource::Pointer, None, None);
+        img.add_seed(
+            t & if is_arm { !1 } else { !0 },
+            FunctionSource::Pointer,
+            None,
+            None,
+        );
     }
 
     // Entry, init/fini.
     if let Some(e) = img.entry {
-        img.add_seed(if is_arm { e & !1 } else { e }, FunctionSource::Entry, None, None);
+        img.add_seed(
+            if is_arm { e & !1 } else { e },
+            FunctionSource::Entry,
+            None,
+            None,
+        );
     }
     let mut flags = 0u64;
     let mut flags_1 = 0u64;
     let mut bind_now = false;
     let (mut rpath, mut runpath) = (Vec::new(), Vec::new());
     if let Some(d) = &elf.dynamic {
-        flags = d.info.flags as u64;
-        flags_1 = d.info.flags_1 as u64;
+        flags = d.info.flags;
+        flags_1 = d.info.flags_1;
         for x in &d.dyns {
             match x.d_tag {
                 dynamic::DT_BIND_NOW => bind_now = true,
-                dynamic::DT_RPATH => rpath.push(elf.dynstrtab.get_at(x.d_val as usize).unwrap_or("").to_string()),
-                dynamic::DT_RUNPATH => runpath.push(elf.dynstrtab.get_at(x.d_val as usize).unwrap_or("").to_string()),
+                dynamic::DT_RPATH => rpath.push(
+                    elf.dynstrtab
+                        .get_at(x.d_val as usize)
+                        .unwrap_or("")
+                        .to_string(),
+                ),
+                dynamic::DT_RUNPATH => runpath.push(
+                    elf.dynstrtab
+                        .get_at(x.d_val as usize)
+                        .unwrap_or("")
+                        .to_string(),
+                ),
                 _ => {}
             }
         }
-        for a in [d.info.init as u64, d.info.fini as u64] {
+        for a in [d.info.init, d.info.fini] {
             if a != 0 {
                 img.add_seed(a, FunctionSource::InitArray, None, None);
             }
@@ -246,7 +347,10 @@ pub fn load<'a>(elf: &Elf<'a>, bytes: &'a [u8]) -> Loaded<'a> {
     }
     let ptr = (img.bits / 8) as u64;
     for s in &elf.section_headers {
-        if matches!(s.sh_type, sh::SHT_INIT_ARRAY | sh::SHT_FINI_ARRAY | sh::SHT_PREINIT_ARRAY) {
+        if matches!(
+            s.sh_type,
+            sh::SHT_INIT_ARRAY | sh::SHT_FINI_ARRAY | sh::SHT_PREINIT_ARRAY
+        ) {
             let n = (s.sh_size / ptr).min(1 << 16);
             for i in 0..n {
                 let at = s.sh_addr + i * ptr;
@@ -263,7 +367,11 @@ pub fn load<'a>(elf: &Elf<'a>, bytes: &'a [u8]) -> Loaded<'a> {
         }
     }
     if img.got_base.is_none() {
-        img.got_base = elf.section_headers.iter().find(|s| elf.shdr_strtab.get_at(s.sh_name) == Some(".got")).map(|s| s.sh_addr);
+        img.got_base = elf
+            .section_headers
+            .iter()
+            .find(|s| elf.shdr_strtab.get_at(s.sh_name) == Some(".got"))
+            .map(|s| s.sh_addr);
     }
 
     // Unwind info.
@@ -273,19 +381,32 @@ pub fn load<'a>(elf: &Elf<'a>, bytes: &'a [u8]) -> Loaded<'a> {
     let build_id = elf
         .section_headers
         .iter()
-        .find(|s| s.sh_type == sh::SHT_NOTE && elf.shdr_strtab.get_at(s.sh_name) == Some(".note.gnu.build-id"))
+        .find(|s| {
+            s.sh_type == sh::SHT_NOTE
+                && elf.shdr_strtab.get_at(s.sh_name) == Some(".note.gnu.build-id")
+        })
         .and_then(|s| {
             let d = file_slice(bytes, s.sh_offset, s.sh_size);
             let descsz = u32::from_le_bytes(d.get(4..8)?.try_into().ok()?) as usize;
             let desc = d.get(16..16 + descsz)?;
             Some(hex::encode(desc))
         });
-    let image_base = elf.program_headers.iter().filter(|p| p.p_type == ph::PT_LOAD).map(|p| p.p_vaddr).min().unwrap_or(0);
+    let image_base = elf
+        .program_headers
+        .iter()
+        .filter(|p| p.p_type == ph::PT_LOAD)
+        .map(|p| p.p_vaddr)
+        .min()
+        .unwrap_or(0);
     let identity = Identity {
         format: Format::Elf,
         arch: img.arch.clone().unwrap_or(Arch::Other("unknown".into())),
         bits: img.bits,
-        endian: if elf.little_endian { Endian::Little } else { Endian::Big },
+        endian: if elf.little_endian {
+            Endian::Little
+        } else {
+            Endian::Big
+        },
         entry: img.entry,
         os_abi: osabi_str(elf.header.e_ident[header::EI_OSABI]).to_string(),
         kind: match elf.header.e_type {
@@ -308,17 +429,28 @@ pub fn load<'a>(elf: &Elf<'a>, bytes: &'a [u8]) -> Loaded<'a> {
     };
 
     // Hardening.
-    let gnu_stack = elf.program_headers.iter().find(|p| p.p_type == ph::PT_GNU_STACK);
+    let gnu_stack = elf
+        .program_headers
+        .iter()
+        .find(|p| p.p_type == ph::PT_GNU_STACK);
     let executable_stack = gnu_stack.map(|p| p.p_flags & ph::PF_X != 0).unwrap_or(true);
     let import_names: Vec<&str> = imports.iter().map(|i| i.name.as_str()).collect();
-    let all_names = || import_names.iter().copied().chain(symbols.iter().map(|s| s.name.as_str()));
+    let all_names = || {
+        import_names
+            .iter()
+            .copied()
+            .chain(symbols.iter().map(|s| s.name.as_str()))
+    };
     let mut fortified: Vec<String> = all_names()
         .filter(|n| n.starts_with("__") && n.ends_with("_chk") && *n != "__stack_chk_fail")
         .map(str::to_string)
         .collect();
     fortified.sort();
     fortified.dedup();
-    let has_relro = elf.program_headers.iter().any(|p| p.p_type == ph::PT_GNU_RELRO);
+    let has_relro = elf
+        .program_headers
+        .iter()
+        .any(|p| p.p_type == ph::PT_GNU_RELRO);
     let now = bind_now || flags & dynamic::DF_BIND_NOW != 0 || flags_1 & dynamic::DF_1_NOW != 0;
     let hardening = Hardening {
         nx: !executable_stack,
@@ -328,7 +460,9 @@ pub fn load<'a>(elf: &Elf<'a>, bytes: &'a [u8]) -> Loaded<'a> {
             (true, false) => Relro::Partial,
             (true, true) => Relro::Full,
         }),
-        canary: all_names().any(|n| n == "__stack_chk_fail" || n == "__stack_chk_guard" || n == "__intel_security_cookie"),
+        canary: all_names().any(|n| {
+            n == "__stack_chk_fail" || n == "__stack_chk_guard" || n == "__intel_security_cookie"
+        }),
         fortify: !fortified.is_empty(),
         fortified_functions: fortified,
         rpath,
@@ -337,14 +471,28 @@ pub fn load<'a>(elf: &Elf<'a>, bytes: &'a [u8]) -> Loaded<'a> {
         rwx_segments: elf
             .program_headers
             .iter()
-            .filter(|p| p.p_type == ph::PT_LOAD && p.p_flags & (ph::PF_W | ph::PF_X) == (ph::PF_W | ph::PF_X))
+            .filter(|p| {
+                p.p_type == ph::PT_LOAD
+                    && p.p_flags & (ph::PF_W | ph::PF_X) == (ph::PF_W | ph::PF_X)
+            })
             .map(|p| format!("LOAD@{:#x}", p.p_vaddr))
             .collect(),
         stripped: !has_symtab,
         ..Hardening::default()
     };
 
-    Loaded { identity, sections, segments, libraries, imports, exports, symbols, hardening, image: img, string_areas: areas }
+    Loaded {
+        identity,
+        sections,
+        segments,
+        libraries,
+        imports,
+        exports,
+        symbols,
+        hardening,
+        image: img,
+        string_areas: areas,
+    }
 }
 
 fn arch_of(machine: u16) -> Arch {
@@ -353,7 +501,11 @@ fn arch_of(machine: u16) -> Arch {
         header::EM_X86_64 => Arch::X86_64,
         header::EM_ARM => Arch::Arm,
         header::EM_AARCH64 => Arch::Aarch64,
-        m => Arch::Other(header::machine_to_str(m).trim_start_matches("EM_").to_ascii_lowercase()),
+        m => Arch::Other(
+            header::machine_to_str(m)
+                .trim_start_matches("EM_")
+                .to_ascii_lowercase(),
+        ),
     }
 }
 
@@ -371,7 +523,10 @@ fn osabi_str(v: u8) -> &'static str {
 
 /// PLT-like sections whose code only forwards to import slots.
 fn is_stub_section(name: &str) -> bool {
-    matches!(name, ".plt" | ".plt.sec" | ".plt.got" | ".iplt" | ".plt.bnd")
+    matches!(
+        name,
+        ".plt" | ".plt.sec" | ".plt.got" | ".iplt" | ".plt.bnd"
+    )
 }
 
 /// Sections that hold linker metadata rather than program data.
@@ -380,25 +535,51 @@ fn is_metadata_section(name: &str) -> bool {
         || name.starts_with(".rel.")
         || name.starts_with(".gnu.version")
         || name.starts_with(".note")
-        || matches!(name, ".dynsym" | ".dynstr" | ".symtab" | ".strtab" | ".gnu.hash" | ".hash" | ".eh_frame" | ".eh_frame_hdr" | ".dynamic" | ".got" | ".got.plt" | ".init_array" | ".fini_array" | ".interp")
+        || matches!(
+            name,
+            ".dynsym"
+                | ".dynstr"
+                | ".symtab"
+                | ".strtab"
+                | ".gnu.hash"
+                | ".hash"
+                | ".eh_frame"
+                | ".eh_frame_hdr"
+                | ".dynamic"
+                | ".got"
+                | ".got.plt"
+                | ".init_array"
+                | ".fini_array"
+                | ".interp"
+        )
 }
 
 /// The file bytes of `[off, off+size)`, clipped to the file.
 pub(crate) fn file_slice(bytes: &[u8], off: u64, size: u64) -> &[u8] {
     let start = usize::try_from(off).unwrap_or(usize::MAX).min(bytes.len());
-    let end = usize::try_from(off.saturating_add(size)).unwrap_or(usize::MAX).min(bytes.len());
+    let end = usize::try_from(off.saturating_add(size))
+        .unwrap_or(usize::MAX)
+        .min(bytes.len());
     &bytes[start..end]
 }
 
 /// Function ranges from `.eh_frame` FDEs.
 fn load_eh_frame(elf: &Elf, bytes: &[u8], img: &mut Image) {
-    let find = |n: &str| elf.section_headers.iter().find(|s| elf.shdr_strtab.get_at(s.sh_name) == Some(n));
+    let find = |n: &str| {
+        elf.section_headers
+            .iter()
+            .find(|s| elf.shdr_strtab.get_at(s.sh_name) == Some(n))
+    };
     let Some(eh) = find(".eh_frame") else { return };
     if eh.sh_type == sh::SHT_NOBITS {
         return;
     }
     let data = file_slice(bytes, eh.sh_offset, eh.sh_size);
-    let endian = if elf.little_endian { gimli::RunTimeEndian::Little } else { gimli::RunTimeEndian::Big };
+    let endian = if elf.little_endian {
+        gimli::RunTimeEndian::Little
+    } else {
+        gimli::RunTimeEndian::Big
+    };
     let mut bases = gimli::BaseAddresses::default().set_eh_frame(eh.sh_addr);
     if let Some(t) = find(".text") {
         bases = bases.set_text(t.sh_addr);
@@ -431,7 +612,9 @@ pub(crate) fn unwind_ranges<R: gimli::Reader>(
             Ok(Some(gimli::CieOrFde::Cie(_))) => {}
             Ok(Some(gimli::CieOrFde::Fde(partial))) => {
                 let fde = partial.parse(|section, bases, off| {
-                    cies.entry(off).or_insert_with(|| section.cie_from_offset(bases, off)).clone()
+                    cies.entry(off)
+                        .or_insert_with(|| section.cie_from_offset(bases, off))
+                        .clone()
                 });
                 match fde {
                     Ok(f) if f.len() > 0 => out.push((f.initial_address(), f.len())),

@@ -87,7 +87,11 @@ impl<'a> Image<'a> {
             return None;
         }
         // Sections may overlap in odd files; look back a few for a container.
-        self.regions[..i].iter().rev().take(4).find(|r| r.contains(addr))
+        self.regions[..i]
+            .iter()
+            .rev()
+            .take(4)
+            .find(|r| r.contains(addr))
     }
 
     /// Whether `addr` lies in executable, non-stub code.
@@ -142,7 +146,18 @@ impl<'a> Image<'a> {
     }
 
     /// Add a seed unless the address is outside executable code.
-    pub fn add_seed(&mut self, addr: u64, source: FunctionSource, name: Option<String>, size: Option<u64>) {
-        self.seeds.push(Seed { addr, source, name, size });
+    pub fn add_seed(
+        &mut self,
+        addr: u64,
+        source: FunctionSource,
+        name: Option<String>,
+        size: Option<u64>,
+    ) {
+        self.seeds.push(Seed {
+            addr,
+            source,
+            name,
+            size,
+        });
     }
 }

@@ -1,6 +1,6 @@
 //! Mach-O loader (one slice; fat files are split in `mod.rs`).
 
-use goblin::mach::{header, exports::ExportInfo, load_command::CommandVariant, MachO};
+use goblin::mach::{exports::ExportInfo, header, load_command::CommandVariant, MachO};
 
 use super::elf::file_slice;
 use super::image::{Image, Region, SlotTarget};
@@ -59,14 +59,20 @@ pub fn load<'a>(m: &MachO<'a>, bytes: &'a [u8], slice_offset: Option<u64>) -> Lo
             flags: flags_str(prot & 1 != 0, prot & 2 != 0, prot & 4 != 0),
         });
         let Ok(secs) = seg.sections() else {
-            img.warnings.push(format!("segment {segname}: sections unreadable"));
+            img.warnings
+                .push(format!("segment {segname}: sections unreadable"));
             continue;
         };
         for (s, _) in secs {
             let name = format!("{},{}", s.segname().unwrap_or(""), s.name().unwrap_or(""));
             let zerofill = matches!(s.flags & 0xff, 0x1 | 0xc | 0x12);
-            let data = if zerofill { &[][..] } else { file_slice(bytes, u64::from(s.offset), s.size) };
-            let exec = s.flags & 0x8000_0400 != 0 || prot & 4 != 0 && segname == "__TEXT" && s.name().ok() == Some("__text");
+            let data = if zerofill {
+                &[][..]
+            } else {
+                file_slice(bytes, u64::from(s.offset), s.size)
+            };
+            let exec = s.flags & 0x8000_0400 != 0
+                || prot & 4 != 0 && segname == "__TEXT" && s.name().ok() == Some("__text");
             let write = prot & 2 != 0;
             sections.push(Section {
                 name: name.clone(),
@@ -78,10 +84,38 @@ pub fn load<'a>(m: &MachO<'a>, bytes: &'a [u8], slice_offset: Option<u64>) -> Lo
                 entropy: entropy(data),
             });
             let sect = s.name().unwrap_or("");
-            let stubs = matches!(sect, "__stubs" | "__auth_stubs" | "__stub_helper" | "__symbol_stub" | "__symbol_stub1");
-            img.regions.push(Region { name: name.clone(), vaddr: s.addr, size: s.size, data, exec, write, stubs });
-            if !exec && !data.is_empty() && matches!(sect, "__cstring" | "__const" | "__data" | "__ustring" | "__cfstring" | "__objc_methname" | "__oslogstring") {
-                areas.push(StringArea { section: Some(name), vaddr: Some(s.addr), offset: u64::from(s.offset) + slice_offset.unwrap_or(0), data });
+            let stubs = matches!(
+                sect,
+                "__stubs" | "__auth_stubs" | "__stub_helper" | "__symbol_stub" | "__symbol_stub1"
+            );
+            img.regions.push(Region {
+                name: name.clone(),
+                vaddr: s.addr,
+                size: s.size,
+                data,
+                exec,
+                write,
+                stubs,
+            });
+            if !exec
+                && !data.is_empty()
+                && matches!(
+                    sect,
+                    "__cstring"
+                        | "__const"
+                        | "__data"
+                        | "__ustring"
+                        | "__cfstring"
+                        | "__objc_methname"
+                        | "__oslogstring"
+                )
+            {
+                areas.push(StringArea {
+                    section: Some(name),
+                    vaddr: Some(s.addr),
+                    offset: u64::from(s.offset) + slice_offset.unwrap_or(0),
+                    data,
+                });
             }
         }
     }
@@ -100,16 +134,34 @@ pub fn load<'a>(m: &MachO<'a>, bytes: &'a [u8], slice_offset: Option<u64>) -> Lo
             local_defined += 1;
         }
         if in_code {
-            img.add_seed(n.n_value, FunctionSource::Symbol, Some(name.to_string()), None);
+            img.add_seed(
+                n.n_value,
+                FunctionSource::Symbol,
+                Some(name.to_string()),
+                None,
+            );
         }
         if defined {
-            img.names.entry(n.n_value).or_insert_with(|| name.to_string());
+            img.names
+                .entry(n.n_value)
+                .or_insert_with(|| name.to_string());
         }
         symbols.push(Symbol {
             name: name.to_string(),
             demangled: demangle(name.strip_prefix('_').unwrap_or(name)),
-            kind: if in_code { SymbolKind::Function } else if defined { SymbolKind::Object } else { SymbolKind::Other },
-            binding: if n.n_type & N_EXT != 0 { "global" } else { "local" }.to_string(),
+            kind: if in_code {
+                SymbolKind::Function
+            } else if defined {
+                SymbolKind::Object
+            } else {
+                SymbolKind::Other
+            },
+            binding: if n.n_type & N_EXT != 0 {
+                "global"
+            } else {
+                "local"
+            }
+            .to_string(),
             addr: n.n_value,
             size: 0,
             defined,
@@ -124,8 +176,20 @@ pub fn load<'a>(m: &MachO<'a>, bytes: &'a [u8], slice_offset: Option<u64>) -> Lo
             for i in list {
                 let name = i.name.strip_prefix('_').unwrap_or(i.name).to_string();
                 let lib = i.dylib.to_string();
-                img.slots.insert(i.address, SlotTarget { library: lib.clone(), name: name.clone() });
-                imports.push(Import { library: lib, name, slot: Some(i.address), stub: None, ordinal: None });
+                img.slots.insert(
+                    i.address,
+                    SlotTarget {
+                        library: lib.clone(),
+                        name: name.clone(),
+                    },
+                );
+                imports.push(Import {
+                    library: lib,
+                    name,
+                    slot: Some(i.address),
+                    stub: None,
+                    ordinal: None,
+                });
             }
         }
         Err(e) => img.warnings.push(format!("mach-o imports unreadable: {e}")),
@@ -135,15 +199,24 @@ pub fn load<'a>(m: &MachO<'a>, bytes: &'a [u8], slice_offset: Option<u64>) -> Lo
         for e in list {
             let (addr, forward) = match e.info {
                 ExportInfo::Regular { address, .. } => (text_base + address, None),
-                ExportInfo::Reexport { lib, lib_symbol_name, .. } => {
-                    (0, Some(format!("{lib}.{}", lib_symbol_name.unwrap_or(&e.name))))
-                }
+                ExportInfo::Reexport {
+                    lib,
+                    lib_symbol_name,
+                    ..
+                } => (
+                    0,
+                    Some(format!("{lib}.{}", lib_symbol_name.unwrap_or(&e.name))),
+                ),
                 ExportInfo::Stub { .. } => (0, None),
             };
             if forward.is_none() && img.is_code(addr) {
                 img.add_seed(addr, FunctionSource::Export, Some(e.name.clone()), None);
             }
-            exports.push(Export { name: e.name, addr, forward });
+            exports.push(Export {
+                name: e.name,
+                addr,
+                forward,
+            });
         }
     }
 
@@ -175,10 +248,16 @@ pub fn load<'a>(m: &MachO<'a>, bytes: &'a [u8], slice_offset: Option<u64>) -> Lo
         format: Format::Macho,
         arch,
         bits: img.bits,
-        endian: if m.little_endian { Endian::Little } else { Endian::Big },
+        endian: if m.little_endian {
+            Endian::Little
+        } else {
+            Endian::Big
+        },
         entry: img.entry,
         os_abi: "darwin".into(),
-        kind: header::filetype_to_str(m.header.filetype).trim_start_matches("MH_").to_ascii_lowercase(),
+        kind: header::filetype_to_str(m.header.filetype)
+            .trim_start_matches("MH_")
+            .to_ascii_lowercase(),
         image_base: text_base,
         build_id: None,
         pdb_path: None,
@@ -196,17 +275,41 @@ pub fn load<'a>(m: &MachO<'a>, bytes: &'a [u8], slice_offset: Option<u64>) -> Lo
         pie: m.header.flags & MH_PIE != 0 || m.header.filetype == header::MH_DYLIB,
         relro: None,
         canary: names().any(|n| n == "__stack_chk_fail" || n == "__stack_chk_guard"),
-        fortify: names().any(|n| n.starts_with("__") && n.ends_with("_chk") && n != "__stack_chk_fail"),
-        fortified_functions: names().filter(|n| n.starts_with("__") && n.ends_with("_chk") && *n != "__stack_chk_fail").map(str::to_string).collect(),
+        fortify: names()
+            .any(|n| n.starts_with("__") && n.ends_with("_chk") && n != "__stack_chk_fail"),
+        fortified_functions: names()
+            .filter(|n| n.starts_with("__") && n.ends_with("_chk") && *n != "__stack_chk_fail")
+            .map(str::to_string)
+            .collect(),
         rpath: m.rpaths.iter().map(|s| s.to_string()).collect(),
         runpath: Vec::new(),
         executable_stack: exec_stack,
-        rwx_segments: segments.iter().filter(|s| s.flags == "rwx").map(|s| s.name.clone()).collect(),
+        rwx_segments: segments
+            .iter()
+            .filter(|s| s.flags == "rwx")
+            .map(|s| s.name.clone())
+            .collect(),
         stripped: local_defined == 0,
         ..Hardening::default()
     };
-    let libraries = m.libs.iter().filter(|l| **l != "self").map(|s| s.to_string()).collect();
-    Loaded { identity, sections, segments, libraries, imports, exports, symbols, hardening, image: img, string_areas: areas }
+    let libraries = m
+        .libs
+        .iter()
+        .filter(|l| **l != "self")
+        .map(|s| s.to_string())
+        .collect();
+    Loaded {
+        identity,
+        sections,
+        segments,
+        libraries,
+        imports,
+        exports,
+        symbols,
+        hardening,
+        image: img,
+        string_areas: areas,
+    }
 }
 
 /// Decode one unsigned LEB128 value; `None` at end of data or on overflow.

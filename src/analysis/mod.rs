@@ -109,7 +109,10 @@ pub fn hashes(bytes: &[u8]) -> Hashes {
 /// Mach-O gives one per slice).
 pub fn analyze(bytes: &[u8], cfg: &AnalysisConfig) -> Result<Vec<BinaryFacts>, AnalysisError> {
     if bytes.len() as u64 > cfg.max_file_size {
-        return Err(AnalysisError::TooLarge { size: bytes.len() as u64, limit: cfg.max_file_size });
+        return Err(AnalysisError::TooLarge {
+            size: bytes.len() as u64,
+            limit: cfg.max_file_size,
+        });
     }
     let h = hashes(bytes);
     guarded(|| with_loaded(bytes, |loaded| Ok(finish(h.clone(), loaded, cfg))))?
@@ -117,14 +120,26 @@ pub fn analyze(bytes: &[u8], cfg: &AnalysisConfig) -> Result<Vec<BinaryFacts>, A
 
 /// Phase 1 only: hashes, format, arch, without strings or code.
 pub fn identify(bytes: &[u8], cfg: &AnalysisConfig) -> Result<Vec<BinaryFacts>, AnalysisError> {
-    let quick = AnalysisConfig { disassemble: false, max_strings: 0, ..cfg.clone() };
+    let quick = AnalysisConfig {
+        disassemble: false,
+        max_strings: 0,
+        ..cfg.clone()
+    };
     analyze(bytes, &quick)
 }
 
 /// Disassemble the function at `addr` of the binary `slice` (0 unless fat).
-pub fn listing(bytes: &[u8], slice: usize, addr: u64, cfg: &AnalysisConfig) -> Result<Vec<ListingLine>, AnalysisError> {
+pub fn listing(
+    bytes: &[u8],
+    slice: usize,
+    addr: u64,
+    cfg: &AnalysisConfig,
+) -> Result<Vec<ListingLine>, AnalysisError> {
     if bytes.len() as u64 > cfg.max_file_size {
-        return Err(AnalysisError::TooLarge { size: bytes.len() as u64, limit: cfg.max_file_size });
+        return Err(AnalysisError::TooLarge {
+            size: bytes.len() as u64,
+            limit: cfg.max_file_size,
+        });
     }
     let mut out = None;
     let mut i = 0;
@@ -139,8 +154,12 @@ pub fn listing(bytes: &[u8], slice: usize, addr: u64, cfg: &AnalysisConfig) -> R
     })??;
     match out {
         Some(Some(lines)) => Ok(lines),
-        Some(None) => Err(AnalysisError::Malformed(format!("no decodable code at {addr:#x}"))),
-        None => Err(AnalysisError::Malformed(format!("the file has no binary number {slice}"))),
+        Some(None) => Err(AnalysisError::Malformed(format!(
+            "no decodable code at {addr:#x}"
+        ))),
+        None => Err(AnalysisError::Malformed(format!(
+            "the file has no binary number {slice}"
+        ))),
     }
 }
 
@@ -157,9 +176,14 @@ fn guarded<T>(f: impl FnOnce() -> T) -> Result<T, AnalysisError> {
 }
 
 /// Parse the container and call `each` for every binary in it.
-fn with_loaded<T>(bytes: &[u8], mut each: impl FnMut(Loaded<'_>) -> Result<T, AnalysisError>) -> Result<Vec<T>, AnalysisError> {
+fn with_loaded<T>(
+    bytes: &[u8],
+    mut each: impl FnMut(Loaded<'_>) -> Result<T, AnalysisError>,
+) -> Result<Vec<T>, AnalysisError> {
     if bytes.len() < 4 {
-        return Err(AnalysisError::Unsupported("file shorter than any executable header".into()));
+        return Err(AnalysisError::Unsupported(
+            "file shorter than any executable header".into(),
+        ));
     }
     let obj = Object::parse(bytes).map_err(|e| classify_parse_error(bytes, e))?;
     match obj {
@@ -167,25 +191,39 @@ fn with_loaded<T>(bytes: &[u8], mut each: impl FnMut(Loaded<'_>) -> Result<T, An
         Object::PE(p) => Ok(vec![each(pe::load(&p, bytes))?]),
         Object::Mach(Mach::Binary(m)) => Ok(vec![each(macho::load(&m, bytes, None))?]),
         Object::Mach(Mach::Fat(fat)) => {
-            let arches = fat.arches().map_err(|e| AnalysisError::Malformed(format!("fat Mach-O header: {e}")))?;
+            let arches = fat
+                .arches()
+                .map_err(|e| AnalysisError::Malformed(format!("fat Mach-O header: {e}")))?;
             let mut out = Vec::new();
             for (i, a) in arches.iter().enumerate().take(64) {
                 let slice = elf::file_slice(bytes, u64::from(a.offset), u64::from(a.size));
                 match fat.get(i) {
-                    Ok(SingleArch::MachO(m)) => out.push(each(macho::load(&m, slice, Some(u64::from(a.offset))))?),
+                    Ok(SingleArch::MachO(m)) => {
+                        out.push(each(macho::load(&m, slice, Some(u64::from(a.offset))))?)
+                    }
                     Ok(SingleArch::Archive(_)) => {}
-                    Err(e) => return Err(AnalysisError::Malformed(format!("fat Mach-O slice {i}: {e}"))),
+                    Err(e) => {
+                        return Err(AnalysisError::Malformed(format!(
+                            "fat Mach-O slice {i}: {e}"
+                        )))
+                    }
                 }
             }
             if out.is_empty() {
-                return Err(AnalysisError::Unsupported("fat Mach-O with no Mach-O slices".into()));
+                return Err(AnalysisError::Unsupported(
+                    "fat Mach-O with no Mach-O slices".into(),
+                ));
             }
             Ok(out)
         }
-        Object::Archive(_) => Err(AnalysisError::Unsupported("static library archive (.a)".into())),
+        Object::Archive(_) => Err(AnalysisError::Unsupported(
+            "static library archive (.a)".into(),
+        )),
         Object::COFF(_) => Err(AnalysisError::Unsupported("COFF object file".into())),
         Object::TE(_) => Err(AnalysisError::Unsupported("TE image".into())),
-        Object::Unknown(magic) => Err(AnalysisError::Unsupported(format!("unknown magic {magic:#x}"))),
+        Object::Unknown(magic) => Err(AnalysisError::Unsupported(format!(
+            "unknown magic {magic:#x}"
+        ))),
         _ => Err(AnalysisError::Unsupported("unrecognised container".into())),
     }
 }
@@ -195,7 +233,12 @@ fn classify_parse_error(bytes: &[u8], e: goblin::error::Error) -> AnalysisError 
     let magic = &bytes[..4.min(bytes.len())];
     let known = magic == b"\x7fELF"
         || magic.starts_with(b"MZ")
-        || matches!(magic, [0xfe, 0xed, 0xfa, 0xce | 0xcf] | [0xce | 0xcf, 0xfa, 0xed, 0xfe] | [0xca, 0xfe, 0xba, 0xbe]);
+        || matches!(
+            magic,
+            [0xfe, 0xed, 0xfa, 0xce | 0xcf]
+                | [0xce | 0xcf, 0xfa, 0xed, 0xfe]
+                | [0xca, 0xfe, 0xba, 0xbe]
+        );
     if known {
         AnalysisError::Malformed(e.to_string())
     } else {
@@ -204,7 +247,18 @@ fn classify_parse_error(bytes: &[u8], e: goblin::error::Error) -> AnalysisError 
 }
 
 fn finish(hashes: Hashes, l: Loaded<'_>, cfg: &AnalysisConfig) -> BinaryFacts {
-    let Loaded { identity, sections, segments, libraries, mut imports, exports, symbols, hardening, image, string_areas } = l;
+    let Loaded {
+        identity,
+        sections,
+        segments,
+        libraries,
+        mut imports,
+        exports,
+        symbols,
+        hardening,
+        image,
+        string_areas,
+    } = l;
     let mut warnings = image.warnings.clone();
     let strings = strings::extract(&string_areas, cfg.min_string_len, cfg.max_strings);
     let code = if cfg.disassemble && identity.arch.is_supported() {
@@ -218,11 +272,27 @@ fn finish(hashes: Hashes, l: Loaded<'_>, cfg: &AnalysisConfig) -> BinaryFacts {
         out.facts
     } else {
         if cfg.disassemble {
-            warnings.push(format!("architecture {} is recognised but not disassembled", identity.arch.name()));
+            warnings.push(format!(
+                "architecture {} is recognised but not disassembled",
+                identity.arch.name()
+            ));
         }
         CodeFacts::default()
     };
-    BinaryFacts { hashes, identity, sections, segments, libraries, imports, exports, symbols, strings, hardening, code, warnings }
+    BinaryFacts {
+        hashes,
+        identity,
+        sections,
+        segments,
+        libraries,
+        imports,
+        exports,
+        symbols,
+        strings,
+        hardening,
+        code,
+        warnings,
+    }
 }
 
 /// Shannon entropy in bits per byte (0..=8).
@@ -235,16 +305,25 @@ pub fn entropy(data: &[u8]) -> f64 {
         counts[*b as usize] += 1;
     }
     let n = data.len() as f64;
-    let e: f64 = counts.iter().filter(|&&c| c > 0).map(|&c| {
-        let p = c as f64 / n;
-        -p * p.log2()
-    }).sum();
+    let e: f64 = counts
+        .iter()
+        .filter(|&&c| c > 0)
+        .map(|&c| {
+            let p = c as f64 / n;
+            -p * p.log2()
+        })
+        .sum();
     (e * 1000.0).round() / 1000.0
 }
 
 /// `rwx` style permission string.
 pub(crate) fn flags_str(r: bool, w: bool, x: bool) -> String {
-    format!("{}{}{}", if r { 'r' } else { '-' }, if w { 'w' } else { '-' }, if x { 'x' } else { '-' })
+    format!(
+        "{}{}{}",
+        if r { 'r' } else { '-' },
+        if w { 'w' } else { '-' },
+        if x { 'x' } else { '-' }
+    )
 }
 
 /// Demangle a C++ (Itanium) or Rust symbol; `None` if it is not mangled.
@@ -289,22 +368,52 @@ mod tests {
 
     #[test]
     fn hostile_headers_give_errors_not_panics() {
-        assert!(matches!(analyze(b"", &AnalysisConfig::default()), Err(AnalysisError::Unsupported(_))));
-        assert!(matches!(analyze(b"hello world", &AnalysisConfig::default()), Err(AnalysisError::Unsupported(_))));
+        assert!(matches!(
+            analyze(b"", &AnalysisConfig::default()),
+            Err(AnalysisError::Unsupported(_))
+        ));
+        assert!(matches!(
+            analyze(b"hello world", &AnalysisConfig::default()),
+            Err(AnalysisError::Unsupported(_))
+        ));
         let mut elf = b"\x7fELF\x02\x01\x01".to_vec();
         elf.resize(40, 0xff);
-        assert!(matches!(analyze(&elf, &AnalysisConfig::default()), Err(AnalysisError::Malformed(_))));
-        let small = AnalysisConfig { max_file_size: 8, ..Default::default() };
-        assert_eq!(analyze(&[0; 9], &small).unwrap_err(), AnalysisError::TooLarge { size: 9, limit: 8 });
+        assert!(matches!(
+            analyze(&elf, &AnalysisConfig::default()),
+            Err(AnalysisError::Malformed(_))
+        ));
+        let small = AnalysisConfig {
+            max_file_size: 8,
+            ..Default::default()
+        };
+        assert_eq!(
+            analyze(&[0; 9], &small).unwrap_err(),
+            AnalysisError::TooLarge { size: 9, limit: 8 }
+        );
     }
 
     #[test]
     fn imphash_matches_pefile_convention() {
         let imps = vec![
-            Import { library: "KERNEL32.dll".into(), name: "ExitProcess".into(), slot: None, stub: None, ordinal: None },
-            Import { library: "WS2_32.dll".into(), name: "ORDINAL 23".into(), slot: None, stub: None, ordinal: Some(23) },
+            Import {
+                library: "KERNEL32.dll".into(),
+                name: "ExitProcess".into(),
+                slot: None,
+                stub: None,
+                ordinal: None,
+            },
+            Import {
+                library: "WS2_32.dll".into(),
+                name: "ORDINAL 23".into(),
+                slot: None,
+                stub: None,
+                ordinal: Some(23),
+            },
         ];
         // md5("kernel32.exitprocess,ws2_32.ord23")
-        assert_eq!(pe::imphash(&imps), hex::encode(Md5::digest(b"kernel32.exitprocess,ws2_32.ord23")));
+        assert_eq!(
+            pe::imphash(&imps),
+            hex::encode(Md5::digest(b"kernel32.exitprocess,ws2_32.ord23"))
+        );
     }
 }

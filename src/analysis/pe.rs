@@ -38,11 +38,20 @@ pub fn load<'a>(pe: &PE<'a>, bytes: &'a [u8]) -> Loaded<'a> {
     let mut areas = Vec::new();
     for s in &pe.sections {
         let name = s.name().unwrap_or("").to_string();
-        let raw = file_slice(bytes, u64::from(s.pointer_to_raw_data), u64::from(s.size_of_raw_data));
-        let vsize = if s.virtual_size == 0 { s.size_of_raw_data } else { s.virtual_size };
+        let raw = file_slice(
+            bytes,
+            u64::from(s.pointer_to_raw_data),
+            u64::from(s.size_of_raw_data),
+        );
+        let vsize = if s.virtual_size == 0 {
+            s.size_of_raw_data
+        } else {
+            s.virtual_size
+        };
         let data = &raw[..raw.len().min(vsize as usize)];
         let c = s.characteristics;
-        let exec = c & section_table::IMAGE_SCN_MEM_EXECUTE != 0 || c & section_table::IMAGE_SCN_CNT_CODE != 0;
+        let exec = c & section_table::IMAGE_SCN_MEM_EXECUTE != 0
+            || c & section_table::IMAGE_SCN_CNT_CODE != 0;
         let write = c & section_table::IMAGE_SCN_MEM_WRITE != 0;
         let read = c & section_table::IMAGE_SCN_MEM_READ != 0;
         let vaddr = base + u64::from(s.virtual_address);
@@ -55,9 +64,22 @@ pub fn load<'a>(pe: &PE<'a>, bytes: &'a [u8]) -> Loaded<'a> {
             flags: flags_str(read, write, exec),
             entropy: entropy(raw),
         });
-        img.regions.push(Region { name: name.clone(), vaddr, size: u64::from(vsize), data, exec, write, stubs: false });
+        img.regions.push(Region {
+            name: name.clone(),
+            vaddr,
+            size: u64::from(vsize),
+            data,
+            exec,
+            write,
+            stubs: false,
+        });
         if !exec && !data.is_empty() && !matches!(name.as_str(), ".reloc" | ".pdata" | ".xdata") {
-            areas.push(StringArea { section: Some(name), vaddr: Some(vaddr), offset: u64::from(s.pointer_to_raw_data), data });
+            areas.push(StringArea {
+                section: Some(name),
+                vaddr: Some(vaddr),
+                offset: u64::from(s.pointer_to_raw_data),
+                data,
+            });
         }
     }
     img.finish();
@@ -67,7 +89,13 @@ pub fn load<'a>(pe: &PE<'a>, bytes: &'a [u8]) -> Loaded<'a> {
     for i in &pe.imports {
         let slot = base + i.offset as u64;
         let ordinal_only = i.name.starts_with("ORDINAL ");
-        img.slots.insert(slot, SlotTarget { library: i.dll.to_string(), name: i.name.to_string() });
+        img.slots.insert(
+            slot,
+            SlotTarget {
+                library: i.dll.to_string(),
+                name: i.name.to_string(),
+            },
+        );
         imports.push(Import {
             library: i.dll.to_string(),
             name: i.name.to_string(),
@@ -83,7 +111,10 @@ pub fn load<'a>(pe: &PE<'a>, bytes: &'a [u8]) -> Loaded<'a> {
     let mut exports = Vec::new();
     for e in &pe.exports {
         let addr = base + e.rva as u64;
-        let name = e.name.map(str::to_string).unwrap_or_else(|| format!("export_{:x}", e.rva));
+        let name = e
+            .name
+            .map(str::to_string)
+            .unwrap_or_else(|| format!("export_{:x}", e.rva));
         let forward = e.reexport.as_ref().map(|r| match r {
             Reexport::DLLName { export, lib } => format!("{lib}.{export}"),
             Reexport::DLLOrdinal { ordinal, lib } => format!("{lib}.#{ordinal}"),
@@ -92,7 +123,11 @@ pub fn load<'a>(pe: &PE<'a>, bytes: &'a [u8]) -> Loaded<'a> {
             img.add_seed(addr, FunctionSource::Export, Some(name.clone()), None);
             img.names.entry(addr).or_insert_with(|| name.clone());
         }
-        exports.push(Export { name, addr, forward });
+        exports.push(Export {
+            name,
+            addr,
+            forward,
+        });
     }
 
     // COFF symbols (MinGW keeps them unless stripped).
@@ -107,13 +142,19 @@ pub fn load<'a>(pe: &PE<'a>, bytes: &'a [u8]) -> Loaded<'a> {
             if name.is_empty() || name.starts_with('.') || sym.section_number <= 0 {
                 continue;
             }
-            let Some(sec) = pe.sections.get(sym.section_number as usize - 1) else { continue };
+            let Some(sec) = pe.sections.get(sym.section_number as usize - 1) else {
+                continue;
+            };
             let addr = base + u64::from(sec.virtual_address) + u64::from(sym.value);
             let is_func = sym.derived_type() == 2;
             if sym.storage_class == 103 || sym.is_file() {
                 continue;
             }
-            let kind = if is_func { SymbolKind::Function } else { SymbolKind::Other };
+            let kind = if is_func {
+                SymbolKind::Function
+            } else {
+                SymbolKind::Other
+            };
             if is_func && img.is_code(addr) {
                 img.add_seed(addr, FunctionSource::Symbol, Some(name.clone()), None);
             }
@@ -124,7 +165,12 @@ pub fn load<'a>(pe: &PE<'a>, bytes: &'a [u8]) -> Loaded<'a> {
                 demangled: demangle(&name),
                 name,
                 kind,
-                binding: if sym.storage_class == 2 { "global" } else { "local" }.to_string(),
+                binding: if sym.storage_class == 2 {
+                    "global"
+                } else {
+                    "local"
+                }
+                .to_string(),
                 addr,
                 size: 0,
                 defined: true,
@@ -147,7 +193,11 @@ pub fn load<'a>(pe: &PE<'a>, bytes: &'a [u8]) -> Loaded<'a> {
     // .pdata (x64 RUNTIME_FUNCTION: begin, end, unwind; 12 bytes each), read
     // through the image rather than goblin's iterator, which can panic on a
     // hostile directory size.
-    let pdata = pe.header.optional_header.as_ref().and_then(|o| o.data_directories.get_exception_table().copied());
+    let pdata = pe
+        .header
+        .optional_header
+        .as_ref()
+        .and_then(|o| o.data_directories.get_exception_table().copied());
     if let (Arch::X86_64, Some(dir)) = (&arch, pdata) {
         let at = base + u64::from(dir.virtual_address);
         let data = img.bytes_from(at);
@@ -175,10 +225,19 @@ pub fn load<'a>(pe: &PE<'a>, bytes: &'a [u8]) -> Loaded<'a> {
     let wf = opt.map(|o| &o.windows_fields);
     let subsystem = wf.map(|w| w.subsystem).unwrap_or(0);
     let dllc = wf.map(|w| w.dll_characteristics).unwrap_or(0);
-    let (pdb_path, pdb_guid) = match pe.debug_data.as_ref().and_then(|d| d.codeview_pdb70_debug_info.as_ref()) {
+    let (pdb_path, pdb_guid) = match pe
+        .debug_data
+        .as_ref()
+        .and_then(|d| d.codeview_pdb70_debug_info.as_ref())
+    {
         Some(cv) => {
-            let path = String::from_utf8_lossy(cv.filename).trim_end_matches('\0').to_string();
-            (Some(path), Some(format!("{}-{}", guid_str(&cv.signature), cv.age)))
+            let path = String::from_utf8_lossy(cv.filename)
+                .trim_end_matches('\0')
+                .to_string();
+            (
+                Some(path),
+                Some(format!("{}-{}", guid_str(&cv.signature), cv.age)),
+            )
         }
         None => (None, None),
     };
@@ -189,7 +248,11 @@ pub fn load<'a>(pe: &PE<'a>, bytes: &'a [u8]) -> Loaded<'a> {
         endian: Endian::Little,
         entry: img.entry,
         os_abi: "windows".into(),
-        kind: format!("{}{}", if pe.is_lib { "dll/" } else { "exe/" }, subsystem_str(subsystem)),
+        kind: format!(
+            "{}{}",
+            if pe.is_lib { "dll/" } else { "exe/" },
+            subsystem_str(subsystem)
+        ),
         image_base: base,
         build_id: None,
         pdb_path,
@@ -201,23 +264,38 @@ pub fn load<'a>(pe: &PE<'a>, bytes: &'a [u8]) -> Loaded<'a> {
         slice_offset: None,
     };
 
-    let names = || imports.iter().map(|i| i.name.as_str()).chain(symbols.iter().map(|s| s.name.as_str()));
+    let names = || {
+        imports
+            .iter()
+            .map(|i| i.name.as_str())
+            .chain(symbols.iter().map(|s| s.name.as_str()))
+    };
     let lc = pe.load_config_data.as_ref();
-    let has_cookie = lc.and_then(|l| l.directory.security_cookie).is_some_and(|c| c != 0);
-    let has_seh_table = lc.and_then(|l| l.directory.se_handler_count).is_some_and(|c| c > 0);
+    let has_cookie = lc
+        .and_then(|l| l.directory.security_cookie)
+        .is_some_and(|c| c != 0);
+    let has_seh_table = lc
+        .and_then(|l| l.directory.se_handler_count)
+        .is_some_and(|c| c > 0);
     let cfg = dllc & DLL_GUARD_CF != 0;
     let nx = dllc & DLL_NX_COMPAT != 0;
     let hardening = Hardening {
         nx,
         pie: dllc & DLL_DYNAMIC_BASE != 0,
         relro: None,
-        canary: has_cookie || names().any(|n| n == "__stack_chk_fail" || n == "__security_check_cookie"),
-        fortify: names().any(|n| n.starts_with("__") && n.ends_with("_chk") && n != "__stack_chk_fail"),
+        canary: has_cookie
+            || names().any(|n| n == "__stack_chk_fail" || n == "__security_check_cookie"),
+        fortify: names()
+            .any(|n| n.starts_with("__") && n.ends_with("_chk") && n != "__stack_chk_fail"),
         fortified_functions: Vec::new(),
         rpath: Vec::new(),
         runpath: Vec::new(),
         executable_stack: !nx,
-        rwx_segments: sections.iter().filter(|s| s.flags == "rwx").map(|s| s.name.clone()).collect(),
+        rwx_segments: sections
+            .iter()
+            .filter(|s| s.flags == "rwx")
+            .map(|s| s.name.clone())
+            .collect(),
         stripped: coff.pointer_to_symbol_table == 0,
         aslr: dllc & DLL_DYNAMIC_BASE != 0,
         dep: nx,
@@ -228,13 +306,26 @@ pub fn load<'a>(pe: &PE<'a>, bytes: &'a [u8]) -> Loaded<'a> {
         authenticode: !pe.certificates.is_empty(),
     };
 
-    Loaded { identity, sections, segments: Vec::new(), libraries, imports, exports, symbols, hardening, image: img, string_areas: areas }
+    Loaded {
+        identity,
+        sections,
+        segments: Vec::new(),
+        libraries,
+        imports,
+        exports,
+        symbols,
+        hardening,
+        image: img,
+        string_areas: areas,
+    }
 }
 
 /// Absolute pointers named by base relocations: values pointing into code are
 /// function-start candidates (vtables, callback tables).
 fn load_base_relocations(pe: &PE, img: &mut Image) {
-    let Some(rd) = pe.relocation_data.as_ref() else { return };
+    let Some(rd) = pe.relocation_data.as_ref() else {
+        return;
+    };
     let base = pe.image_base;
     let mut seeds = Vec::new();
     for block in rd.blocks().take(100_000).flatten() {

@@ -44,7 +44,12 @@ pub fn extract(areas: &[StringArea<'_>], min_len: usize, max: usize) -> Vec<Foun
             }
             if i - start >= min_len {
                 let end = i.min(start + MAX_VALUE);
-                push(&mut out, start, String::from_utf8_lossy(&d[start..end]).into_owned(), "ascii");
+                push(
+                    &mut out,
+                    start,
+                    String::from_utf8_lossy(&d[start..end]).into_owned(),
+                    "ascii",
+                );
             }
         }
         // UTF-16LE: printable ASCII code units only (the common case in PE resources and APIs).
@@ -82,19 +87,35 @@ mod tests {
         let mut data = b"\x00\x01hello world\x00ab\x00".to_vec();
         data.extend("wide".encode_utf16().flat_map(|u| u.to_le_bytes()));
         data.extend([0, 0]);
-        let area = StringArea { section: Some(".rodata".into()), vaddr: Some(0x1000), offset: 0x200, data: &data };
+        let area = StringArea {
+            section: Some(".rodata".into()),
+            vaddr: Some(0x1000),
+            offset: 0x200,
+            data: &data,
+        };
         let s = extract(&[area], 4, 100);
-        let vals: Vec<(&str, &str, Option<u64>)> = s.iter().map(|s| (s.value.as_str(), s.encoding.as_str(), s.addr)).collect();
+        let vals: Vec<(&str, &str, Option<u64>)> = s
+            .iter()
+            .map(|s| (s.value.as_str(), s.encoding.as_str(), s.addr))
+            .collect();
         assert!(vals.contains(&("hello world", "ascii", Some(0x1002))));
         assert!(vals.contains(&("wide", "utf16le", Some(0x1000 + 17))));
-        assert!(!vals.iter().any(|v| v.0 == "ab"), "shorter than the minimum");
+        assert!(
+            !vals.iter().any(|v| v.0 == "ab"),
+            "shorter than the minimum"
+        );
         assert_eq!(s[0].offset, 0x202);
     }
 
     #[test]
     fn respects_the_cap() {
         let data = b"aaaa\x00bbbb\x00cccc\x00".repeat(10);
-        let area = StringArea { section: None, vaddr: None, offset: 0, data: &data };
+        let area = StringArea {
+            section: None,
+            vaddr: None,
+            offset: 0,
+            data: &data,
+        };
         assert_eq!(extract(&[area], 4, 7).len(), 7);
     }
 }

@@ -61,13 +61,27 @@ fn build(t: &Toolchain) -> Build {
         .arg("-o")
         .arg(&full));
     let stripped = dir.join("brotli.stripped");
-    run(Command::new(format!("{}strip", t.prefix)).arg("-s").arg(&full).arg("-o").arg(&stripped));
+    run(Command::new(format!("{}strip", t.prefix))
+        .arg("-s")
+        .arg(&full)
+        .arg("-o")
+        .arg(&stripped));
     let no_unwind = dir.join("brotli.nounwind");
     run(Command::new(format!("{}objcopy", t.prefix))
-        .args(["--remove-section", ".eh_frame", "--remove-section", ".eh_frame_hdr"])
+        .args([
+            "--remove-section",
+            ".eh_frame",
+            "--remove-section",
+            ".eh_frame_hdr",
+        ])
         .arg(&stripped)
         .arg(&no_unwind));
-    Build { full, stripped, no_unwind, dir }
+    Build {
+        full,
+        stripped,
+        no_unwind,
+        dir,
+    }
 }
 
 /// Function symbols of the unstripped build: address → name.
@@ -99,7 +113,9 @@ fn truth_calls(dir: &Path, defined: &HashSet<String>) -> BTreeSet<(String, Strin
             continue;
         }
         for line in std::fs::read_to_string(&p).unwrap().lines() {
-            let Some(rest) = line.strip_prefix("edge: { sourcename: \"") else { continue };
+            let Some(rest) = line.strip_prefix("edge: { sourcename: \"") else {
+                continue;
+            };
             let mut parts = rest.split('"');
             let src = parts.next().unwrap_or("");
             let dst = parts.nth(1).unwrap_or("");
@@ -132,7 +148,12 @@ fn ci_functions(dir: &Path) -> HashSet<String> {
 
 /// Call and jump sites to PLT entries, from objdump on the unstripped build.
 fn truth_import_calls(objdump: &str, path: &Path) -> HashMap<u64, String> {
-    let out = Command::new(objdump).arg("-d").arg("--no-show-raw-insn").arg(path).output().unwrap();
+    let out = Command::new(objdump)
+        .arg("-d")
+        .arg("--no-show-raw-insn")
+        .arg(path)
+        .output()
+        .unwrap();
     let text = String::from_utf8_lossy(&out.stdout);
     let mut sites = HashMap::new();
     let mut in_plt = false;
@@ -144,12 +165,21 @@ fn truth_import_calls(objdump: &str, path: &Path) -> HashMap<u64, String> {
         if in_plt {
             continue;
         }
-        let Some((addr, rest)) = line.trim_start().split_once(':') else { continue };
-        let Ok(addr) = u64::from_str_radix(addr.trim(), 16) else { continue };
+        let Some((addr, rest)) = line.trim_start().split_once(':') else {
+            continue;
+        };
+        let Ok(addr) = u64::from_str_radix(addr.trim(), 16) else {
+            continue;
+        };
         let rest = rest.trim();
-        let is_branch = ["call", "jmp", "bl\t", "b\t", "bl ", "b "].iter().any(|m| rest.starts_with(m));
+        let is_branch = ["call", "jmp", "bl\t", "b\t", "bl ", "b "]
+            .iter()
+            .any(|m| rest.starts_with(m));
         if let (true, Some(start)) = (is_branch, rest.find('<')) {
-            if let Some(name) = rest[start + 1..].strip_suffix('>').and_then(|s| s.strip_suffix("@plt")) {
+            if let Some(name) = rest[start + 1..]
+                .strip_suffix('>')
+                .and_then(|s| s.strip_suffix("@plt"))
+            {
                 sites.insert(addr, name.to_string());
             }
         }
@@ -167,8 +197,16 @@ struct Score {
 fn score<T: Eq + std::hash::Hash + Clone>(pred: &HashSet<T>, truth: &HashSet<T>) -> Score {
     let hit = pred.intersection(truth).count() as f64;
     Score {
-        precision: if pred.is_empty() { 0.0 } else { hit / pred.len() as f64 },
-        recall: if truth.is_empty() { 1.0 } else { hit / truth.len() as f64 },
+        precision: if pred.is_empty() {
+            0.0
+        } else {
+            hit / pred.len() as f64
+        },
+        recall: if truth.is_empty() {
+            1.0
+        } else {
+            hit / truth.len() as f64
+        },
         predicted: pred.len(),
         truth: truth.len(),
     }
@@ -176,7 +214,9 @@ fn score<T: Eq + std::hash::Hash + Clone>(pred: &HashSet<T>, truth: &HashSet<T>)
 
 fn analyze(path: &Path) -> BinaryFacts {
     let bytes = std::fs::read(path).unwrap();
-    analysis::analyze(&bytes, &AnalysisConfig::default()).unwrap().remove(0)
+    analysis::analyze(&bytes, &AnalysisConfig::default())
+        .unwrap()
+        .remove(0)
 }
 
 /// Evaluate one toolchain; prints a report line per metric and returns
@@ -190,7 +230,13 @@ fn evaluate(t: &Toolchain) -> (Score, Score, Score, Score) {
     let with = analyze(&b.stripped);
     let without = analyze(&b.no_unwind);
     assert!(with.hardening.stripped && without.hardening.stripped);
-    let starts = |f: &BinaryFacts| f.code.functions.iter().map(|x| x.addr).collect::<HashSet<u64>>();
+    let starts = |f: &BinaryFacts| {
+        f.code
+            .functions
+            .iter()
+            .map(|x| x.addr)
+            .collect::<HashSet<u64>>()
+    };
     let s_with = score(&starts(&with), &truth_starts);
     let s_without = score(&starts(&without), &truth_starts);
 
@@ -208,31 +254,64 @@ fn evaluate(t: &Toolchain) -> (Score, Score, Score, Score) {
     let s_calls = score(&pcalls, &tcalls);
 
     // Import calls resolved by name at the right site.
-    let timp: HashSet<(u64, String)> = truth_import_calls(&format!("{}objdump", t.prefix), &b.full).into_iter().collect();
-    let pimp: HashSet<(u64, String)> = with.code.import_calls.iter().map(|c| (c.site, c.name.clone())).collect();
+    let timp: HashSet<(u64, String)> = truth_import_calls(&format!("{}objdump", t.prefix), &b.full)
+        .into_iter()
+        .collect();
+    let pimp: HashSet<(u64, String)> = with
+        .code
+        .import_calls
+        .iter()
+        .map(|c| (c.site, c.name.clone()))
+        .collect();
     let s_imp = score(&pimp, &timp);
 
-    for (what, s) in [("starts+unwind", &s_with), ("starts-unwind", &s_without), ("internal calls", &s_calls), ("import calls", &s_imp)] {
+    for (what, s) in [
+        ("starts+unwind", &s_with),
+        ("starts-unwind", &s_without),
+        ("internal calls", &s_calls),
+        ("import calls", &s_imp),
+    ] {
         println!(
             "EVAL {:<16} {:<15} precision {:.4} recall {:.4} (predicted {}, truth {})",
             t.name, what, s.precision, s.recall, s.predicted, s.truth
         );
     }
     if std::env::var_os("BINGRAPH_EVAL_VERBOSE").is_some() {
-        let missed: Vec<_> = truth_starts.difference(&starts(&without)).map(|a| truth[a].clone()).collect();
+        let missed: Vec<_> = truth_starts
+            .difference(&starts(&without))
+            .map(|a| truth[a].clone())
+            .collect();
         println!("missed without unwind: {missed:?}");
-        let extra: Vec<_> = starts(&without).difference(&truth_starts).map(|a| format!("{a:#x}")).collect();
+        let extra: Vec<_> = starts(&without)
+            .difference(&truth_starts)
+            .map(|a| format!("{a:#x}"))
+            .collect();
         println!("extra without unwind: {extra:?}");
-        println!("calls missed: {:?}", tcalls.difference(&pcalls).collect::<Vec<_>>());
-        println!("calls extra: {:?}", pcalls.difference(&tcalls).collect::<Vec<_>>());
-        println!("imports missed: {:?}", timp.difference(&pimp).take(20).collect::<Vec<_>>());
+        println!(
+            "calls missed: {:?}",
+            tcalls.difference(&pcalls).collect::<Vec<_>>()
+        );
+        println!(
+            "calls extra: {:?}",
+            pcalls.difference(&tcalls).collect::<Vec<_>>()
+        );
+        println!(
+            "imports missed: {:?}",
+            timp.difference(&pimp).take(20).collect::<Vec<_>>()
+        );
     }
     (s_with, s_without, s_calls, s_imp)
 }
 
 fn check(t: &Toolchain, targets_without_unwind: (f64, f64)) {
     let (with, without, calls, imports) = evaluate(t);
-    assert!(with.precision >= 0.999 && with.recall >= 0.999, "{}: starts with unwind {:.4}/{:.4}", t.name, with.precision, with.recall);
+    assert!(
+        with.precision >= 0.999 && with.recall >= 0.999,
+        "{}: starts with unwind {:.4}/{:.4}",
+        t.name,
+        with.precision,
+        with.recall
+    );
     assert!(
         without.precision >= targets_without_unwind.0 && without.recall >= targets_without_unwind.1,
         "{}: starts without unwind {:.4}/{:.4}",
@@ -240,24 +319,57 @@ fn check(t: &Toolchain, targets_without_unwind: (f64, f64)) {
         without.precision,
         without.recall
     );
-    assert!(calls.precision >= 0.99 && calls.recall >= 0.99, "{}: internal calls {:.4}/{:.4}", t.name, calls.precision, calls.recall);
-    assert!(imports.recall >= 0.99 && imports.precision >= 0.99, "{}: import calls {:.4}/{:.4}", t.name, imports.precision, imports.recall);
+    assert!(
+        calls.precision >= 0.99 && calls.recall >= 0.99,
+        "{}: internal calls {:.4}/{:.4}",
+        t.name,
+        calls.precision,
+        calls.recall
+    );
+    assert!(
+        imports.recall >= 0.99 && imports.precision >= 0.99,
+        "{}: import calls {:.4}/{:.4}",
+        t.name,
+        imports.precision,
+        imports.recall
+    );
 }
 
 #[test]
 fn brotli_x86_64_gcc_o0() {
-    check(&Toolchain { name: "x86-64-gcc-O0", cc: "cc", prefix: "", opt: "-O0" }, (0.99, 0.95));
+    check(
+        &Toolchain {
+            name: "x86-64-gcc-O0",
+            cc: "cc",
+            prefix: "",
+            opt: "-O0",
+        },
+        (0.99, 0.95),
+    );
 }
 
 #[test]
 fn brotli_x86_64_gcc_o2() {
-    check(&Toolchain { name: "x86-64-gcc-O2", cc: "cc", prefix: "", opt: "-O2" }, (0.99, 0.95));
+    check(
+        &Toolchain {
+            name: "x86-64-gcc-O2",
+            cc: "cc",
+            prefix: "",
+            opt: "-O2",
+        },
+        (0.99, 0.95),
+    );
 }
 
 #[test]
 fn brotli_aarch64_gcc_o2() {
     check(
-        &Toolchain { name: "aarch64-gcc-O2", cc: "aarch64-linux-gnu-gcc", prefix: "aarch64-linux-gnu-", opt: "-O2" },
+        &Toolchain {
+            name: "aarch64-gcc-O2",
+            cc: "aarch64-linux-gnu-gcc",
+            prefix: "aarch64-linux-gnu-",
+            opt: "-O2",
+        },
         (0.99, 0.95),
     );
 }

@@ -24,7 +24,11 @@ fn corpus() -> &'static Vec<Vec<u8>> {
 }
 
 fn cfg() -> AnalysisConfig {
-    AnalysisConfig { time_budget: Duration::from_secs(5), max_function_instructions: 20_000, ..AnalysisConfig::default() }
+    AnalysisConfig {
+        time_budget: Duration::from_secs(5),
+        max_function_instructions: 20_000,
+        ..AnalysisConfig::default()
+    }
 }
 
 /// What must hold for any result.
@@ -33,7 +37,11 @@ fn check(result: Result<Vec<BinaryFacts>, AnalysisError>) -> Result<(), TestCase
         Ok(all) => {
             for f in all {
                 let funcs: HashSet<u64> = f.code.functions.iter().map(|x| x.addr).collect();
-                prop_assert_eq!(funcs.len(), f.code.functions.len(), "function addresses are unique");
+                prop_assert_eq!(
+                    funcs.len(),
+                    f.code.functions.len(),
+                    "function addresses are unique"
+                );
                 for c in &f.code.calls {
                     prop_assert!(funcs.contains(&c.caller) && funcs.contains(&c.callee));
                 }
@@ -46,14 +54,19 @@ fn check(result: Result<Vec<BinaryFacts>, AnalysisError>) -> Result<(), TestCase
         }
         Err(e) => {
             let msg = e.to_string();
-            prop_assert!(!msg.contains("internal parser error"), "a parser panicked: {}", msg);
+            prop_assert!(
+                !msg.contains("internal parser error"),
+                "a parser panicked: {}",
+                msg
+            );
         }
     }
     Ok(())
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 200, ..ProptestConfig::default() })]
+    // PROPTEST_CASES=N runs a longer fuzzing session.
+    #![proptest_config(ProptestConfig { cases: std::env::var("PROPTEST_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(200), ..ProptestConfig::default() })]
 
     #[test]
     fn mutated_binaries(which in 0usize..3, flips in prop::collection::vec((any::<prop::sample::Index>(), any::<u8>()), 1..64)) {
@@ -77,7 +90,12 @@ proptest! {
 
 #[test]
 fn random_bytes_after_magic_are_errors_or_partial_facts() {
-    for magic in [&b"\x7fELF\x02\x01\x01"[..], b"MZ", b"\xcf\xfa\xed\xfe", b"\xca\xfe\xba\xbe"] {
+    for magic in [
+        &b"\x7fELF\x02\x01\x01"[..],
+        b"MZ",
+        b"\xcf\xfa\xed\xfe",
+        b"\xca\xfe\xba\xbe",
+    ] {
         let mut bytes = magic.to_vec();
         bytes.extend((0..4000u32).map(|i| (i.wrapping_mul(2654435761) >> 13) as u8));
         let r = analysis::analyze(&bytes, &cfg());

@@ -31,20 +31,52 @@ pub enum Flow {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum A64 {
     None,
-    Adrp { d: u8, v: u64 },
-    Adr { d: u8, v: u64 },
-    AddImm { d: u8, n: u8, imm: u64 },
+    Adrp {
+        d: u8,
+        v: u64,
+    },
+    Adr {
+        d: u8,
+        v: u64,
+    },
+    AddImm {
+        d: u8,
+        n: u8,
+        imm: u64,
+    },
     /// `ldr/str Rt, [Xn, #imm]`.
-    MemImm { t: u8, n: u8, imm: u64, store: bool },
+    MemImm {
+        t: u8,
+        n: u8,
+        imm: u64,
+        store: bool,
+    },
     /// `ldrb/ldrh/ldr Wt, [Xn, Wm, uxtw ...]`: a table load.
-    Indexed { t: u8, n: u8, size: u8 },
+    Indexed {
+        t: u8,
+        n: u8,
+        size: u8,
+    },
     /// `add Xd, Xn, Wm, sxtb|sxth|uxtb|uxth #s`: table entry scaled onto a base.
-    AddExt { d: u8, n: u8, m: u8, signed: bool, shift: u8 },
-    Mov { d: u8, n: u8 },
+    AddExt {
+        d: u8,
+        n: u8,
+        m: u8,
+        signed: bool,
+        shift: u8,
+    },
+    Mov {
+        d: u8,
+        n: u8,
+    },
     /// `br Xn` / `blr Xn`.
-    Branch { n: u8 },
+    Branch {
+        n: u8,
+    },
     /// Writes register `d` with something untracked.
-    Clobber { d: u8 },
+    Clobber {
+        d: u8,
+    },
 }
 
 /// One decoded instruction with the facts the analysis uses.
@@ -81,33 +113,79 @@ pub struct Decoder {
 impl Decoder {
     /// A decoder for `arch`; `None` for architectures not disassembled.
     pub fn new(arch: &Arch, big_endian: bool, got_base: Option<u64>) -> Option<Self> {
-        let endian = if big_endian { CsEndian::Big } else { CsEndian::Little };
+        let endian = if big_endian {
+            CsEndian::Big
+        } else {
+            CsEndian::Little
+        };
         let cs = match arch {
-            Arch::X86 => Capstone::new().x86().mode(arch::x86::ArchMode::Mode32).build(),
-            Arch::X86_64 => Capstone::new().x86().mode(arch::x86::ArchMode::Mode64).build(),
-            Arch::Aarch64 => Capstone::new().arm64().mode(arch::arm64::ArchMode::Arm).build(),
-            Arch::Arm => Capstone::new().arm().mode(arch::arm::ArchMode::Arm).endian(endian).build(),
+            Arch::X86 => Capstone::new()
+                .x86()
+                .mode(arch::x86::ArchMode::Mode32)
+                .build(),
+            Arch::X86_64 => Capstone::new()
+                .x86()
+                .mode(arch::x86::ArchMode::Mode64)
+                .build(),
+            Arch::Aarch64 => Capstone::new()
+                .arm64()
+                .mode(arch::arm64::ArchMode::Arm)
+                .build(),
+            Arch::Arm => Capstone::new()
+                .arm()
+                .mode(arch::arm::ArchMode::Arm)
+                .endian(endian)
+                .build(),
             Arch::Other(_) => return None,
         }
         .ok()?;
         let thumb = match arch {
-            Arch::Arm => Capstone::new().arm().mode(arch::arm::ArchMode::Thumb).endian(endian).build().ok(),
+            Arch::Arm => Capstone::new()
+                .arm()
+                .mode(arch::arm::ArchMode::Thumb)
+                .endian(endian)
+                .build()
+                .ok(),
             _ => None,
         };
-        Some(Self { cs, thumb, arch: arch.clone(), got_base: if *arch == Arch::X86 { got_base } else { None } })
+        Some(Self {
+            cs,
+            thumb,
+            arch: arch.clone(),
+            got_base: if *arch == Arch::X86 { got_base } else { None },
+        })
     }
 
     /// Decode instructions from `bytes` (at `addr`) and hand each to `f`
     /// until it returns false or decoding fails. Returns false on a decode failure.
-    pub fn run(&self, bytes: &[u8], addr: u64, thumb: bool, mut f: impl FnMut(&Insn) -> bool) -> bool {
-        let cs = if thumb { self.thumb.as_ref().unwrap_or(&self.cs) } else { &self.cs };
-        let Ok(mut it) = cs.disasm_iter(bytes, addr) else { return false };
+    pub fn run(
+        &self,
+        bytes: &[u8],
+        addr: u64,
+        thumb: bool,
+        mut f: impl FnMut(&Insn) -> bool,
+    ) -> bool {
+        let cs = if thumb {
+            self.thumb.as_ref().unwrap_or(&self.cs)
+        } else {
+            &self.cs
+        };
+        let Ok(mut it) = cs.disasm_iter(bytes, addr) else {
+            return false;
+        };
         let mut expected = addr;
         loop {
             let Some(i) = it.next() else {
                 return false;
             };
-            let ins = self.classify(i.address(), i.len(), i.mnemonic().unwrap_or(""), i.op_str().unwrap_or(""), i.bytes(), thumb);
+            let ins = self.classify(
+                i.address(),
+                i.len(),
+                i.mnemonic().unwrap_or(""),
+                i.op_str().unwrap_or(""),
+                i.bytes(),
+                thumb,
+            );
             expected += i.len() as u64;
             if !f(&ins) {
                 return true;
@@ -119,8 +197,17 @@ impl Decoder {
     }
 
     /// Decode one instruction with its text (for listings).
-    pub fn text(&self, bytes: &[u8], addr: u64, thumb: bool) -> Option<(Insn, String, String, Vec<u8>)> {
-        let cs = if thumb { self.thumb.as_ref().unwrap_or(&self.cs) } else { &self.cs };
+    pub fn text(
+        &self,
+        bytes: &[u8],
+        addr: u64,
+        thumb: bool,
+    ) -> Option<(Insn, String, String, Vec<u8>)> {
+        let cs = if thumb {
+            self.thumb.as_ref().unwrap_or(&self.cs)
+        } else {
+            &self.cs
+        };
         let mut it = cs.disasm_iter(bytes, addr).ok()?;
         let i = it.next()?;
         let m = i.mnemonic().unwrap_or("").to_string();
@@ -129,7 +216,15 @@ impl Decoder {
         Some((ins, m, o, i.bytes().to_vec()))
     }
 
-    fn classify(&self, addr: u64, len: usize, mnem: &str, ops: &str, bytes: &[u8], thumb: bool) -> Insn {
+    fn classify(
+        &self,
+        addr: u64,
+        len: usize,
+        mnem: &str,
+        ops: &str,
+        bytes: &[u8],
+        thumb: bool,
+    ) -> Insn {
         let mut ins = Insn {
             addr,
             len: len as u8,
@@ -232,14 +327,22 @@ fn x86(ins: &mut Insn, mnem: &str, ops: &str, bytes: &[u8], got_base: Option<u64
             // [reg*scale + disp] or [base + reg*scale + disp]: a table when only index + disp.
             let parts: Vec<&str> = inner.split(" + ").collect();
             if parts.len() == 2 && parts[0].contains('*') {
-                if let (Some(d), Some(scale)) = (parse_num(parts[1]), parts[0].split('*').nth(1).and_then(parse_num)) {
+                if let (Some(d), Some(scale)) = (
+                    parse_num(parts[1]),
+                    parts[0].split('*').nth(1).and_then(parse_num),
+                ) {
                     ins.abs_table = Some((d as u64, scale as u8));
                 }
             }
             if m == "movsxd" && o.starts_with("dword ptr") {
                 ins.rel_table_load = true;
             }
-        } else if m == "mov" && idx == 1 && o.starts_with("dword ptr") && inner.split(" + ").count() == 2 && parse_num(inner.split(" + ").nth(1).unwrap_or("")).is_none() {
+        } else if m == "mov"
+            && idx == 1
+            && o.starts_with("dword ptr")
+            && inner.split(" + ").count() == 2
+            && parse_num(inner.split(" + ").nth(1).unwrap_or("")).is_none()
+        {
             // -O0 switch: `mov eax, dword ptr [rdx + rax]` then `cdqe`.
             ins.rel_table_load = true;
         }
@@ -286,8 +389,9 @@ fn x86(ins: &mut Insn, mnem: &str, ops: &str, bytes: &[u8], got_base: Option<u64
     if m == "nop" || (m == "xchg" && (ops == "ax, ax")) || bytes.iter().all(|b| *b == 0) {
         ins.padding = true;
     }
-    if m == "lea" && ops.starts_with("esi, [esi") || ops.starts_with("edi, [edi") && m == "lea" || (m == "mov" && ops == "edi, edi") {
-        ins.padding = m == "lea";
+    // 32-bit multi-byte padding idioms: `lea esi, [esi]`, `lea edi, [edi + 0]`.
+    if m == "lea" && (ops.starts_with("esi, [esi") || ops.starts_with("edi, [edi")) {
+        ins.padding = true;
     }
     if m == "cmp" && opv.len() == 2 {
         if let Some(v) = parse_num(opv[1]) {
@@ -362,7 +466,11 @@ fn a64(ins: &mut Insn, m: &str, ops: &str, bytes: &[u8]) {
         }
         "adrp" | "adr" if opv.len() == 2 => {
             if let (Some(d), Some(v)) = (a64_reg(opv[0]), parse_num(opv[1])) {
-                ins.a64 = if m == "adrp" { A64::Adrp { d, v: v as u64 } } else { A64::Adr { d, v: v as u64 } };
+                ins.a64 = if m == "adrp" {
+                    A64::Adrp { d, v: v as u64 }
+                } else {
+                    A64::Adr { d, v: v as u64 }
+                };
                 if m == "adr" {
                     ins.data = Some((v as u64, RefKind::AddressOf));
                 }
@@ -373,7 +481,11 @@ fn a64(ins: &mut Insn, m: &str, ops: &str, bytes: &[u8]) {
             if let (Some(d), Some(n)) = (d, n) {
                 if opv.len() == 3 && opv[2].starts_with('#') {
                     if let Some(imm) = parse_num(opv[2]) {
-                        ins.a64 = A64::AddImm { d, n, imm: imm as u64 };
+                        ins.a64 = A64::AddImm {
+                            d,
+                            n,
+                            imm: imm as u64,
+                        };
                         return;
                     }
                 }
@@ -382,8 +494,15 @@ fn a64(ins: &mut Insn, m: &str, ops: &str, bytes: &[u8]) {
                     let signed = ext.starts_with("sxt");
                     if ext.starts_with("sxt") || ext.starts_with("uxt") {
                         if let Some(mr) = a64_reg(opv[2]) {
-                            let shift = ext.split('#').nth(1).and_then(parse_num).unwrap_or(0) as u8;
-                            ins.a64 = A64::AddExt { d, n, m: mr, signed, shift };
+                            let shift =
+                                ext.split('#').nth(1).and_then(parse_num).unwrap_or(0) as u8;
+                            ins.a64 = A64::AddExt {
+                                d,
+                                n,
+                                m: mr,
+                                signed,
+                                shift,
+                            };
                             return;
                         }
                     }
@@ -415,10 +534,20 @@ fn a64(ins: &mut Insn, m: &str, ops: &str, bytes: &[u8]) {
                     let t = a64_reg(opv[0]);
                     if let (Some(n), Some(t)) = (parts.first().and_then(|p| a64_reg(p)), t) {
                         if parts.len() == 1 && !post_index {
-                            ins.a64 = A64::MemImm { t, n, imm: 0, store: is_store };
+                            ins.a64 = A64::MemImm {
+                                t,
+                                n,
+                                imm: 0,
+                                store: is_store,
+                            };
                         } else if parts.len() == 2 && parts[1].starts_with('#') {
                             let imm = parse_num(parts[1]).unwrap_or(0) as u64;
-                            ins.a64 = A64::MemImm { t, n, imm, store: is_store };
+                            ins.a64 = A64::MemImm {
+                                t,
+                                n,
+                                imm,
+                                store: is_store,
+                            };
                         } else if parts.len() >= 2 && is_load && a64_reg(parts[1]).is_some() {
                             let size = match m {
                                 "ldrb" | "ldrsb" => 1,
@@ -446,31 +575,60 @@ fn a64(ins: &mut Insn, m: &str, ops: &str, bytes: &[u8]) {
     }
 }
 
-const ARM_CONDS: [&str; 15] = ["eq", "ne", "cs", "hs", "cc", "lo", "mi", "pl", "vs", "vc", "hi", "ls", "ge", "lt", "gt"];
+const ARM_CONDS: [&str; 15] = [
+    "eq", "ne", "cs", "hs", "cc", "lo", "mi", "pl", "vs", "vc", "hi", "ls", "ge", "lt", "gt",
+];
 
 fn arm(ins: &mut Insn, mnem: &str, ops: &str, thumb: bool) {
     let m = mnem.trim_end_matches(".w").trim_end_matches(".n");
     let opv = operands(ops);
     let target = || opv.last().and_then(|o| parse_num(o)).map(|v| v as u64);
-    let is_cond = |base: &str| m.strip_prefix(base).is_some_and(|c| ARM_CONDS.contains(&c) || c == "le");
+    let is_cond = |base: &str| {
+        m.strip_prefix(base)
+            .is_some_and(|c| ARM_CONDS.contains(&c) || c == "le")
+    };
     match m {
         "bl" | "blx" => ins.flow = target().map(Flow::Call).unwrap_or(Flow::CallReg),
         "b" => ins.flow = target().map(Flow::Jump).unwrap_or(Flow::JumpReg),
-        "bx" => ins.flow = if ops == "lr" { Flow::Ret } else { Flow::JumpReg },
+        "bx" => {
+            ins.flow = if ops == "lr" {
+                Flow::Ret
+            } else {
+                Flow::JumpReg
+            }
+        }
         "cbz" | "cbnz" => ins.flow = target().map(Flow::Cond).unwrap_or(Flow::Seq),
         "udf" | "bkpt" => ins.flow = Flow::Stop,
         "nop" => ins.padding = true,
         "pop" | "ldm" | "ldmia" | "ldmfd" if ops.contains("pc") => ins.flow = Flow::Ret,
         "ldr" if opv.first() == Some(&"pc") => ins.flow = Flow::JumpMem(None),
-        "mov" if opv.first() == Some(&"pc") => ins.flow = if opv.get(1) == Some(&"lr") { Flow::Ret } else { Flow::JumpReg },
+        "mov" if opv.first() == Some(&"pc") => {
+            ins.flow = if opv.get(1) == Some(&"lr") {
+                Flow::Ret
+            } else {
+                Flow::JumpReg
+            }
+        }
         _ if is_cond("b") => ins.flow = target().map(Flow::Cond).unwrap_or(Flow::Seq),
         _ => {}
     }
     // PC-relative literal loads: ldr rX, [pc, #imm]
     if m.starts_with("ldr") && opv.len() == 2 && opv[1].starts_with("[pc") {
-        let imm = opv[1].trim_start_matches("[pc").trim_end_matches(']').trim_start_matches(',').trim();
-        let imm = if imm.is_empty() { 0 } else { parse_num(imm).unwrap_or(0) };
-        let pc = if thumb { (ins.addr + 4) & !3 } else { ins.addr + 8 };
+        let imm = opv[1]
+            .trim_start_matches("[pc")
+            .trim_end_matches(']')
+            .trim_start_matches(',')
+            .trim();
+        let imm = if imm.is_empty() {
+            0
+        } else {
+            parse_num(imm).unwrap_or(0)
+        };
+        let pc = if thumb {
+            (ins.addr + 4) & !3
+        } else {
+            ins.addr + 8
+        };
         ins.data = Some(((pc as i128 + imm) as u64, RefKind::Read));
     }
     if m == "cmp" && opv.len() == 2 {
@@ -492,38 +650,76 @@ mod tests {
     #[test]
     fn x86_64_calls_jumps_and_rip_relative() {
         // call rel32 -> 0x1000 + 5 + 0x10
-        assert_eq!(one(Arch::X86_64, &[0xe8, 0x10, 0, 0, 0], 0x1000).flow, Flow::Call(0x1015));
+        assert_eq!(
+            one(Arch::X86_64, &[0xe8, 0x10, 0, 0, 0], 0x1000).flow,
+            Flow::Call(0x1015)
+        );
         // call qword ptr [rip + 0x2fe2]
-        assert_eq!(one(Arch::X86_64, &[0xff, 0x15, 0xe2, 0x2f, 0, 0], 0x1000).flow, Flow::CallMem(Some(0x1006 + 0x2fe2)));
+        assert_eq!(
+            one(Arch::X86_64, &[0xff, 0x15, 0xe2, 0x2f, 0, 0], 0x1000).flow,
+            Flow::CallMem(Some(0x1006 + 0x2fe2))
+        );
         // lea rdi, [rip - 0x10]
-        let i = one(Arch::X86_64, &[0x48, 0x8d, 0x3d, 0xf0, 0xff, 0xff, 0xff], 0x2000);
+        let i = one(
+            Arch::X86_64,
+            &[0x48, 0x8d, 0x3d, 0xf0, 0xff, 0xff, 0xff],
+            0x2000,
+        );
         assert_eq!(i.data, Some((0x2007 - 0x10, RefKind::AddressOf)));
         // mov dword ptr [rip + 0x10], eax  -> write
         let i = one(Arch::X86_64, &[0x89, 0x05, 0x10, 0, 0, 0], 0x3000);
         assert_eq!(i.data, Some((0x3016, RefKind::Write)));
         // jne rel8
-        assert_eq!(one(Arch::X86_64, &[0x75, 0x02], 0x10).flow, Flow::Cond(0x14));
+        assert_eq!(
+            one(Arch::X86_64, &[0x75, 0x02], 0x10).flow,
+            Flow::Cond(0x14)
+        );
         assert_eq!(one(Arch::X86_64, &[0xc3], 0x10).flow, Flow::Ret);
         assert!(one(Arch::X86_64, &[0x0f, 0x1f, 0x44, 0, 0], 0x10).padding);
         // jmp qword ptr [rax*8 + 0x4020a0]
-        let i = one(Arch::X86_64, &[0xff, 0x24, 0xc5, 0xa0, 0x20, 0x40, 0x00], 0x10);
+        let i = one(
+            Arch::X86_64,
+            &[0xff, 0x24, 0xc5, 0xa0, 0x20, 0x40, 0x00],
+            0x10,
+        );
         assert_eq!(i.abs_table, Some((0x4020a0, 8)));
         // mov fs-relative (canary) is not an address
-        assert_eq!(one(Arch::X86_64, &[0x64, 0x48, 0x8b, 0x04, 0x25, 0x28, 0, 0, 0], 0x10).data, None);
+        assert_eq!(
+            one(
+                Arch::X86_64,
+                &[0x64, 0x48, 0x8b, 0x04, 0x25, 0x28, 0, 0, 0],
+                0x10
+            )
+            .data,
+            None
+        );
     }
 
     #[test]
     fn aarch64_branches_and_pages() {
         // bl #0x1000 from 0x0: 0x94000400
-        assert_eq!(one(Arch::Aarch64, &0x9400_0400u32.to_le_bytes(), 0).flow, Flow::Call(0x1000));
+        assert_eq!(
+            one(Arch::Aarch64, &0x9400_0400u32.to_le_bytes(), 0).flow,
+            Flow::Call(0x1000)
+        );
         // ret
-        assert_eq!(one(Arch::Aarch64, &0xd65f_03c0u32.to_le_bytes(), 0).flow, Flow::Ret);
+        assert_eq!(
+            one(Arch::Aarch64, &0xd65f_03c0u32.to_le_bytes(), 0).flow,
+            Flow::Ret
+        );
         // adrp x0, #0x1000 (from 0): 0x90000000 | immlo/immhi for 1 page = 0xb0000000
         let i = one(Arch::Aarch64, &0xb000_0000u32.to_le_bytes(), 0);
         assert_eq!(i.a64, A64::Adrp { d: 0, v: 0x1000 });
         // add x0, x0, #0x5c8
         let i = one(Arch::Aarch64, &0x9117_2000u32.to_le_bytes(), 0);
-        assert_eq!(i.a64, A64::AddImm { d: 0, n: 0, imm: 0x5c8 });
+        assert_eq!(
+            i.a64,
+            A64::AddImm {
+                d: 0,
+                n: 0,
+                imm: 0x5c8
+            }
+        );
     }
 
     #[test]

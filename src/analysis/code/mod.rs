@@ -24,12 +24,40 @@ use super::AnalysisConfig;
 
 /// Imports that never return: code after a call to them is not the caller's.
 const NORETURN: &[&str] = &[
-    "exit", "_exit", "_Exit", "abort", "__stack_chk_fail", "__assert_fail", "__assert_perror_fail",
-    "__fortify_fail", "__chk_fail", "err", "errx", "verr", "verrx", "pthread_exit", "longjmp",
-    "siglongjmp", "_longjmp", "__longjmp_chk", "quick_exit", "__cxa_throw", "__cxa_rethrow",
-    "__cxa_bad_cast", "__cxa_bad_typeid", "_Unwind_Resume", "__libc_start_main", "ExitProcess",
-    "ExitThread", "FatalExit", "RaiseFailFastException", "_invalid_parameter_noinfo_noreturn",
-    "__ubsan_handle_builtin_unreachable", "_ZSt9terminatev", "__cxa_call_terminate", "__libc_fatal",
+    "exit",
+    "_exit",
+    "_Exit",
+    "abort",
+    "__stack_chk_fail",
+    "__assert_fail",
+    "__assert_perror_fail",
+    "__fortify_fail",
+    "__chk_fail",
+    "err",
+    "errx",
+    "verr",
+    "verrx",
+    "pthread_exit",
+    "longjmp",
+    "siglongjmp",
+    "_longjmp",
+    "__longjmp_chk",
+    "quick_exit",
+    "__cxa_throw",
+    "__cxa_rethrow",
+    "__cxa_bad_cast",
+    "__cxa_bad_typeid",
+    "_Unwind_Resume",
+    "__libc_start_main",
+    "ExitProcess",
+    "ExitThread",
+    "FatalExit",
+    "RaiseFailFastException",
+    "_invalid_parameter_noinfo_noreturn",
+    "__ubsan_handle_builtin_unreachable",
+    "_ZSt9terminatev",
+    "__cxa_call_terminate",
+    "__libc_fatal",
 ];
 
 /// The code facts plus what the caller needs to fill in import stubs.
@@ -134,18 +162,35 @@ pub fn analyze(img: &Image<'_>, strings: &[FoundString], cfg: &AnalysisConfig) -
     let started = Instant::now();
     let mut warnings = Vec::new();
     let Some(arch) = img.arch.clone() else {
-        return CodeOutput { facts: CodeFacts::default(), stubs: HashMap::new(), warnings };
+        return CodeOutput {
+            facts: CodeFacts::default(),
+            stubs: HashMap::new(),
+            warnings,
+        };
     };
     let Some(dec) = Decoder::new(&arch, img.big_endian, img.got_base) else {
-        return CodeOutput { facts: CodeFacts::default(), stubs: HashMap::new(), warnings };
+        return CodeOutput {
+            facts: CodeFacts::default(),
+            stubs: HashMap::new(),
+            warnings,
+        };
     };
     let stub_slots = scan_stubs(&dec, img);
-    let noreturn_slots: HashSet<u64> =
-        img.slots.iter().filter(|(_, t)| NORETURN.contains(&t.name.as_str())).map(|(s, _)| *s).collect();
+    let noreturn_slots: HashSet<u64> = img
+        .slots
+        .iter()
+        .filter(|(_, t)| NORETURN.contains(&t.name.as_str()))
+        .map(|(s, _)| *s)
+        .collect();
 
     // Known starts, strongest source first.
     let mut known: HashMap<u64, Known> = HashMap::new();
-    let add_known = |known: &mut HashMap<u64, Known>, addr: u64, source: FunctionSource, name: Option<String>, size: Option<u64>| -> bool {
+    let add_known = |known: &mut HashMap<u64, Known>,
+                     addr: u64,
+                     source: FunctionSource,
+                     name: Option<String>,
+                     size: Option<u64>|
+     -> bool {
         if !img.is_code(addr) {
             return false;
         }
@@ -187,7 +232,13 @@ pub fn analyze(img: &Image<'_>, strings: &[FoundString], cfg: &AnalysisConfig) -
     };
     let main = img.entry.and_then(|e| find_main(&dec, img, &ctx, e));
     if let Some(m) = main {
-        add_known(&mut known, m, FunctionSource::Main, Some("main".into()), None);
+        add_known(
+            &mut known,
+            m,
+            FunctionSource::Main,
+            Some("main".into()),
+            None,
+        );
     }
 
     let mut bodies: HashMap<u64, Body> = HashMap::new();
@@ -220,7 +271,16 @@ pub fn analyze(img: &Image<'_>, strings: &[FoundString], cfg: &AnalysisConfig) -
             let targets: Vec<(u64, FunctionSource)> = b
                 .calls
                 .iter()
-                .map(|(_, t, k)| (*t, if *k == CallKind::Call { FunctionSource::Call } else { FunctionSource::TailCall }))
+                .map(|(_, t, k)| {
+                    (
+                        *t,
+                        if *k == CallKind::Call {
+                            FunctionSource::Call
+                        } else {
+                            FunctionSource::TailCall
+                        },
+                    )
+                })
                 .chain(b.new_starts.iter().copied())
                 .collect();
             bodies.insert(b.start, b);
@@ -234,17 +294,26 @@ pub fn analyze(img: &Image<'_>, strings: &[FoundString], cfg: &AnalysisConfig) -
             }
         }
         if known.len() >= cfg.max_functions {
-            warnings.push(format!("function limit of {} reached; discovery stopped", cfg.max_functions));
+            warnings.push(format!(
+                "function limit of {} reached; discovery stopped",
+                cfg.max_functions
+            ));
             pending.clear();
             stopped = true;
         }
         if total_insns > cfg.max_instructions {
-            warnings.push(format!("instruction limit of {} reached; discovery stopped", cfg.max_instructions));
+            warnings.push(format!(
+                "instruction limit of {} reached; discovery stopped",
+                cfg.max_instructions
+            ));
             pending.clear();
             stopped = true;
         }
         if started.elapsed() > cfg.time_budget {
-            warnings.push(format!("time budget of {:?} spent; discovery stopped with partial results", cfg.time_budget));
+            warnings.push(format!(
+                "time budget of {:?} spent; discovery stopped with partial results",
+                cfg.time_budget
+            ));
             pending.clear();
             stopped = true;
         }
@@ -258,13 +327,26 @@ pub fn analyze(img: &Image<'_>, strings: &[FoundString], cfg: &AnalysisConfig) -
         }
         let spans: BTreeMap<u64, u64> = bodies
             .values()
-            .map(|b| (b.start, ctx.unwind.get(&b.start).map(|l| b.start + l).unwrap_or(b.end)))
+            .map(|b| {
+                (
+                    b.start,
+                    ctx.unwind
+                        .get(&b.start)
+                        .map(|l| b.start + l)
+                        .unwrap_or(b.end),
+                )
+            })
             .collect();
         let removed: HashSet<u64> = known
             .iter()
             .filter(|(a, k)| {
-                matches!(k.source, FunctionSource::TailCall | FunctionSource::Gap | FunctionSource::Pointer)
-                    && spans.range(..**a).next_back().is_some_and(|(_, end)| *end > **a)
+                matches!(
+                    k.source,
+                    FunctionSource::TailCall | FunctionSource::Gap | FunctionSource::Pointer
+                ) && spans
+                    .range(..**a)
+                    .next_back()
+                    .is_some_and(|(_, end)| *end > **a)
             })
             .map(|(a, _)| *a)
             .collect();
@@ -278,7 +360,10 @@ pub fn analyze(img: &Image<'_>, strings: &[FoundString], cfg: &AnalysisConfig) -
         refresh(&mut ctx, &known);
         let redo: Vec<u64> = bodies
             .values()
-            .filter(|b| removed.iter().any(|r| *r >= b.start && *r <= b.end) || b.calls.iter().any(|c| removed.contains(&c.1)))
+            .filter(|b| {
+                removed.iter().any(|r| *r >= b.start && *r <= b.end)
+                    || b.calls.iter().any(|c| removed.contains(&c.1))
+            })
             .map(|b| b.start)
             .collect();
         for b in explore_all(&ctx, &arch, img, &redo) {
@@ -290,7 +375,12 @@ pub fn analyze(img: &Image<'_>, strings: &[FoundString], cfg: &AnalysisConfig) -
     refresh(&mut ctx, &known);
     let redo: Vec<u64> = bodies
         .values()
-        .filter(|b| b.insns.iter().any(|i| i.addr != b.start && ctx.is_start(i.addr)) || b.end > ctx.limit(b.start) && !ctx.unwind.contains_key(&b.start))
+        .filter(|b| {
+            b.insns
+                .iter()
+                .any(|i| i.addr != b.start && ctx.is_start(i.addr))
+                || b.end > ctx.limit(b.start) && !ctx.unwind.contains_key(&b.start)
+        })
         .map(|b| b.start)
         .collect();
     if !redo.is_empty() && !stopped {
@@ -300,12 +390,20 @@ pub fn analyze(img: &Image<'_>, strings: &[FoundString], cfg: &AnalysisConfig) -
     }
 
     let facts = build_facts(&ctx, &known, bodies, strings, main);
-    let stubs = ctx.stub_slots.iter().map(|(stub, slot)| (*slot, *stub)).fold(HashMap::new(), |mut m: HashMap<u64, u64>, (slot, stub)| {
-        let e = m.entry(slot).or_insert(stub);
-        *e = (*e).min(stub);
-        m
-    });
-    CodeOutput { facts, stubs, warnings }
+    let stubs = ctx
+        .stub_slots
+        .iter()
+        .map(|(stub, slot)| (*slot, *stub))
+        .fold(HashMap::new(), |mut m: HashMap<u64, u64>, (slot, stub)| {
+            let e = m.entry(slot).or_insert(stub);
+            *e = (*e).min(stub);
+            m
+        });
+    CodeOutput {
+        facts,
+        stubs,
+        warnings,
+    }
 }
 
 fn refresh(ctx: &mut Ctx<'_, '_>, known: &HashMap<u64, Known>) {
@@ -321,7 +419,11 @@ fn explore_all(ctx: &Ctx<'_, '_>, arch: &Arch, img: &Image<'_>, starts: &[u64]) 
             || Decoder::new(arch, img.big_endian, img.got_base),
             |dec, s| match dec {
                 Some(d) => explore(d, ctx, *s),
-                None => Body { start: *s, incomplete: true, ..Body::default() },
+                None => Body {
+                    start: *s,
+                    incomplete: true,
+                    ..Body::default()
+                },
             },
         )
         .collect()
@@ -331,283 +433,315 @@ fn explore_all(ctx: &Ctx<'_, '_>, arch: &Arch, img: &Image<'_>, starts: &[u64]) 
 fn explore(dec: &Decoder, ctx: &Ctx<'_, '_>, start: u64) -> Body {
     let img = ctx.img;
     let thumb = img.thumb.contains(&start);
-    let mut body = Body { start, thumb, ..Body::default() };
+    let mut body = Body {
+        start,
+        thumb,
+        ..Body::default()
+    };
     let mut visited: HashSet<u64> = HashSet::new();
     let mut work = vec![start];
     let limit = ctx.limit(start);
     // Switch jumps whose table base was loaded outside the current run.
     let mut deferred: Vec<(u64, Vec<Insn>)> = Vec::new();
     loop {
-    while let Some(a) = work.pop() {
-        if visited.contains(&a) || body.insns.len() as u32 >= ctx.max_insns {
-            continue;
-        }
-        if !img.is_code(a) {
-            body.incomplete = true;
-            continue;
-        }
-        let bytes = img.bytes_from(a);
-        let mut history: Vec<Insn> = Vec::new();
-        let mut regs = [None::<u64>; 33];
-        let mut reg_slot = [None::<u64>; 33];
-        let mut table: Option<(u64, u8)> = None;
-        let mut a64_switch: Option<(u64, u8, u64, u8, bool)> = None;
-        let mut cut = false;
-        let ok = dec.run(bytes, a, thumb, |ins| {
-            if ins.addr != a && (visited.contains(&ins.addr) || ctx.is_start(ins.addr)) {
-                return false;
+        while let Some(a) = work.pop() {
+            if visited.contains(&a) || body.insns.len() as u32 >= ctx.max_insns {
+                continue;
             }
-            if body.insns.len() as u32 >= ctx.max_insns {
-                cut = true;
-                return false;
+            if !img.is_code(a) {
+                body.incomplete = true;
+                continue;
             }
-            visited.insert(ins.addr);
-            body.insns.push(*ins);
-            history.push(*ins);
-            let site = ins.addr;
-            let next = ins.addr + u64::from(ins.len);
+            let bytes = img.bytes_from(a);
+            let mut history: Vec<Insn> = Vec::new();
+            let mut regs = [None::<u64>; 33];
+            let mut reg_slot = [None::<u64>; 33];
+            let mut table: Option<(u64, u8)> = None;
+            let mut a64_switch: Option<(u64, u8, u64, u8, bool)> = None;
+            let mut cut = false;
+            let ok = dec.run(bytes, a, thumb, |ins| {
+                if ins.addr != a && (visited.contains(&ins.addr) || ctx.is_start(ins.addr)) {
+                    return false;
+                }
+                if body.insns.len() as u32 >= ctx.max_insns {
+                    cut = true;
+                    return false;
+                }
+                visited.insert(ins.addr);
+                body.insns.push(*ins);
+                history.push(*ins);
+                let site = ins.addr;
+                let next = ins.addr + u64::from(ins.len);
 
-            // Data references.
-            let mut data = ins.data;
-            if let Some(v) = ins.imm.filter(|_| ctx.use_imm) {
-                if data.is_none() && img.is_mapped(v) {
-                    data = Some((v, RefKind::AddressOf));
-                }
-            }
-            // AArch64 register tracking (adrp pairs, GOT loads, switch tables).
-            match ins.a64 {
-                A64::None => {}
-                A64::Adrp { d, v } | A64::Adr { d, v } => {
-                    regs[d as usize] = Some(v);
-                    reg_slot[d as usize] = None;
-                }
-                A64::AddImm { d, n, imm } => {
-                    let v = regs[n as usize].map(|b| b.wrapping_add(imm));
-                    if let Some(v) = v {
+                // Data references.
+                let mut data = ins.data;
+                if let Some(v) = ins.imm.filter(|_| ctx.use_imm) {
+                    if data.is_none() && img.is_mapped(v) {
                         data = Some((v, RefKind::AddressOf));
                     }
-                    regs[d as usize] = v;
-                    reg_slot[d as usize] = None;
                 }
-                A64::MemImm { t, n, imm, store } => {
-                    let at = regs[n as usize].map(|b| b.wrapping_add(imm));
-                    if let Some(at) = at {
-                        data = Some((at, if store { RefKind::Write } else { RefKind::Read }));
+                // AArch64 register tracking (adrp pairs, GOT loads, switch tables).
+                match ins.a64 {
+                    A64::None => {}
+                    A64::Adrp { d, v } | A64::Adr { d, v } => {
+                        regs[d as usize] = Some(v);
+                        reg_slot[d as usize] = None;
                     }
-                    if !store {
-                        regs[t as usize] = at.and_then(|x| img.pointers.get(&x).copied());
-                        reg_slot[t as usize] = at.filter(|x| img.slots.contains_key(x));
-                        if let Some(p) = regs[t as usize] {
-                            if img.is_code(p) {
-                                body.new_starts.push((p, FunctionSource::Pointer));
+                    A64::AddImm { d, n, imm } => {
+                        let v = regs[n as usize].map(|b| b.wrapping_add(imm));
+                        if let Some(v) = v {
+                            data = Some((v, RefKind::AddressOf));
+                        }
+                        regs[d as usize] = v;
+                        reg_slot[d as usize] = None;
+                    }
+                    A64::MemImm { t, n, imm, store } => {
+                        let at = regs[n as usize].map(|b| b.wrapping_add(imm));
+                        if let Some(at) = at {
+                            data = Some((at, if store { RefKind::Write } else { RefKind::Read }));
+                        }
+                        if !store {
+                            regs[t as usize] = at.and_then(|x| img.pointers.get(&x).copied());
+                            reg_slot[t as usize] = at.filter(|x| img.slots.contains_key(x));
+                            if let Some(p) = regs[t as usize] {
+                                if img.is_code(p) {
+                                    body.new_starts.push((p, FunctionSource::Pointer));
+                                }
                             }
                         }
                     }
-                }
-                A64::Indexed { t, n, size } => {
-                    table = regs[n as usize].map(|b| (b, size));
-                    regs[t as usize] = None;
-                }
-                A64::AddExt { d, n, m: _, signed, shift } => {
-                    if let (Some((tb, size)), Some(base)) = (table, regs[n as usize]) {
-                        a64_switch = Some((tb, size, base, shift, signed));
+                    A64::Indexed { t, n, size } => {
+                        table = regs[n as usize].map(|b| (b, size));
+                        regs[t as usize] = None;
                     }
-                    regs[d as usize] = None;
-                }
-                A64::Mov { d, n } => {
-                    regs[d as usize] = regs[n as usize];
-                    reg_slot[d as usize] = reg_slot[n as usize];
-                }
-                A64::Clobber { d } => {
-                    regs[d as usize] = None;
-                    reg_slot[d as usize] = None;
-                }
-                A64::Branch { .. } => {}
-            }
-            if let Some((t, kind)) = data {
-                if img.is_code(t) {
-                    if kind == RefKind::AddressOf && (t < start || t >= limit) {
-                        body.new_starts.push((t, FunctionSource::Pointer));
+                    A64::AddExt {
+                        d,
+                        n,
+                        m: _,
+                        signed,
+                        shift,
+                    } => {
+                        if let (Some((tb, size)), Some(base)) = (table, regs[n as usize]) {
+                            a64_switch = Some((tb, size, base, shift, signed));
+                        }
+                        regs[d as usize] = None;
                     }
-                } else if img.is_mapped(t) {
-                    body.refs.push((site, t, kind));
+                    A64::Mov { d, n } => {
+                        regs[d as usize] = regs[n as usize];
+                        reg_slot[d as usize] = reg_slot[n as usize];
+                    }
+                    A64::Clobber { d } => {
+                        regs[d as usize] = None;
+                        reg_slot[d as usize] = None;
+                    }
+                    A64::Branch { .. } => {}
                 }
-            }
-
-            match ins.flow {
-                Flow::Seq => true,
-                Flow::Call(t) => {
-                    regs = [None; 33];
-                    if t == next {
-                        return true; // call-next-instruction idiom (get PC)
-                    }
-                    if let Some(slot) = ctx.import_slot(t) {
-                        body.imports.push((site, slot, CallKind::Call));
-                        return !ctx.noreturn_slots.contains(&slot);
-                    }
+                if let Some((t, kind)) = data {
                     if img.is_code(t) {
-                        body.calls.push((site, t, CallKind::Call));
+                        if kind == RefKind::AddressOf && (t < start || t >= limit) {
+                            body.new_starts.push((t, FunctionSource::Pointer));
+                        }
+                    } else if img.is_mapped(t) {
+                        body.refs.push((site, t, kind));
                     }
-                    true
                 }
-                Flow::CallMem(slot) => {
-                    match slot {
-                        Some(s) if img.slots.contains_key(&s) => {
-                            body.imports.push((site, s, CallKind::Call));
-                            if ctx.noreturn_slots.contains(&s) {
+
+                match ins.flow {
+                    Flow::Seq => true,
+                    Flow::Call(t) => {
+                        regs = [None; 33];
+                        if t == next {
+                            return true; // call-next-instruction idiom (get PC)
+                        }
+                        if let Some(slot) = ctx.import_slot(t) {
+                            body.imports.push((site, slot, CallKind::Call));
+                            return !ctx.noreturn_slots.contains(&slot);
+                        }
+                        if img.is_code(t) {
+                            body.calls.push((site, t, CallKind::Call));
+                        }
+                        true
+                    }
+                    Flow::CallMem(slot) => {
+                        match slot {
+                            Some(s) if img.slots.contains_key(&s) => {
+                                body.imports.push((site, s, CallKind::Call));
+                                if ctx.noreturn_slots.contains(&s) {
+                                    return false;
+                                }
+                            }
+                            Some(s) if img.pointers.get(&s).is_some_and(|p| img.is_code(*p)) => {
+                                body.calls.push((site, img.pointers[&s], CallKind::Call));
+                            }
+                            _ => body.indirect_calls += 1,
+                        }
+                        true
+                    }
+                    Flow::CallReg => {
+                        match ins.a64 {
+                            A64::Branch { n } if reg_slot[n as usize].is_some() => {
+                                let s = reg_slot[n as usize].unwrap_or(0);
+                                body.imports.push((site, s, CallKind::Call));
+                                if ctx.noreturn_slots.contains(&s) {
+                                    return false;
+                                }
+                            }
+                            A64::Branch { n }
+                                if regs[n as usize].is_some_and(|p| img.is_code(p)) =>
+                            {
+                                body.calls.push((
+                                    site,
+                                    regs[n as usize].unwrap_or(0),
+                                    CallKind::Call,
+                                ));
+                            }
+                            _ => body.indirect_calls += 1,
+                        }
+                        regs = [None; 33];
+                        true
+                    }
+                    Flow::Jump(t) => {
+                        if let Some(slot) = ctx.import_slot(t) {
+                            body.imports.push((site, slot, CallKind::TailCall));
+                        } else if ctx.leaves(start, t) && ctx.inside_unwind_range(t) {
+                            // back from a .cold part into its parent: no edge
+                        } else if ctx.leaves(start, t) {
+                            if img.is_code(t) {
+                                body.calls.push((site, t, CallKind::TailCall));
+                            }
+                        } else {
+                            work.push(t);
+                        }
+                        false
+                    }
+                    Flow::Cond(t) => {
+                        if let Some(slot) = ctx.import_slot(t) {
+                            body.imports.push((site, slot, CallKind::TailCall));
+                        } else if ctx.leaves(start, t) && ctx.inside_unwind_range(t) {
+                            // back from a .cold part into its parent: no edge
+                        } else if ctx.leaves(start, t) {
+                            if img.is_code(t) {
+                                body.calls.push((site, t, CallKind::TailCall));
+                            }
+                        } else {
+                            work.push(t);
+                        }
+                        true
+                    }
+                    Flow::JumpMem(slot) => {
+                        if let Some(s) = slot.filter(|s| img.slots.contains_key(s)) {
+                            body.imports.push((site, s, CallKind::TailCall));
+                        } else if let Some((base, size)) = ins.abs_table {
+                            let targets = read_table(ctx, start, limit, history.as_slice(), |i| {
+                                img.read_uint(base + i * u64::from(size), size as usize)
+                            });
+                            if !targets.is_empty() {
+                                work.extend(targets.iter().copied());
+                                body.switches.push((site, targets));
+                            }
+                        }
+                        false
+                    }
+                    Flow::JumpReg => {
+                        if let A64::Branch { n } = ins.a64 {
+                            if let Some(s) = reg_slot[n as usize] {
+                                body.imports.push((site, s, CallKind::TailCall));
                                 return false;
                             }
                         }
-                        Some(s) if img.pointers.get(&s).is_some_and(|p| img.is_code(*p)) => {
-                            body.calls.push((site, img.pointers[&s], CallKind::Call));
-                        }
-                        _ => body.indirect_calls += 1,
-                    }
-                    true
-                }
-                Flow::CallReg => {
-                    match ins.a64 {
-                        A64::Branch { n } if reg_slot[n as usize].is_some() => {
-                            let s = reg_slot[n as usize].unwrap_or(0);
-                            body.imports.push((site, s, CallKind::Call));
-                            if ctx.noreturn_slots.contains(&s) {
-                                return false;
-                            }
-                        }
-                        A64::Branch { n } if regs[n as usize].is_some_and(|p| img.is_code(p)) => {
-                            body.calls.push((site, regs[n as usize].unwrap_or(0), CallKind::Call));
-                        }
-                        _ => body.indirect_calls += 1,
-                    }
-                    regs = [None; 33];
-                    true
-                }
-                Flow::Jump(t) => {
-                    if let Some(slot) = ctx.import_slot(t) {
-                        body.imports.push((site, slot, CallKind::TailCall));
-                    } else if ctx.leaves(start, t) && ctx.inside_unwind_range(t) {
-                        // back from a .cold part into its parent: no edge
-                    } else if ctx.leaves(start, t) {
-                        if img.is_code(t) {
-                            body.calls.push((site, t, CallKind::TailCall));
-                        }
-                    } else {
-                        work.push(t);
-                    }
-                    false
-                }
-                Flow::Cond(t) => {
-                    if let Some(slot) = ctx.import_slot(t) {
-                        body.imports.push((site, slot, CallKind::TailCall));
-                    } else if ctx.leaves(start, t) && ctx.inside_unwind_range(t) {
-                        // back from a .cold part into its parent: no edge
-                    } else if ctx.leaves(start, t) {
-                        if img.is_code(t) {
-                            body.calls.push((site, t, CallKind::TailCall));
-                        }
-                    } else {
-                        work.push(t);
-                    }
-                    true
-                }
-                Flow::JumpMem(slot) => {
-                    if let Some(s) = slot.filter(|s| img.slots.contains_key(s)) {
-                        body.imports.push((site, s, CallKind::TailCall));
-                    } else if let Some((base, size)) = ins.abs_table {
-                        let targets = read_table(ctx, start, limit, history.as_slice(), |i| {
-                            img.read_uint(base + i * u64::from(size), size as usize)
-                        });
+                        let targets = if let Some((tb, size, base, shift, signed)) = a64_switch {
+                            read_table(ctx, start, limit, history.as_slice(), |i| {
+                                let raw = img.read_uint(tb + i * u64::from(size), size as usize)?;
+                                let e = if signed {
+                                    sign_extend(raw, size)
+                                } else {
+                                    raw as i64
+                                };
+                                Some((base as i64).wrapping_add(e << shift) as u64)
+                            })
+                        } else if let Some(tb) = x86_rel_table(&history, img) {
+                            read_table(ctx, start, limit, history.as_slice(), |i| {
+                                let raw = img.read_uint(tb + i * 4, 4)?;
+                                Some((tb as i64).wrapping_add(sign_extend(raw, 4)) as u64)
+                            })
+                        } else if history.iter().rev().take(12).any(|i| i.rel_table_load) {
+                            deferred
+                                .push((site, history[history.len().saturating_sub(24)..].to_vec()));
+                            Vec::new()
+                        } else {
+                            Vec::new()
+                        };
                         if !targets.is_empty() {
                             work.extend(targets.iter().copied());
                             body.switches.push((site, targets));
                         }
+                        false
                     }
-                    false
+                    Flow::Ret | Flow::Stop => false,
                 }
-                Flow::JumpReg => {
-                    if let A64::Branch { n } = ins.a64 {
-                        if let Some(s) = reg_slot[n as usize] {
-                            body.imports.push((site, s, CallKind::TailCall));
-                            return false;
+            });
+            if !ok || cut {
+                body.incomplete = true;
+            }
+        }
+        if deferred.is_empty() {
+            break;
+        }
+        // The table base is a data address taken somewhere in this function:
+        // try the candidates, nearest before the jump first, and keep a table
+        // only when every entry lands inside the function.
+        for (site, hist) in std::mem::take(&mut deferred) {
+            let mut cands: Vec<u64> = body
+                .insns
+                .iter()
+                .filter_map(|i| match i.data {
+                    Some((t, RefKind::AddressOf)) if !img.is_code(t) && img.is_mapped(t) => Some(t),
+                    _ => None,
+                })
+                .collect();
+            cands.sort_unstable_by_key(|t| std::cmp::Reverse(*t));
+            cands.dedup();
+            let bound = hist
+                .iter()
+                .rev()
+                .find_map(|i| i.cmp)
+                .map(|c| c + 1)
+                .filter(|b| *b <= 4096);
+            for tb in cands {
+                let n = bound.unwrap_or(512);
+                let mut targets = Vec::new();
+                let mut all_valid = true;
+                for i in 0..n {
+                    let t = img
+                        .read_uint(tb + i * 4, 4)
+                        .map(|raw| (tb as i64).wrapping_add(sign_extend(raw, 4)) as u64);
+                    match t {
+                        Some(t) if t >= start && t < limit && img.is_code(t) => targets.push(t),
+                        _ => {
+                            all_valid = bound.is_none() && i >= 2;
+                            break;
                         }
                     }
-                    let targets = if let Some((tb, size, base, shift, signed)) = a64_switch {
-                        read_table(ctx, start, limit, history.as_slice(), |i| {
-                            let raw = img.read_uint(tb + i * u64::from(size), size as usize)?;
-                            let e = if signed { sign_extend(raw, size) } else { raw as i64 };
-                            Some((base as i64).wrapping_add(e << shift) as u64)
-                        })
-                    } else if let Some(tb) = x86_rel_table(&history, img) {
-                        read_table(ctx, start, limit, history.as_slice(), |i| {
-                            let raw = img.read_uint(tb + i * 4, 4)?;
-                            Some((tb as i64).wrapping_add(sign_extend(raw, 4)) as u64)
-                        })
-                    } else if history.iter().rev().take(12).any(|i| i.rel_table_load) {
-                        deferred.push((site, history[history.len().saturating_sub(24)..].to_vec()));
-                        Vec::new()
-                    } else {
-                        Vec::new()
-                    };
-                    if !targets.is_empty() {
-                        work.extend(targets.iter().copied());
-                        body.switches.push((site, targets));
-                    }
-                    false
                 }
-                Flow::Ret | Flow::Stop => false,
-            }
-        });
-        if !ok || cut {
-            body.incomplete = true;
-        }
-    }
-    if deferred.is_empty() {
-        break;
-    }
-    // The table base is a data address taken somewhere in this function:
-    // try the candidates, nearest before the jump first, and keep a table
-    // only when every entry lands inside the function.
-    for (site, hist) in std::mem::take(&mut deferred) {
-        let mut cands: Vec<u64> = body
-            .insns
-            .iter()
-            .filter_map(|i| match i.data {
-                Some((t, RefKind::AddressOf)) if !img.is_code(t) && img.is_mapped(t) => Some(t),
-                _ => None,
-            })
-            .collect();
-        cands.sort_unstable_by_key(|t| std::cmp::Reverse(*t));
-        cands.dedup();
-        let bound = hist.iter().rev().find_map(|i| i.cmp).map(|c| c + 1).filter(|b| *b <= 4096);
-        for tb in cands {
-            let n = bound.unwrap_or(512);
-            let mut targets = Vec::new();
-            let mut all_valid = true;
-            for i in 0..n {
-                let t = img.read_uint(tb + i * 4, 4).map(|raw| (tb as i64).wrapping_add(sign_extend(raw, 4)) as u64);
-                match t {
-                    Some(t) if t >= start && t < limit && img.is_code(t) => targets.push(t),
-                    _ => {
-                        all_valid = bound.is_none() && i >= 2;
-                        break;
-                    }
+                if all_valid && targets.len() >= 2 {
+                    targets.sort_unstable();
+                    targets.dedup();
+                    work.extend(targets.iter().copied());
+                    body.switches.push((site, targets));
+                    break;
                 }
             }
-            if all_valid && targets.len() >= 2 {
-                targets.sort_unstable();
-                targets.dedup();
-                work.extend(targets.iter().copied());
-                body.switches.push((site, targets));
-                break;
-            }
         }
-    }
-    if work.is_empty() {
-        break;
-    }
+        if work.is_empty() {
+            break;
+        }
     }
     body.insns.sort_unstable_by_key(|i| i.addr);
-    body.end = body.insns.last().map(|i| i.addr + u64::from(i.len)).unwrap_or(start);
+    body.end = body
+        .insns
+        .last()
+        .map(|i| i.addr + u64::from(i.len))
+        .unwrap_or(start);
     body
 }
 
@@ -620,19 +754,28 @@ fn sign_extend(v: u64, size: u8) -> i64 {
 fn x86_rel_table(history: &[Insn], img: &Image<'_>) -> Option<u64> {
     let recent = &history[history.len().saturating_sub(12)..];
     let load = recent.iter().rposition(|i| i.rel_table_load)?;
-    recent[..load]
-        .iter()
-        .rev()
-        .find_map(|i| match i.data {
-            Some((t, RefKind::AddressOf)) if !img.is_code(t) => Some(t),
-            _ => None,
-        })
+    recent[..load].iter().rev().find_map(|i| match i.data {
+        Some((t, RefKind::AddressOf)) if !img.is_code(t) => Some(t),
+        _ => None,
+    })
 }
 
 /// Read switch-table entries until the bound (from a preceding `cmp`) or the
 /// first target outside the function.
-fn read_table(ctx: &Ctx<'_, '_>, start: u64, limit: u64, history: &[Insn], entry: impl Fn(u64) -> Option<u64>) -> Vec<u64> {
-    let bound = history.iter().rev().take(24).find_map(|i| i.cmp).map(|c| c.saturating_add(1)).filter(|b| *b <= 4096);
+fn read_table(
+    ctx: &Ctx<'_, '_>,
+    start: u64,
+    limit: u64,
+    history: &[Insn],
+    entry: impl Fn(u64) -> Option<u64>,
+) -> Vec<u64> {
+    let bound = history
+        .iter()
+        .rev()
+        .take(24)
+        .find_map(|i| i.cmp)
+        .map(|c| c.saturating_add(1))
+        .filter(|b| *b <= 4096);
     let max = bound.unwrap_or(512);
     let mut out = Vec::new();
     for i in 0..max {
@@ -670,7 +813,11 @@ fn scan_stubs(dec: &Decoder, img: &Image<'_>) -> HashMap<u64, u64> {
                 false
             });
             let Some(i) = last else {
-                pos += if matches!(dec.arch, Arch::X86 | Arch::X86_64) { 1 } else { 4 };
+                pos += if matches!(dec.arch, Arch::X86 | Arch::X86_64) {
+                    1
+                } else {
+                    4
+                };
                 at_entry_start = true;
                 continue;
             };
@@ -687,7 +834,12 @@ fn scan_stubs(dec: &Decoder, img: &Image<'_>) -> HashMap<u64, u64> {
             match i.a64 {
                 A64::Adrp { d, v } => regs[d as usize] = Some(v),
                 A64::AddImm { d, n, imm } => regs[d as usize] = regs[n as usize].map(|b| b + imm),
-                A64::MemImm { t, n, imm, store: false } => {
+                A64::MemImm {
+                    t,
+                    n,
+                    imm,
+                    store: false,
+                } => {
                     let at = regs[n as usize].map(|b| b + imm);
                     if at.is_some_and(|a| img.slots.contains_key(&a)) {
                         slot = at;
@@ -702,7 +854,10 @@ fn scan_stubs(dec: &Decoder, img: &Image<'_>) -> HashMap<u64, u64> {
             if let Some(s) = slot.filter(|s| img.slots.contains_key(s)) {
                 out.entry(entry_start).or_insert(s);
             }
-            if matches!(i.flow, Flow::Jump(_) | Flow::JumpMem(_) | Flow::JumpReg | Flow::Ret | Flow::Stop) {
+            if matches!(
+                i.flow,
+                Flow::Jump(_) | Flow::JumpMem(_) | Flow::JumpReg | Flow::Ret | Flow::Stop
+            ) {
                 at_entry_start = true;
             }
             pos = i.addr + u64::from(i.len);
@@ -726,7 +881,11 @@ fn find_main(dec: &Decoder, img: &Image<'_>, ctx: &Ctx<'_, '_>, entry: u64) -> O
                 rdi = match ins.data {
                     Some((t, RefKind::AddressOf)) => Some(t),
                     Some((t, RefKind::Read)) => img.pointers.get(&t).copied(),
-                    _ => ops.rsplit(',').next().and_then(insn::parse_num).map(|v| v as u64),
+                    _ => ops
+                        .rsplit(',')
+                        .next()
+                        .and_then(insn::parse_num)
+                        .map(|v| v as u64),
                 };
             }
             Arch::X86 if m == "push" => {
@@ -738,7 +897,12 @@ fn find_main(dec: &Decoder, img: &Image<'_>, ctx: &Ctx<'_, '_>, entry: u64) -> O
             Arch::Aarch64 => match ins.a64 {
                 A64::Adrp { d, v } | A64::Adr { d, v } => regs[d as usize] = Some(v),
                 A64::AddImm { d, n, imm } => regs[d as usize] = regs[n as usize].map(|b| b + imm),
-                A64::MemImm { t, n, imm, store: false } => {
+                A64::MemImm {
+                    t,
+                    n,
+                    imm,
+                    store: false,
+                } => {
                     regs[t as usize] = regs[n as usize].and_then(|b| img.read_ptr(b + imm));
                 }
                 A64::Mov { d, n } => regs[d as usize] = regs[n as usize],
@@ -746,20 +910,27 @@ fn find_main(dec: &Decoder, img: &Image<'_>, ctx: &Ctx<'_, '_>, entry: u64) -> O
                 _ => {}
             },
             Arch::Arm if first == "r0" => {
-                rdi = ins.data.and_then(|(t, _)| img.read_uint(t, 4)).map(|v| v & !1);
+                rdi = ins
+                    .data
+                    .and_then(|(t, _)| img.read_uint(t, 4))
+                    .map(|v| v & !1);
             }
             _ => {}
         }
         let callee_slot = match ins.flow {
             Flow::Call(t) => ctx.import_slot(t),
             Flow::CallMem(s) => s,
-            Flow::Ret | Flow::Stop | Flow::Jump(_) | Flow::JumpReg | Flow::JumpMem(_) => return None,
+            Flow::Ret | Flow::Stop | Flow::Jump(_) | Flow::JumpReg | Flow::JumpMem(_) => {
+                return None
+            }
             _ => {
                 pos = ins.addr + u64::from(ins.len);
                 continue;
             }
         };
-        let is_lsm = callee_slot.and_then(|s| img.slots.get(&s)).is_some_and(|t: &SlotTarget| t.name == "__libc_start_main");
+        let is_lsm = callee_slot
+            .and_then(|s| img.slots.get(&s))
+            .is_some_and(|t: &SlotTarget| t.name == "__libc_start_main");
         if !is_lsm {
             return None;
         }
@@ -776,7 +947,10 @@ fn find_main(dec: &Decoder, img: &Image<'_>, ctx: &Ctx<'_, '_>, entry: u64) -> O
 /// Find functions in the gaps between known code (binaries without unwind info).
 fn gap_scan(dec: &Decoder, ctx: &Ctx<'_, '_>, bodies: &HashMap<u64, Body>) -> Vec<u64> {
     let img = ctx.img;
-    let mut covered: Vec<(u64, u64)> = bodies.values().flat_map(|b| b.insns.iter().map(|i| (i.addr, i.addr + u64::from(i.len)))).collect();
+    let mut covered: Vec<(u64, u64)> = bodies
+        .values()
+        .flat_map(|b| b.insns.iter().map(|i| (i.addr, i.addr + u64::from(i.len))))
+        .collect();
     covered.sort_unstable();
     let mut merged: Vec<(u64, u64)> = Vec::new();
     for (s, e) in covered {
@@ -791,9 +965,16 @@ fn gap_scan(dec: &Decoder, ctx: &Ctx<'_, '_>, bodies: &HashMap<u64, Body>) -> Ve
         spans.insert(b.start, b.end);
     }
     let inside_span = |a: u64| -> bool {
-        spans.range(..a).next_back().is_some_and(|(_, end)| *end > a)
+        spans
+            .range(..a)
+            .next_back()
+            .is_some_and(|(_, end)| *end > a)
     };
-    let step = if matches!(dec.arch, Arch::X86 | Arch::X86_64) { 1 } else { 2 };
+    let step = if matches!(dec.arch, Arch::X86 | Arch::X86_64) {
+        1
+    } else {
+        2
+    };
     let mut found = Vec::new();
     for r in img.regions.iter().filter(|r| r.exec && !r.stubs) {
         let rend = r.vaddr + r.data.len() as u64;
@@ -844,8 +1025,16 @@ fn gap_scan(dec: &Decoder, ctx: &Ctx<'_, '_>, bodies: &HashMap<u64, Body>) -> Ve
                 // A lone `hlt` or noreturn call right after a call that does
                 // not return is dead code of the previous function, not a function.
                 let dead_tail = body.insns.len() == 1
-                    && (body.insns[0].flow == Flow::Stop || !body.imports.is_empty() && body.imports.iter().all(|c| ctx.noreturn_slots.contains(&c.1)));
-                let fits = !dead_tail && !body.incomplete && !body.insns.is_empty() && body.insns.iter().all(|i| i.addr >= a && i.addr < b);
+                    && (body.insns[0].flow == Flow::Stop
+                        || !body.imports.is_empty()
+                            && body
+                                .imports
+                                .iter()
+                                .all(|c| ctx.noreturn_slots.contains(&c.1)));
+                let fits = !dead_tail
+                    && !body.incomplete
+                    && !body.insns.is_empty()
+                    && body.insns.iter().all(|i| i.addr >= a && i.addr < b);
                 if !fits {
                     break 'gap;
                 }
@@ -857,10 +1046,22 @@ fn gap_scan(dec: &Decoder, ctx: &Ctx<'_, '_>, bodies: &HashMap<u64, Body>) -> Ve
     found
 }
 
-fn build_facts(ctx: &Ctx<'_, '_>, known: &HashMap<u64, Known>, bodies: HashMap<u64, Body>, strings: &[FoundString], main: Option<u64>) -> CodeFacts {
+fn build_facts(
+    ctx: &Ctx<'_, '_>,
+    known: &HashMap<u64, Known>,
+    bodies: HashMap<u64, Body>,
+    strings: &[FoundString],
+    main: Option<u64>,
+) -> CodeFacts {
     let img = ctx.img;
-    let string_at: HashMap<u64, &str> = strings.iter().filter_map(|s| s.addr.map(|a| (a, s.value.as_str()))).collect();
-    let mut bodies: Vec<Body> = bodies.into_values().filter(|b| known.contains_key(&b.start)).collect();
+    let string_at: HashMap<u64, &str> = strings
+        .iter()
+        .filter_map(|s| s.addr.map(|a| (a, s.value.as_str())))
+        .collect();
+    let mut bodies: Vec<Body> = bodies
+        .into_values()
+        .filter(|b| known.contains_key(&b.start))
+        .collect();
     bodies.sort_unstable_by_key(|b| b.start);
     // Import thunks: functions that are one `jmp [slot]` (MinGW, MSVC
     // incremental linking). Calls to them are calls to the import.
@@ -871,7 +1072,10 @@ fn build_facts(ctx: &Ctx<'_, '_>, known: &HashMap<u64, Known>, bodies: HashMap<u
             _ => None,
         })
         .collect();
-    let mut facts = CodeFacts { main, ..CodeFacts::default() };
+    let mut facts = CodeFacts {
+        main,
+        ..CodeFacts::default()
+    };
     for b in &bodies {
         let k = &known[&b.start];
         let name = k
@@ -879,14 +1083,22 @@ fn build_facts(ctx: &Ctx<'_, '_>, known: &HashMap<u64, Known>, bodies: HashMap<u
             .clone()
             .or_else(|| img.names.get(&b.start).cloned())
             .unwrap_or_else(|| format!("sub_{:x}", b.start));
-        let size = ctx.unwind.get(&b.start).copied().or(k.size).unwrap_or(b.end.saturating_sub(b.start));
+        let size = ctx
+            .unwind
+            .get(&b.start)
+            .copied()
+            .or(k.size)
+            .unwrap_or(b.end.saturating_sub(b.start));
         let (blocks, edges) = cfg(b, ctx);
         // Decision points + 1: each block with k > 1 successors adds k - 1.
         let mut out_degree: HashMap<u64, u32> = HashMap::new();
         for e in &edges {
             *out_degree.entry(e.from).or_default() += 1;
         }
-        let cyclomatic = 1 + out_degree.values().map(|d| d.saturating_sub(1)).sum::<u32>();
+        let cyclomatic = 1 + out_degree
+            .values()
+            .map(|d| d.saturating_sub(1))
+            .sum::<u32>();
         facts.instructions += b.insns.len() as u64;
         facts.functions.push(Function {
             addr: b.start,
@@ -904,15 +1116,32 @@ fn build_facts(ctx: &Ctx<'_, '_>, known: &HashMap<u64, Known>, bodies: HashMap<u
         });
         for &(site, t, kind) in &b.calls {
             if let Some(st) = thunks.get(&t).and_then(|slot| img.slots.get(slot)) {
-                facts.import_calls.push(ImportCall { caller: b.start, site, library: st.library.clone(), name: st.name.clone(), kind });
+                facts.import_calls.push(ImportCall {
+                    caller: b.start,
+                    site,
+                    library: st.library.clone(),
+                    name: st.name.clone(),
+                    kind,
+                });
             }
             if known.contains_key(&t) {
-                facts.calls.push(CallEdge { caller: b.start, callee: t, site, kind });
+                facts.calls.push(CallEdge {
+                    caller: b.start,
+                    callee: t,
+                    site,
+                    kind,
+                });
             }
         }
         for &(site, slot, kind) in &b.imports {
             if let Some(st) = img.slots.get(&slot) {
-                facts.import_calls.push(ImportCall { caller: b.start, site, library: st.library.clone(), name: st.name.clone(), kind });
+                facts.import_calls.push(ImportCall {
+                    caller: b.start,
+                    site,
+                    library: st.library.clone(),
+                    name: st.name.clone(),
+                    kind,
+                });
             }
         }
         for &(site, t, kind) in &b.refs {
@@ -922,7 +1151,11 @@ fn build_facts(ctx: &Ctx<'_, '_>, known: &HashMap<u64, Known>, bodies: HashMap<u
                 target: t,
                 kind,
                 string: string_at.get(&t).map(|s| s.to_string()),
-                symbol: img.names.get(&t).cloned().or_else(|| img.slots.get(&t).map(|s| format!("{}@got", s.name))),
+                symbol: img
+                    .names
+                    .get(&t)
+                    .cloned()
+                    .or_else(|| img.slots.get(&t).map(|s| format!("{}@got", s.name))),
             });
         }
     }
@@ -965,11 +1198,19 @@ fn cfg(b: &Body, ctx: &Ctx<'_, '_>) -> (Vec<Block>, Vec<CfgEdge>) {
         if cur.is_none() || !contiguous || leaders.contains(&i.addr) {
             if let Some(c) = cur.take() {
                 if contiguous {
-                    edges.push(CfgEdge { from: c.start, to: i.addr, kind: EdgeKind::Fallthrough });
+                    edges.push(CfgEdge {
+                        from: c.start,
+                        to: i.addr,
+                        kind: EdgeKind::Fallthrough,
+                    });
                 }
                 blocks.push(c);
             }
-            cur = Some(Block { start: i.addr, end: i.addr, instructions: 0 });
+            cur = Some(Block {
+                start: i.addr,
+                end: i.addr,
+                instructions: 0,
+            });
         }
         let c = cur.as_mut().expect("a block is open");
         c.end = next;
@@ -978,23 +1219,39 @@ fn cfg(b: &Body, ctx: &Ctx<'_, '_>) -> (Vec<Block>, Vec<CfgEdge>) {
         let terminator = match i.flow {
             Flow::Jump(t) => {
                 if at.contains(&t) && !ctx.leaves(b.start, t) {
-                    edges.push(CfgEdge { from: c.start, to: t, kind: EdgeKind::Jump });
+                    edges.push(CfgEdge {
+                        from: c.start,
+                        to: t,
+                        kind: EdgeKind::Jump,
+                    });
                 }
                 true
             }
             Flow::Cond(t) => {
                 if at.contains(&t) && !ctx.leaves(b.start, t) {
-                    edges.push(CfgEdge { from: c.start, to: t, kind: EdgeKind::True });
+                    edges.push(CfgEdge {
+                        from: c.start,
+                        to: t,
+                        kind: EdgeKind::True,
+                    });
                 }
                 if has_next {
-                    edges.push(CfgEdge { from: c.start, to: next, kind: EdgeKind::False });
+                    edges.push(CfgEdge {
+                        from: c.start,
+                        to: next,
+                        kind: EdgeKind::False,
+                    });
                 }
                 true
             }
             Flow::JumpMem(_) | Flow::JumpReg => {
                 if let Some(ts) = switch_targets.get(&i.addr) {
                     for t in ts.iter() {
-                        edges.push(CfgEdge { from: c.start, to: *t, kind: EdgeKind::Switch });
+                        edges.push(CfgEdge {
+                            from: c.start,
+                            to: *t,
+                            kind: EdgeKind::Switch,
+                        });
                     }
                 }
                 true
@@ -1026,13 +1283,27 @@ pub fn listing(img: &Image<'_>, addr: u64, cfg: &AnalysisConfig) -> Option<Vec<L
         starts: Vec::new(),
         start_set: HashSet::new(),
         unwind: img.unwind.iter().copied().collect(),
-        unwind_sorted: { let mut u = img.unwind.clone(); u.sort_unstable(); u },
+        unwind_sorted: {
+            let mut u = img.unwind.clone();
+            u.sort_unstable();
+            u
+        },
         stub_slots: scan_stubs(&dec, img),
-        noreturn_slots: img.slots.iter().filter(|(_, t)| NORETURN.contains(&t.name.as_str())).map(|(s, _)| *s).collect(),
+        noreturn_slots: img
+            .slots
+            .iter()
+            .filter(|(_, t)| NORETURN.contains(&t.name.as_str()))
+            .map(|(s, _)| *s)
+            .collect(),
         max_insns: cfg.max_function_instructions,
         use_imm: img.regions.first().is_some_and(|r| r.vaddr >= 0x10000),
     };
-    let mut starts: Vec<u64> = img.seeds.iter().map(|s| s.addr).chain(img.unwind.iter().map(|u| u.0)).collect();
+    let mut starts: Vec<u64> = img
+        .seeds
+        .iter()
+        .map(|s| s.addr)
+        .chain(img.unwind.iter().map(|u| u.0))
+        .collect();
     starts.push(addr);
     starts.sort_unstable();
     starts.dedup();
@@ -1043,25 +1314,47 @@ pub fn listing(img: &Image<'_>, addr: u64, cfg: &AnalysisConfig) -> Option<Vec<L
         if let Some(slot) = ctx.import_slot(t) {
             return img.slots.get(&slot).map(|s| format!("{}@plt", s.name));
         }
-        img.names.get(&t).cloned().or_else(|| img.is_code(t).then(|| format!("sub_{t:x}")))
+        img.names
+            .get(&t)
+            .cloned()
+            .or_else(|| img.is_code(t).then(|| format!("sub_{t:x}")))
     };
     let mut out = Vec::new();
     for i in &body.insns {
         let (ins, m, o, bytes) = dec.text(img.bytes_from(i.addr), i.addr, body.thumb)?;
         let target = match ins.flow {
             Flow::Call(t) | Flow::Jump(t) => name_of(t),
-            Flow::CallMem(Some(s)) | Flow::JumpMem(Some(s)) => img.slots.get(&s).map(|x| x.name.clone()),
+            Flow::CallMem(Some(s)) | Flow::JumpMem(Some(s)) => {
+                img.slots.get(&s).map(|x| x.name.clone())
+            }
             _ => None,
         };
-        let data = body.refs.iter().find(|r| r.0 == i.addr).map(|r| r.1).or(ins.data.map(|d| d.0)).and_then(|t| {
-            img.names.get(&t).cloned().or_else(|| {
-                let s = img.bytes_from(t);
-                let end = s.iter().take(80).position(|b| *b == 0)?;
-                let txt = std::str::from_utf8(&s[..end]).ok()?;
-                (txt.len() >= 2 && txt.chars().all(|c| !c.is_control() || c == '\n' || c == '\t')).then(|| format!("{txt:?}"))
-            })
+        let data = body
+            .refs
+            .iter()
+            .find(|r| r.0 == i.addr)
+            .map(|r| r.1)
+            .or(ins.data.map(|d| d.0))
+            .and_then(|t| {
+                img.names.get(&t).cloned().or_else(|| {
+                    let s = img.bytes_from(t);
+                    let end = s.iter().take(80).position(|b| *b == 0)?;
+                    let txt = std::str::from_utf8(&s[..end]).ok()?;
+                    (txt.len() >= 2
+                        && txt
+                            .chars()
+                            .all(|c| !c.is_control() || c == '\n' || c == '\t'))
+                    .then(|| format!("{txt:?}"))
+                })
+            });
+        out.push(ListingLine {
+            addr: i.addr,
+            bytes: hex::encode(bytes),
+            mnemonic: m,
+            operands: o,
+            target,
+            data,
         });
-        out.push(ListingLine { addr: i.addr, bytes: hex::encode(bytes), mnemonic: m, operands: o, target, data });
     }
     Some(out)
 }
