@@ -21,13 +21,23 @@ fn peak_rss_mb() -> f64 {
 }
 
 fn main() {
-    let args: Vec<String> = std::env::args().skip(1).filter(|a| !a.starts_with("--")).collect();
+    let args: Vec<String> = std::env::args()
+        .skip(1)
+        .filter(|a| !a.starts_with("--"))
+        .collect();
     let mut files: Vec<PathBuf> = if args.is_empty() {
-        ["/usr/bin/true", "/usr/bin/ls", "/usr/bin/gdb", "/usr/bin/python3.11", "/usr/lib/x86_64-linux-gnu/libc.so.6", "/usr/bin/node"]
-            .iter()
-            .map(PathBuf::from)
-            .filter(|p| p.exists())
-            .collect()
+        [
+            "/usr/bin/true",
+            "/usr/bin/ls",
+            "/usr/bin/gdb",
+            "/usr/bin/python3.11",
+            "/usr/lib/x86_64-linux-gnu/libc.so.6",
+            "/usr/bin/node",
+        ]
+        .iter()
+        .map(PathBuf::from)
+        .filter(|p| p.exists())
+        .collect()
     } else {
         args.iter().map(PathBuf::from).collect()
     };
@@ -49,7 +59,13 @@ fn main() {
         drop(facts);
         let peak = peak_rss_mb();
         let t = Instant::now();
-        let ok = Command::new("objdump").arg("-d").arg(&f).stdout(Stdio::null()).stderr(Stdio::null()).status().is_ok_and(|s| s.success());
+        let ok = Command::new("objdump")
+            .arg("-d")
+            .arg(&f)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status()
+            .is_ok_and(|s| s.success());
         let objdump = t.elapsed().as_secs_f64();
         println!(
             "{:<42} {:>8.1} {:>9.3} {:>8.1} {:>10} {:>11.0} {:>9.2} {:>10} {:>9.0}",
@@ -60,7 +76,11 @@ fn main() {
             funcs,
             funcs as f64 / secs,
             insns as f64 / 1e6,
-            if ok { format!("{objdump:.3}") } else { "n/a".into() },
+            if ok {
+                format!("{objdump:.3}")
+            } else {
+                "n/a".into()
+            },
             peak
         );
     }
