@@ -84,7 +84,7 @@ mod tests {
 
     #[test]
     fn finds_ascii_and_utf16_with_addresses() {
-        let mut data = b"\x00\x01hello world\x00ab\x00".to_vec();
+        let mut data = b"\x00\x01hello world\x00ab\x00\x00".to_vec();
         data.extend("wide".encode_utf16().flat_map(|u| u.to_le_bytes()));
         data.extend([0, 0]);
         let area = StringArea {
@@ -99,7 +99,7 @@ mod tests {
             .map(|s| (s.value.as_str(), s.encoding.as_str(), s.addr))
             .collect();
         assert!(vals.contains(&("hello world", "ascii", Some(0x1002))));
-        assert!(vals.contains(&("wide", "utf16le", Some(0x1000 + 17))));
+        assert!(vals.contains(&("wide", "utf16le", Some(0x1000 + 18))));
         assert!(
             !vals.iter().any(|v| v.0 == "ab"),
             "shorter than the minimum"
