@@ -145,7 +145,7 @@ impl<'a> Image<'a> {
         Some(v)
     }
 
-    /// Add a seed unless the address is outside executable code.
+    /// Record a known function start (the code analysis ignores non-code ones).
     pub fn add_seed(
         &mut self,
         addr: u64,

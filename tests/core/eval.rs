@@ -303,36 +303,29 @@ fn evaluate(t: &Toolchain) -> (Score, Score, Score, Score) {
     (s_with, s_without, s_calls, s_imp)
 }
 
+/// Fail with the figures when a score is below its target.
+fn require(t: &Toolchain, what: &str, s: &Score, precision: f64, recall: f64) {
+    assert!(
+        s.precision >= precision && s.recall >= recall,
+        "{}: {what} precision {:.4} recall {:.4}, targets {precision} / {recall}",
+        t.name,
+        s.precision,
+        s.recall
+    );
+}
+
 fn check(t: &Toolchain, targets_without_unwind: (f64, f64)) {
     let (with, without, calls, imports) = evaluate(t);
-    assert!(
-        with.precision >= 0.999 && with.recall >= 0.999,
-        "{}: starts with unwind {:.4}/{:.4}",
-        t.name,
-        with.precision,
-        with.recall
+    require(t, "starts with unwind", &with, 0.999, 0.999);
+    require(
+        t,
+        "starts without unwind",
+        &without,
+        targets_without_unwind.0,
+        targets_without_unwind.1,
     );
-    assert!(
-        without.precision >= targets_without_unwind.0 && without.recall >= targets_without_unwind.1,
-        "{}: starts without unwind {:.4}/{:.4}",
-        t.name,
-        without.precision,
-        without.recall
-    );
-    assert!(
-        calls.precision >= 0.99 && calls.recall >= 0.99,
-        "{}: internal calls {:.4}/{:.4}",
-        t.name,
-        calls.precision,
-        calls.recall
-    );
-    assert!(
-        imports.recall >= 0.99 && imports.precision >= 0.99,
-        "{}: import calls {:.4}/{:.4}",
-        t.name,
-        imports.precision,
-        imports.recall
-    );
+    require(t, "internal calls", &calls, 0.99, 0.99);
+    require(t, "import calls", &imports, 0.99, 0.99);
 }
 
 #[test]

@@ -108,7 +108,29 @@ struct Ctx<'i, 'a> {
     use_imm: bool,
 }
 
-impl Ctx<'_, '_> {
+impl<'i, 'a> Ctx<'i, 'a> {
+    /// Context with no starts yet (see [`refresh`]).
+    fn new(img: &'i Image<'a>, dec: &Decoder, cfg: &AnalysisConfig) -> Self {
+        let mut unwind_sorted = img.unwind.clone();
+        unwind_sorted.sort_unstable();
+        Ctx {
+            img,
+            starts: Vec::new(),
+            start_set: HashSet::new(),
+            unwind: img.unwind.iter().copied().collect(),
+            unwind_sorted,
+            stub_slots: scan_stubs(dec, img),
+            noreturn_slots: img
+                .slots
+                .iter()
+                .filter(|(_, t)| NORETURN.contains(&t.name.as_str()))
+                .map(|(s, _)| *s)
+                .collect(),
+            max_insns: cfg.max_function_instructions,
+            use_imm: img.regions.first().is_some_and(|r| r.vaddr >= 0x10000),
+        }
+    }
+
     fn is_start(&self, a: u64) -> bool {
         self.start_set.contains(&a)
     }
@@ -151,7 +173,7 @@ impl Ctx<'_, '_> {
         }
     }
 
-    /// Import slot reached by calling or jumping to `t` (a stub), or `t` as a slot.
+    /// Import slot reached by calling or jumping to `t`, when `t` is a stub.
     fn import_slot(&self, t: u64) -> Option<u64> {
         self.stub_slots.get(&t).copied()
     }
@@ -175,13 +197,6 @@ pub fn analyze(img: &Image<'_>, strings: &[FoundString], cfg: &AnalysisConfig) -
             warnings,
         };
     };
-    let stub_slots = scan_stubs(&dec, img);
-    let noreturn_slots: HashSet<u64> = img
-        .slots
-        .iter()
-        .filter(|(_, t)| NORETURN.contains(&t.name.as_str()))
-        .map(|(s, _)| *s)
-        .collect();
 
     // Known starts, strongest source first.
     let mut known: HashMap<u64, Known> = HashMap::new();
@@ -216,20 +231,7 @@ pub fn analyze(img: &Image<'_>, strings: &[FoundString], cfg: &AnalysisConfig) -
     for s in &img.seeds {
         add_known(&mut known, s.addr, s.source, s.name.clone(), s.size);
     }
-    let unwind: HashMap<u64, u64> = img.unwind.iter().copied().collect();
-    let mut unwind_sorted = img.unwind.clone();
-    unwind_sorted.sort_unstable();
-    let mut ctx = Ctx {
-        img,
-        starts: Vec::new(),
-        start_set: HashSet::new(),
-        unwind,
-        unwind_sorted,
-        stub_slots,
-        noreturn_slots,
-        max_insns: cfg.max_function_instructions,
-        use_imm: img.regions.first().is_some_and(|r| r.vaddr >= 0x10000),
-    };
+    let mut ctx = Ctx::new(img, &dec, cfg);
     let main = img.entry.and_then(|e| find_main(&dec, img, &ctx, e));
     if let Some(m) = main {
         add_known(
@@ -390,15 +392,14 @@ pub fn analyze(img: &Image<'_>, strings: &[FoundString], cfg: &AnalysisConfig) -
     }
 
     let facts = build_facts(&ctx, &known, bodies, strings, main);
-    let stubs = ctx
-        .stub_slots
-        .iter()
-        .map(|(stub, slot)| (*slot, *stub))
-        .fold(HashMap::new(), |mut m: HashMap<u64, u64>, (slot, stub)| {
-            let e = m.entry(slot).or_insert(stub);
-            *e = (*e).min(stub);
-            m
-        });
+    // Slot -> lowest stub address jumping through it.
+    let mut stubs: HashMap<u64, u64> = HashMap::new();
+    for (&stub, &slot) in &ctx.stub_slots {
+        stubs
+            .entry(slot)
+            .and_modify(|s| *s = (*s).min(stub))
+            .or_insert(stub);
+    }
     CodeOutput {
         facts,
         stubs,
@@ -601,29 +602,13 @@ fn explore(dec: &Decoder, ctx: &Ctx<'_, '_>, start: u64) -> Body {
                         true
                     }
                     Flow::Jump(t) => {
-                        if let Some(slot) = ctx.import_slot(t) {
-                            body.imports.push((site, slot, CallKind::TailCall));
-                        } else if ctx.leaves(start, t) && ctx.inside_unwind_range(t) {
-                            // back from a .cold part into its parent: no edge
-                        } else if ctx.leaves(start, t) {
-                            if img.is_code(t) {
-                                body.calls.push((site, t, CallKind::TailCall));
-                            }
-                        } else {
+                        if branch_stays(ctx, &mut body, start, site, t) {
                             work.push(t);
                         }
                         false
                     }
                     Flow::Cond(t) => {
-                        if let Some(slot) = ctx.import_slot(t) {
-                            body.imports.push((site, slot, CallKind::TailCall));
-                        } else if ctx.leaves(start, t) && ctx.inside_unwind_range(t) {
-                            // back from a .cold part into its parent: no edge
-                        } else if ctx.leaves(start, t) {
-                            if img.is_code(t) {
-                                body.calls.push((site, t, CallKind::TailCall));
-                            }
-                        } else {
+                        if branch_stays(ctx, &mut body, start, site, t) {
                             work.push(t);
                         }
                         true
@@ -743,6 +728,23 @@ fn explore(dec: &Decoder, ctx: &Ctx<'_, '_>, start: u64) -> Body {
         .map(|i| i.addr + u64::from(i.len))
         .unwrap_or(start);
     body
+}
+
+/// Record a jump or conditional jump from `site` to `t` that leaves the
+/// function (an import stub or a tail call); `true` when `t` is inside it.
+fn branch_stays(ctx: &Ctx<'_, '_>, body: &mut Body, start: u64, site: u64, t: u64) -> bool {
+    if let Some(slot) = ctx.import_slot(t) {
+        body.imports.push((site, slot, CallKind::TailCall));
+        return false;
+    }
+    if !ctx.leaves(start, t) {
+        return true;
+    }
+    // A jump back from a .cold part into its parent is no edge at all.
+    if !ctx.inside_unwind_range(t) && ctx.img.is_code(t) {
+        body.calls.push((site, t, CallKind::TailCall));
+    }
+    false
 }
 
 fn sign_extend(v: u64, size: u8) -> i64 {
@@ -1278,26 +1280,7 @@ pub fn listing(img: &Image<'_>, addr: u64, cfg: &AnalysisConfig) -> Option<Vec<L
     if !img.is_code(addr) {
         return None;
     }
-    let mut ctx = Ctx {
-        img,
-        starts: Vec::new(),
-        start_set: HashSet::new(),
-        unwind: img.unwind.iter().copied().collect(),
-        unwind_sorted: {
-            let mut u = img.unwind.clone();
-            u.sort_unstable();
-            u
-        },
-        stub_slots: scan_stubs(&dec, img),
-        noreturn_slots: img
-            .slots
-            .iter()
-            .filter(|(_, t)| NORETURN.contains(&t.name.as_str()))
-            .map(|(s, _)| *s)
-            .collect(),
-        max_insns: cfg.max_function_instructions,
-        use_imm: img.regions.first().is_some_and(|r| r.vaddr >= 0x10000),
-    };
+    let mut ctx = Ctx::new(img, &dec, cfg);
     let mut starts: Vec<u64> = img
         .seeds
         .iter()
