@@ -1,2 +1,21 @@
 //! bingraph: binary intelligence as a property graph.
+//!
+//! - [`analysis`]: pure core, bytes in, facts out (formats, disassembly, CFG, calls).
+//! - [`graph`]: the `GraphStore` trait, its backends, the graph model, contract tests.
+//! - [`ingest`] and [`blobs`]: files into the graph and the content-addressed store.
+//! - [`callgraph`]: a binary's call graph in memory (petgraph), for walks and paths.
+//! - [`app`], [`config`], [`error`], [`router`], [`http`], [`openapi`]: the REST service.
+//! - [`cli`]: the commands behind `bingraph serve | ingest | query`.
+
 pub mod analysis;
+pub mod app;
+pub mod blobs;
+pub mod callgraph;
+pub mod cli;
+pub mod config;
+pub mod error;
+pub mod graph;
+pub mod http;
+pub mod ingest;
+pub mod openapi;
+pub mod router;

@@ -1,10 +1,13 @@
-//! `bingraph` command line. Thin: parses arguments and calls into the library.
+//! `bingraph` command line. Thin: parses arguments and configuration, sets up
+//! logging, and calls into the library (`bingraph::cli`).
 
+use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use anyhow::Context;
-use bingraph::analysis::{self, AnalysisConfig};
+use bingraph::cli::{self, QueryFormat};
+use bingraph::config::{Config, Overrides};
+use bingraph::graph::Value;
 use clap::{Parser, Subcommand};
 
 #[derive(Parser)]
@@ -14,13 +17,57 @@ use clap::{Parser, Subcommand};
     about = "Binary intelligence as a property graph"
 )]
 struct Cli {
+    /// Data directory (graph.db, blobs/, keys/, index/).
+    #[arg(long, global = true, env = "BINGRAPH_DATA_DIR")]
+    data_dir: Option<PathBuf>,
+    /// Graph backend: `embedded`.
+    #[arg(long, global = true, env = "BINGRAPH_GRAPH")]
+    graph: Option<String>,
+    /// Config file (default: ./bingraph.toml when it exists).
+    #[arg(long, global = true, env = "BINGRAPH_CONFIG")]
+    config: Option<PathBuf>,
+    /// Log lines as JSON.
+    #[arg(long, global = true, env = "BINGRAPH_LOG_JSON")]
+    log_json: Option<bool>,
     #[command(subcommand)]
     command: Command,
 }
 
 #[derive(Subcommand)]
 enum Command {
-    /// Analyse one file and print its facts as JSON.
+    /// Run the REST API.
+    Serve {
+        /// Address to listen on [default: 127.0.0.1:8080].
+        #[arg(long, env = "BINGRAPH_LISTEN")]
+        listen: Option<SocketAddr>,
+        /// Largest upload accepted, in bytes [default: 268435456].
+        #[arg(long, env = "BINGRAPH_MAX_UPLOAD_BYTES")]
+        max_upload_bytes: Option<u64>,
+    },
+    /// Ingest files and directories (walked) into the graph.
+    Ingest {
+        #[arg(required = true)]
+        paths: Vec<PathBuf>,
+        /// Re-analyse binaries that are already stored.
+        #[arg(long)]
+        force: bool,
+        /// Files in flight at once.
+        #[arg(long, default_value_t = 2)]
+        jobs: usize,
+    },
+    /// Run a Cypher query against the graph (read-only unless --write).
+    Query {
+        cypher: String,
+        #[arg(long, value_enum, default_value_t = QueryFormat::Table)]
+        format: QueryFormat,
+        /// A parameter, `name=value`; the value is read as JSON when it parses, else as a string.
+        #[arg(long = "param", value_parser = cli::parse_param)]
+        params: Vec<(String, Value)>,
+        /// Allow the query to write.
+        #[arg(long)]
+        write: bool,
+    },
+    /// Analyse one file and print its facts as JSON (no store needed).
     Analyze {
         file: PathBuf,
         /// Print counts only, not the full facts.
@@ -40,6 +87,19 @@ enum Command {
     },
 }
 
+fn init_logging(json: bool, default: &str) {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    if json {
+        builder.json().init();
+    } else {
+        builder.init();
+    }
+}
+
 fn main() -> ExitCode {
     match run(Cli::parse()) {
         Ok(()) => ExitCode::SUCCESS,
@@ -51,68 +111,53 @@ fn main() -> ExitCode {
 }
 
 fn run(cli: Cli) -> anyhow::Result<()> {
+    let mut over = Overrides {
+        data_dir: cli.data_dir,
+        graph: cli.graph,
+        log_json: cli.log_json,
+        ..Overrides::default()
+    };
+    if let Command::Serve {
+        listen,
+        max_upload_bytes,
+    } = &cli.command
+    {
+        over.listen = *listen;
+        over.max_upload_bytes = *max_upload_bytes;
+    }
+    let config = Config::load(cli.config.as_deref(), over)?;
+    let runtime = || {
+        tokio::runtime::Builder::new_multi_thread()
+            .enable_all()
+            .build()
+    };
     match cli.command {
+        Command::Serve { .. } => {
+            init_logging(config.log_json, "info,graphdblite=warn");
+            runtime()?.block_on(cli::serve(config))
+        }
+        Command::Ingest { paths, force, jobs } => {
+            init_logging(config.log_json, "warn");
+            let summary = runtime()?.block_on(cli::ingest(config, &paths, force, jobs))?;
+            if summary.failed > 0 {
+                anyhow::bail!("{} files failed", summary.failed);
+            }
+            Ok(())
+        }
+        Command::Query {
+            cypher,
+            format,
+            params,
+            write,
+        } => {
+            init_logging(config.log_json, "warn");
+            runtime()?.block_on(cli::query(config, &cypher, params, format, write))
+        }
         Command::Analyze {
             file,
             summary,
             no_code,
-        } => {
-            let bytes =
-                std::fs::read(&file).with_context(|| format!("reading {}", file.display()))?;
-            let cfg = AnalysisConfig {
-                disassemble: !no_code,
-                ..AnalysisConfig::default()
-            };
-            let started = std::time::Instant::now();
-            let facts = analysis::analyze(&bytes, &cfg)?;
-            let took = started.elapsed();
-            if summary {
-                for f in &facts {
-                    println!(
-                        "{} {} {}: {} sections, {} symbols, {} imports, {} strings, {} functions, {} instructions, {} calls, {} import calls, {} data refs, {} warnings, {:.3}s",
-                        f.hashes.sha256,
-                        f.identity.format.as_str(),
-                        f.identity.arch.name(),
-                        f.sections.len(),
-                        f.symbols.len(),
-                        f.imports.len(),
-                        f.strings.len(),
-                        f.code.functions.len(),
-                        f.code.instructions,
-                        f.code.calls.len(),
-                        f.code.import_calls.len(),
-                        f.code.data_refs.len(),
-                        f.warnings.len(),
-                        took.as_secs_f64()
-                    );
-                }
-            } else {
-                serde_json::to_writer_pretty(std::io::stdout().lock(), &facts)?;
-                println!();
-            }
-        }
-        Command::Disasm { file, addr, slice } => {
-            let bytes =
-                std::fs::read(&file).with_context(|| format!("reading {}", file.display()))?;
-            let a = match addr.strip_prefix("0x") {
-                Some(h) => u64::from_str_radix(h, 16)?,
-                None => addr.parse()?,
-            };
-            for l in analysis::listing(&bytes, slice, a, &AnalysisConfig::default())? {
-                let note = [
-                    l.target.map(|t| format!("<{t}>")),
-                    l.data.map(|d| format!("; {d}")),
-                ]
-                .into_iter()
-                .flatten()
-                .collect::<Vec<_>>()
-                .join(" ");
-                println!(
-                    "{:>12x}  {:<24} {:<8} {} {}",
-                    l.addr, l.bytes, l.mnemonic, l.operands, note
-                );
-            }
-        }
+        } => cli::analyze(&file, summary, no_code),
+        Command::Disasm { file, addr, slice } => cli::disasm(&file, &addr, slice),
     }
-    Ok(())
 }

@@ -1,0 +1,205 @@
+//! Application state shared by every handler and by the CLI: the config, the
+//! graph store, the blob store, ingest, and the read caches.
+
+use std::ops::Deref;
+use std::sync::Arc;
+
+use moka::sync::Cache;
+
+use crate::blobs::BlobStore;
+use crate::callgraph::CallGraph;
+use crate::config::Config;
+use crate::error::ApiError;
+use crate::graph::{self, GraphError, GraphStore};
+use crate::http::binaries::BinaryView;
+use crate::ingest::{IngestError, Ingested, Ingestor};
+use crate::params;
+
+const FUNCTIONS: &str = include_str!("../cypher/graph/functions.cypher");
+const CALLS: &str = include_str!("../cypher/graph/calls.cypher");
+const BY_SHA256: &str = include_str!("../cypher/binaries/by_sha256.cypher");
+const BY_SHA1: &str = include_str!("../cypher/binaries/by_sha1.cypher");
+const BY_MD5: &str = include_str!("../cypher/binaries/by_md5.cypher");
+const BY_CONTAINER: &str = include_str!("../cypher/binaries/by_container.cypher");
+
+/// Cheap to clone: handlers get one per request.
+#[derive(Clone)]
+pub struct AppState(pub Arc<App>);
+
+impl Deref for AppState {
+    type Target = App;
+    fn deref(&self) -> &App {
+        &self.0
+    }
+}
+
+/// Everything a request may need.
+pub struct App {
+    pub config: Config,
+    pub store: Arc<dyn GraphStore>,
+    pub blobs: BlobStore,
+    ingestor: Ingestor,
+    call_graphs: Cache<String, Arc<CallGraph>>,
+    /// Binary lookups by any hash; emptied by every ingest.
+    binaries: Cache<String, Arc<Vec<BinaryView>>>,
+}
+
+/// Which hash a lookup string is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HashKind {
+    Sha256,
+    Sha1,
+    Md5,
+}
+
+/// Parse a hash given by a client: 64, 40 or 32 hex digits, any case.
+pub fn parse_hash(s: &str) -> Result<(HashKind, String), ApiError> {
+    let kind = match s.len() {
+        64 => Some(HashKind::Sha256),
+        40 => Some(HashKind::Sha1),
+        32 => Some(HashKind::Md5),
+        _ => None,
+    };
+    match kind {
+        Some(k) if s.bytes().all(|b| b.is_ascii_hexdigit()) => Ok((k, s.to_ascii_lowercase())),
+        _ => Err(ApiError::bad_request(
+            "invalid_hash",
+            format!("'{s}' is not a hash: give a SHA-256 (64 hex digits), SHA-1 (40) or MD5 (32)."),
+        )),
+    }
+}
+
+impl App {
+    /// Open the store and the data directory named by `config`.
+    pub async fn open(config: Config) -> Result<Self, GraphError> {
+        std::fs::create_dir_all(&config.data_dir).map_err(|e| {
+            GraphError::Backend(format!(
+                "cannot create the data directory {}: {e}",
+                config.data_dir.display()
+            ))
+        })?;
+        let store = graph::open(&config.graph, &config.data_dir).await?;
+        let blobs = BlobStore::new(&config.data_dir);
+        let ingestor = Ingestor {
+            store: store.clone(),
+            blobs: blobs.clone(),
+            analysis: config.analysis(),
+        };
+        let call_graphs = Cache::builder()
+            .max_capacity(config.call_graph_cache_weight)
+            .weigher(|_k: &String, v: &Arc<CallGraph>| v.weight().max(1))
+            .build();
+        let binaries = Cache::builder().max_capacity(100_000).build();
+        Ok(App {
+            config,
+            store,
+            blobs,
+            ingestor,
+            call_graphs,
+            binaries,
+        })
+    }
+
+    /// Ingest a file and drop whatever the caches held for it.
+    pub async fn ingest(
+        &self,
+        name: &str,
+        bytes: Arc<Vec<u8>>,
+        force: bool,
+    ) -> Result<Vec<Ingested>, IngestError> {
+        let result = self.ingestor.ingest(name, bytes, force).await;
+        if let Ok(done) = &result {
+            for i in done {
+                self.call_graphs.invalidate(&i.sha256);
+            }
+        }
+        // Any hash may have named the binary; lookups are cheap to redo.
+        self.binaries.invalidate_all();
+        result
+    }
+
+    /// Binaries matching a hash: one, or the slices of a fat Mach-O.
+    pub async fn lookup(&self, hash: &str) -> Result<Arc<Vec<BinaryView>>, ApiError> {
+        let (kind, hash) = parse_hash(hash)?;
+        if let Some(hit) = self.binaries.get(&hash) {
+            return Ok(hit);
+        }
+        let query = match kind {
+            HashKind::Sha256 => BY_SHA256,
+            HashKind::Sha1 => BY_SHA1,
+            HashKind::Md5 => BY_MD5,
+        };
+        let mut rows = self.store.read(query, params! { "hash" => &hash }).await?;
+        if rows.rows.is_empty() && kind == HashKind::Sha256 {
+            rows = self
+                .store
+                .read(BY_CONTAINER, params! { "hash" => &hash })
+                .await?;
+        }
+        let found: Vec<BinaryView> = rows
+            .rows
+            .iter()
+            .filter_map(|r| r.first().and_then(|v| v.as_node()))
+            .map(BinaryView::from_node)
+            .collect();
+        if found.is_empty() {
+            return Err(ApiError::NotFound(
+                "binary_not_found",
+                format!("No binary with the hash {hash} has been ingested."),
+            ));
+        }
+        let found = Arc::new(found);
+        self.binaries.insert(hash, found.clone());
+        Ok(found)
+    }
+
+    /// The one binary with this sha256 (routes under `/binaries/{sha256}/`).
+    pub async fn binary(&self, sha256: &str) -> Result<BinaryView, ApiError> {
+        let (kind, hash) = parse_hash(sha256)?;
+        if kind != HashKind::Sha256 {
+            return Err(ApiError::bad_request(
+                "invalid_hash",
+                format!("'{sha256}' is not a SHA-256; this route needs the 64-digit SHA-256 of the binary."),
+            ));
+        }
+        let found = self.lookup(&hash).await?;
+        found
+            .iter()
+            .find(|b| b.sha256 == hash)
+            .cloned()
+            .ok_or_else(|| {
+                ApiError::NotFound(
+                    "binary_not_found",
+                    format!(
+                        "{hash} is a fat Mach-O file; use the sha256 of one of its slices: {}.",
+                        found
+                            .iter()
+                            .map(|b| b.sha256.as_str())
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    ),
+                )
+            })
+    }
+
+    /// The binary's call graph, from the cache or loaded from the store.
+    pub async fn call_graph(&self, sha256: &str) -> Result<Arc<CallGraph>, ApiError> {
+        if let Some(g) = self.call_graphs.get(sha256) {
+            return Ok(g);
+        }
+        let functions = self
+            .store
+            .read(FUNCTIONS, params! { "sha256" => sha256 })
+            .await?;
+        let calls = self
+            .store
+            .read(CALLS, params! { "sha256" => sha256 })
+            .await?;
+        let g =
+            tokio::task::spawn_blocking(move || Arc::new(CallGraph::from_rows(functions, calls)))
+                .await
+                .map_err(|e| ApiError::Internal(format!("call graph task: {e}")))?;
+        self.call_graphs.insert(sha256.to_string(), g.clone());
+        Ok(g)
+    }
+}

@@ -1,0 +1,387 @@
+//! The commands behind the `bingraph` binary: `serve`, `ingest`, `query`,
+//! `analyze` and `disasm`. `main.rs` only parses arguments and calls these.
+
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Instant;
+
+use anyhow::{bail, Context};
+use indicatif::{ProgressBar, ProgressStyle};
+
+use crate::analysis::{self, AnalysisConfig};
+use crate::app::{App, AppState};
+use crate::config::Config;
+use crate::graph::{self, Params, Rows, Value};
+use crate::ingest::IngestStatus;
+
+/// Serve the API until Ctrl-C or SIGTERM.
+pub async fn serve(config: Config) -> anyhow::Result<()> {
+    let listen = config.listen;
+    let app = App::open(config)
+        .await
+        .context("opening the data directory")?;
+    tracing::info!(
+        data_dir = %app.config.data_dir.display(),
+        graph = app.store.backend(),
+        "store open"
+    );
+    let router = crate::router::router(AppState(Arc::new(app)));
+    let listener = tokio::net::TcpListener::bind(listen)
+        .await
+        .with_context(|| format!("listening on {listen}"))?;
+    let addr = listener.local_addr()?;
+    eprintln!("bingraph listening on http://{addr} (API reference: http://{addr}/api/v1/docs)");
+    axum::serve(listener, router)
+        .with_graceful_shutdown(shutdown())
+        .await?;
+    eprintln!("bingraph stopped");
+    Ok(())
+}
+
+async fn shutdown() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        {
+            s.recv().await;
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! { _ = ctrl_c => {}, _ = term => {} }
+}
+
+/// Does the file start like an ELF, PE or Mach-O file?
+fn looks_executable(path: &Path) -> bool {
+    let mut magic = [0u8; 4];
+    let ok = std::fs::File::open(path)
+        .and_then(|mut f| f.read_exact(&mut magic))
+        .is_ok();
+    ok && (magic == *b"\x7fELF"
+        || magic[..2] == *b"MZ"
+        || matches!(
+            u32::from_be_bytes(magic),
+            0xfeedface | 0xfeedfacf | 0xcefaedfe | 0xcffaedfe | 0xcafebabe | 0xcafebabf
+        ))
+}
+
+/// Files named on the command line, directories walked (symlinks inside
+/// directories are not followed, so nothing is counted twice).
+fn collect(paths: &[PathBuf]) -> anyhow::Result<Vec<PathBuf>> {
+    let mut files = Vec::new();
+    for p in paths {
+        let meta = std::fs::metadata(p).with_context(|| format!("reading {}", p.display()))?;
+        if meta.is_dir() {
+            for entry in walkdir::WalkDir::new(p).sort_by_file_name() {
+                match entry {
+                    Ok(e) if e.file_type().is_file() => files.push(e.into_path()),
+                    Ok(_) => {}
+                    Err(e) => eprintln!("warning: {e}"),
+                }
+            }
+        } else {
+            files.push(p.clone());
+        }
+    }
+    Ok(files)
+}
+
+/// What `ingest` did, for its summary line.
+#[derive(Debug, Default)]
+pub struct IngestSummary {
+    pub files: usize,
+    pub created: usize,
+    pub replaced: usize,
+    pub unchanged: usize,
+    pub skipped: usize,
+    pub failed: usize,
+    pub functions: u64,
+    pub relationships: u64,
+    pub analysis_ms: u64,
+    pub write_ms: u64,
+}
+
+/// Ingest files and directories into the store, with a progress bar.
+/// Up to `jobs` files are in flight, so one is analysed while another is written.
+pub async fn ingest(
+    config: Config,
+    paths: &[PathBuf],
+    force: bool,
+    jobs: usize,
+) -> anyhow::Result<IngestSummary> {
+    let files = collect(paths)?;
+    let app = Arc::new(
+        App::open(config)
+            .await
+            .context("opening the data directory")?,
+    );
+    let bar = ProgressBar::new(files.len() as u64);
+    bar.set_style(
+        ProgressStyle::with_template(
+            "{spinner} [{elapsed_precise}] {bar:30} {pos}/{len} files ({per_sec}) {wide_msg}",
+        )
+        .expect("valid template"),
+    );
+    let started = Instant::now();
+    let mut summary = IngestSummary {
+        files: files.len(),
+        ..IngestSummary::default()
+    };
+    let mut tasks = tokio::task::JoinSet::new();
+    let mut pending = files.into_iter();
+    loop {
+        while tasks.len() < jobs.max(1) {
+            let Some(path) = pending.next() else { break };
+            if !looks_executable(&path) {
+                summary.skipped += 1;
+                bar.inc(1);
+                continue;
+            }
+            let app = app.clone();
+            tasks.spawn(async move {
+                let name = path
+                    .file_name()
+                    .map(|n| n.to_string_lossy().into_owned())
+                    .unwrap_or_default();
+                let bytes = match tokio::fs::read(&path).await {
+                    Ok(b) => b,
+                    Err(e) => return (path, Err(anyhow::anyhow!(e))),
+                };
+                let result = app.ingest(&name, Arc::new(bytes), force).await;
+                (path, result.map_err(anyhow::Error::from))
+            });
+        }
+        let Some(done) = tasks.join_next().await else {
+            break;
+        };
+        let (path, result) = done.context("ingest task panicked")?;
+        bar.inc(1);
+        bar.set_message(path.display().to_string());
+        match result {
+            Ok(done) => {
+                for i in done {
+                    match i.status {
+                        IngestStatus::Created => summary.created += 1,
+                        IngestStatus::Replaced => summary.replaced += 1,
+                        IngestStatus::Unchanged => summary.unchanged += 1,
+                    }
+                    summary.functions += i.functions;
+                    summary.relationships += i.relationships;
+                    summary.write_ms += i.write_ms;
+                    summary.analysis_ms += i.analysis_ms;
+                }
+            }
+            Err(e) => {
+                let unsupported = e
+                    .downcast_ref::<crate::ingest::IngestError>()
+                    .is_some_and(|e| {
+                        matches!(
+                            e,
+                            crate::ingest::IngestError::Analysis(
+                                analysis::AnalysisError::Unsupported(_)
+                            )
+                        )
+                    });
+                if unsupported {
+                    summary.skipped += 1;
+                } else {
+                    summary.failed += 1;
+                    bar.println(format!("failed: {}: {e:#}", path.display()));
+                }
+            }
+        }
+    }
+    bar.finish_and_clear();
+    let secs = started.elapsed().as_secs_f64();
+    println!(
+        "{} files in {:.1}s ({:.1} files/s): {} new, {} replaced, {} unchanged, {} skipped (not executables), {} failed; {} functions, {} relationships written; analysis {:.1}s, graph write {:.1}s",
+        summary.files,
+        secs,
+        summary.files as f64 / secs.max(1e-9),
+        summary.created,
+        summary.replaced,
+        summary.unchanged,
+        summary.skipped,
+        summary.failed,
+        summary.functions,
+        summary.relationships,
+        summary.analysis_ms as f64 / 1000.0,
+        summary.write_ms as f64 / 1000.0,
+    );
+    Ok(summary)
+}
+
+/// Output of `bingraph query`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum QueryFormat {
+    Table,
+    Json,
+}
+
+/// Parse `name=value`; the value is JSON when it parses as JSON, else a string.
+pub fn parse_param(s: &str) -> anyhow::Result<(String, Value)> {
+    let Some((name, value)) = s.split_once('=') else {
+        bail!("--param takes name=value, got '{s}'");
+    };
+    let value = serde_json::from_str::<serde_json::Value>(value)
+        .map(|v| Value::from_json(&v))
+        .unwrap_or_else(|_| Value::String(value.to_string()));
+    Ok((name.trim().to_string(), value))
+}
+
+/// Run one Cypher query and print its rows.
+pub async fn query(
+    config: Config,
+    cypher: &str,
+    params: Vec<(String, Value)>,
+    format: QueryFormat,
+    write: bool,
+) -> anyhow::Result<()> {
+    let store = graph::open(&config.graph, &config.data_dir)
+        .await
+        .context("opening the graph store")?;
+    let params: Params = params.into_iter().collect();
+    let rows = if write {
+        store.write(cypher, params).await
+    } else {
+        store.read(cypher, params).await
+    };
+    let rows = match rows {
+        Ok(r) => r,
+        Err(graph::GraphError::ReadOnly) => {
+            bail!("the query writes to the graph; add --write if that is what you want")
+        }
+        Err(e) => return Err(e.into()),
+    };
+    let mut out = std::io::stdout().lock();
+    match format {
+        QueryFormat::Json => {
+            let objects: Vec<serde_json::Map<String, serde_json::Value>> = rows
+                .rows
+                .iter()
+                .map(|r| {
+                    rows.columns
+                        .iter()
+                        .cloned()
+                        .zip(r.iter().map(Value::to_json))
+                        .collect()
+                })
+                .collect();
+            serde_json::to_writer_pretty(&mut out, &objects)?;
+            use std::io::Write;
+            writeln!(out)?;
+        }
+        QueryFormat::Table => print_table(&mut out, &rows)?,
+    }
+    Ok(())
+}
+
+fn cell(v: &Value) -> String {
+    match v {
+        Value::Null => String::new(),
+        Value::String(s) => s.clone(),
+        other => other.to_json().to_string(),
+    }
+}
+
+fn print_table(out: &mut impl std::io::Write, rows: &Rows) -> std::io::Result<()> {
+    let cells: Vec<Vec<String>> = rows
+        .rows
+        .iter()
+        .map(|r| r.iter().map(cell).collect())
+        .collect();
+    let mut widths: Vec<usize> = rows.columns.iter().map(|c| c.chars().count()).collect();
+    for r in &cells {
+        for (w, c) in widths.iter_mut().zip(r) {
+            *w = (*w).max(c.chars().count().min(80));
+        }
+    }
+    let line = |out: &mut dyn std::io::Write, items: &[String]| -> std::io::Result<()> {
+        let parts: Vec<String> = items
+            .iter()
+            .zip(&widths)
+            .map(|(c, w)| {
+                let c: String = c.chars().take(80).collect();
+                format!("{c:<w$}")
+            })
+            .collect();
+        writeln!(out, "{}", parts.join(" | ").trim_end())
+    };
+    line(out, &rows.columns)?;
+    writeln!(
+        out,
+        "{}",
+        widths
+            .iter()
+            .map(|w| "-".repeat(*w))
+            .collect::<Vec<_>>()
+            .join("-+-")
+    )?;
+    for r in &cells {
+        line(out, r)?;
+    }
+    writeln!(out, "({} rows)", cells.len())
+}
+
+/// `bingraph analyze`: print one file's facts.
+pub fn analyze(file: &Path, summary: bool, no_code: bool) -> anyhow::Result<()> {
+    let bytes = std::fs::read(file).with_context(|| format!("reading {}", file.display()))?;
+    let cfg = AnalysisConfig {
+        disassemble: !no_code,
+        ..AnalysisConfig::default()
+    };
+    let started = Instant::now();
+    let facts = analysis::analyze(&bytes, &cfg)?;
+    let took = started.elapsed();
+    if summary {
+        for f in &facts {
+            println!(
+                "{} {} {}: {} sections, {} symbols, {} imports, {} strings, {} functions, {} instructions, {} calls, {} import calls, {} data refs, {} warnings, {:.3}s",
+                f.hashes.sha256,
+                f.identity.format.as_str(),
+                f.identity.arch.name(),
+                f.sections.len(),
+                f.symbols.len(),
+                f.imports.len(),
+                f.strings.len(),
+                f.code.functions.len(),
+                f.code.instructions,
+                f.code.calls.len(),
+                f.code.import_calls.len(),
+                f.code.data_refs.len(),
+                f.warnings.len(),
+                took.as_secs_f64()
+            );
+        }
+    } else {
+        serde_json::to_writer_pretty(std::io::stdout().lock(), &facts)?;
+        println!();
+    }
+    Ok(())
+}
+
+/// `bingraph disasm`: print the listing of one function.
+pub fn disasm(file: &Path, addr: &str, slice: usize) -> anyhow::Result<()> {
+    let bytes = std::fs::read(file).with_context(|| format!("reading {}", file.display()))?;
+    let a = crate::callgraph::parse_addr(addr)
+        .with_context(|| format!("'{addr}' is not an address (0x-hex or decimal)"))?;
+    for l in analysis::listing(&bytes, slice, a, &AnalysisConfig::default())? {
+        let note = [
+            l.target.map(|t| format!("<{t}>")),
+            l.data.map(|d| format!("; {d}")),
+        ]
+        .into_iter()
+        .flatten()
+        .collect::<Vec<_>>()
+        .join(" ");
+        println!(
+            "{:>12x}  {:<24} {:<8} {} {}",
+            l.addr, l.bytes, l.mnemonic, l.operands, note
+        );
+    }
+    Ok(())
+}

@@ -1,0 +1,310 @@
+//! The API's one error type, its stable codes, and the response envelope.
+//!
+//! Every success is `{"status":"success","data":..,"meta":{..}}` and every
+//! error `{"status":"error","error":{"code","message","details"?},"meta":{..}}`.
+//! `meta.request_id` comes from the request's span (see `router::request_id`).
+
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use serde::Serialize;
+
+use crate::analysis::AnalysisError;
+use crate::graph::GraphError;
+use crate::ingest::IngestError;
+
+/// The API version reported in `meta.api_version`.
+pub const API_VERSION: &str = "v1";
+
+tokio::task_local! {
+    /// The id of the request being served (set by the request-id middleware).
+    pub static REQUEST_ID: String;
+}
+
+/// The current request's id, or `-` outside a request.
+pub fn request_id() -> String {
+    REQUEST_ID
+        .try_with(Clone::clone)
+        .unwrap_or_else(|_| "-".into())
+}
+
+/// `meta` of every response.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct Meta {
+    pub request_id: String,
+    /// RFC 3339 time of the response.
+    pub timestamp: String,
+    pub api_version: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pagination: Option<Pagination>,
+}
+
+impl Meta {
+    pub fn now(pagination: Option<Pagination>) -> Self {
+        Meta {
+            request_id: request_id(),
+            timestamp: time::OffsetDateTime::now_utc()
+                .format(&time::format_description::well_known::Rfc3339)
+                .unwrap_or_default(),
+            api_version: API_VERSION,
+            pagination,
+        }
+    }
+}
+
+/// Where a page sits in a list.
+#[derive(Debug, Clone, Copy, Serialize, utoipa::ToSchema)]
+pub struct Pagination {
+    /// 1-based page number.
+    pub page: u64,
+    pub limit: u64,
+    /// Items in the whole list.
+    pub total: u64,
+    pub pages: u64,
+}
+
+impl Pagination {
+    pub fn new(page: u64, limit: u64, total: u64) -> Self {
+        Pagination {
+            page,
+            limit,
+            total,
+            pages: total.div_ceil(limit.max(1)),
+        }
+    }
+}
+
+/// A successful response: `data` in the envelope, with a status code.
+pub struct Api<T> {
+    pub status: StatusCode,
+    pub data: T,
+    pub pagination: Option<Pagination>,
+}
+
+impl<T> Api<T> {
+    pub fn ok(data: T) -> Self {
+        Api {
+            status: StatusCode::OK,
+            data,
+            pagination: None,
+        }
+    }
+
+    pub fn page(data: T, pagination: Pagination) -> Self {
+        Api {
+            status: StatusCode::OK,
+            data,
+            pagination: Some(pagination),
+        }
+    }
+}
+
+#[derive(Serialize)]
+struct SuccessBody<'a, T> {
+    status: &'static str,
+    data: &'a T,
+    meta: Meta,
+}
+
+fn json_response(status: StatusCode, body: Vec<u8>) -> Response {
+    let mut r = (status, body).into_response();
+    r.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    r
+}
+
+impl<T: Serialize> IntoResponse for Api<T> {
+    fn into_response(self) -> Response {
+        let body = SuccessBody {
+            status: "success",
+            data: &self.data,
+            meta: Meta::now(self.pagination),
+        };
+        match serde_json::to_vec(&body) {
+            Ok(bytes) => json_response(self.status, bytes),
+            Err(e) => ApiError::Internal(format!("serialising the response: {e}")).into_response(),
+        }
+    }
+}
+
+/// Every way a request can fail, each with a status and a stable code.
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    #[error("{1}")]
+    NotFound(&'static str, String),
+    #[error("{message}")]
+    BadRequest { code: &'static str, message: String },
+    #[error("{0}")]
+    Unsupported(String),
+    #[error("{0}")]
+    Malformed(String),
+    #[error("{0}")]
+    TooLarge(String),
+    #[error("{message}")]
+    CypherSyntax {
+        message: String,
+        line: u32,
+        column: u32,
+    },
+    #[error("{0}")]
+    Forbidden(String),
+    #[error("{0}")]
+    Unavailable(String),
+    /// Anything else; the message goes to the log, never to the client.
+    #[error("{0}")]
+    Internal(String),
+}
+
+/// The error body.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct ErrorDetail {
+    /// Stable machine-readable code, e.g. `binary_not_found`.
+    pub code: String,
+    /// A sentence for people.
+    pub message: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub details: Option<serde_json::Value>,
+}
+
+/// The error envelope (also used for the OpenAPI document).
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct ErrorEnvelope {
+    /// Always `error`.
+    pub status: String,
+    pub error: ErrorDetail,
+    pub meta: Meta,
+}
+
+impl ApiError {
+    pub fn bad_request(code: &'static str, message: impl Into<String>) -> Self {
+        ApiError::BadRequest {
+            code,
+            message: message.into(),
+        }
+    }
+
+    pub fn status(&self) -> StatusCode {
+        match self {
+            ApiError::NotFound(..) => StatusCode::NOT_FOUND,
+            ApiError::BadRequest { .. } | ApiError::CypherSyntax { .. } => StatusCode::BAD_REQUEST,
+            ApiError::Unsupported(_) | ApiError::Malformed(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            ApiError::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
+            ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    /// The stable code clients can match on.
+    pub fn code(&self) -> &'static str {
+        match self {
+            ApiError::NotFound(code, _) => code,
+            ApiError::BadRequest { code, .. } => code,
+            ApiError::Unsupported(_) => "unsupported_format",
+            ApiError::Malformed(_) => "malformed_binary",
+            ApiError::TooLarge(_) => "payload_too_large",
+            ApiError::CypherSyntax { .. } => "cypher_syntax_error",
+            ApiError::Forbidden(_) => "forbidden",
+            ApiError::Unavailable(_) => "service_unavailable",
+            ApiError::Internal(_) => "internal_error",
+        }
+    }
+
+    fn details(&self) -> Option<serde_json::Value> {
+        match self {
+            ApiError::CypherSyntax { line, column, .. } => {
+                Some(serde_json::json!({ "line": line, "column": column }))
+            }
+            _ => None,
+        }
+    }
+}
+
+/// An error envelope for `status`, with `code` and `message`.
+pub fn error_response(
+    status: StatusCode,
+    code: &str,
+    message: String,
+    details: Option<serde_json::Value>,
+) -> Response {
+    let body = ErrorEnvelope {
+        status: "error".into(),
+        error: ErrorDetail {
+            code: code.into(),
+            message,
+            details,
+        },
+        meta: Meta::now(None),
+    };
+    json_response(status, serde_json::to_vec(&body).unwrap_or_default())
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let message = match &self {
+            ApiError::Internal(cause) => {
+                tracing::error!(request_id = %request_id(), cause = %cause, "internal error");
+                "The server failed to handle this request; the cause is logged with its request id."
+                    .to_string()
+            }
+            other => other.to_string(),
+        };
+        error_response(self.status(), self.code(), message, self.details())
+    }
+}
+
+impl From<GraphError> for ApiError {
+    fn from(e: GraphError) -> Self {
+        match e {
+            GraphError::Syntax {
+                message,
+                line,
+                column,
+            } => ApiError::CypherSyntax {
+                message: format!("Cypher syntax error at line {line}, column {column}: {message}"),
+                line,
+                column,
+            },
+            GraphError::ReadOnly => ApiError::Forbidden(e.to_string()),
+            GraphError::Limit(m) => ApiError::bad_request("query_limit", m),
+            GraphError::Query(m) => ApiError::bad_request("cypher_error", m),
+            GraphError::Backend(m) => ApiError::Internal(m),
+        }
+    }
+}
+
+impl From<AnalysisError> for ApiError {
+    fn from(e: AnalysisError) -> Self {
+        match e {
+            AnalysisError::TooLarge { .. } => ApiError::TooLarge(format!(
+                "{}: send a smaller file or raise max_upload_bytes.",
+                capitalise(&e.to_string())
+            )),
+            AnalysisError::Unsupported(_) => {
+                ApiError::Unsupported(format!("{}.", capitalise(&e.to_string())))
+            }
+            AnalysisError::Malformed(_) => {
+                ApiError::Malformed(format!("{}.", capitalise(&e.to_string())))
+            }
+        }
+    }
+}
+
+impl From<IngestError> for ApiError {
+    fn from(e: IngestError) -> Self {
+        match e {
+            IngestError::Analysis(a) => a.into(),
+            IngestError::Graph(g) => g.into(),
+            other => ApiError::Internal(other.to_string()),
+        }
+    }
+}
+
+fn capitalise(s: &str) -> String {
+    let mut c = s.chars();
+    match c.next() {
+        Some(f) => f.to_uppercase().chain(c).collect(),
+        None => String::new(),
+    }
+}

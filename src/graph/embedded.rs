@@ -1,0 +1,361 @@
+//! The embedded backend: graphdblite (openCypher on SQLite) in `data/graph.db`.
+//!
+//! A graphdblite `Database` is one SQLite connection used by one thread at a
+//! time, so the store keeps one writer connection and a small pool of reader
+//! connections (WAL mode lets readers run beside the writer). All calls run on
+//! tokio's blocking pool. Batched writes use graphdblite's typed write API,
+//! which is much faster than `UNWIND ... MATCH` there (see DESIGN.md).
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use async_trait::async_trait;
+use graphdblite as gdb;
+
+use super::{
+    Batch, GraphError, GraphStore, Node, NodeMode, Params, Relationship, Rows, Value, WriteStats,
+};
+
+const SCHEMA: &str = include_str!("../../schema/embedded.cypher");
+
+/// Readers kept open; more than the cores of a small server gains nothing.
+const READERS: usize = 4;
+
+/// The graphdblite backend.
+pub struct EmbeddedStore {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    path: PathBuf,
+    writer: Mutex<gdb::Database>,
+    readers: Vec<Mutex<gdb::Database>>,
+    next: AtomicUsize,
+}
+
+fn config(busy_timeout_ms: u32) -> gdb::Config {
+    gdb::Config {
+        busy_timeout_ms,
+        // Loading a large binary's call graph reads hundreds of thousands of
+        // rows; user queries get their own, smaller caps above the store.
+        max_result_rows: 10_000_000,
+        ..gdb::Config::default()
+    }
+}
+
+impl EmbeddedStore {
+    /// Open (or create) the database file at `path`.
+    pub async fn open(path: &Path) -> Result<Self, GraphError> {
+        let path = path.to_path_buf();
+        tokio::task::spawn_blocking(move || {
+            if let Some(dir) = path.parent() {
+                std::fs::create_dir_all(dir).map_err(|e| {
+                    GraphError::Backend(format!("cannot create {}: {e}", dir.display()))
+                })?;
+            }
+            // Long ingests hold the write lock: wait for them rather than fail.
+            let writer =
+                gdb::Database::open_with_config(&path, config(120_000)).map_err(convert)?;
+            let readers = (0..READERS)
+                .map(|_| {
+                    gdb::Database::open_with_config(&path, config(10_000))
+                        .map(Mutex::new)
+                        .map_err(convert)
+                })
+                .collect::<Result<Vec<_>, _>>()?;
+            Ok(Self {
+                inner: Arc::new(Inner {
+                    path,
+                    writer: Mutex::new(writer),
+                    readers,
+                    next: AtomicUsize::new(0),
+                }),
+            })
+        })
+        .await
+        .map_err(|e| GraphError::Backend(format!("open task failed: {e}")))?
+    }
+
+    /// The database file.
+    pub fn path(&self) -> &Path {
+        &self.inner.path
+    }
+
+    async fn blocking<T, F>(&self, f: F) -> Result<T, GraphError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Inner) -> Result<T, GraphError> + Send + 'static,
+    {
+        let inner = self.inner.clone();
+        tokio::task::spawn_blocking(move || f(&inner))
+            .await
+            .map_err(|e| GraphError::Backend(format!("graph task failed: {e}")))?
+    }
+}
+
+impl Inner {
+    fn reader(&self) -> MutexGuard<'_, gdb::Database> {
+        let start = self.next.fetch_add(1, Ordering::Relaxed);
+        for i in 0..self.readers.len() {
+            if let Ok(guard) = self.readers[(start + i) % self.readers.len()].try_lock() {
+                return guard;
+            }
+        }
+        lock(&self.readers[start % self.readers.len()])
+    }
+
+    fn writer(&self) -> MutexGuard<'_, gdb::Database> {
+        lock(&self.writer)
+    }
+}
+
+/// A poisoned lock only means another query panicked; the connection is fine.
+fn lock(m: &Mutex<gdb::Database>) -> MutexGuard<'_, gdb::Database> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+#[async_trait]
+impl GraphStore for EmbeddedStore {
+    fn backend(&self) -> &'static str {
+        "embedded"
+    }
+
+    async fn read(&self, query: &str, params: Params) -> Result<Rows, GraphError> {
+        let query = query.to_string();
+        self.blocking(move |inner| {
+            let mut db = inner.reader();
+            let tx = db.read_tx().map_err(convert)?;
+            let rows = tx
+                .query_with_params(&query, Some(&to_params(params)))
+                .map_err(convert)?;
+            tx.commit().map_err(convert)?;
+            Ok(to_rows(rows))
+        })
+        .await
+    }
+
+    async fn write(&self, query: &str, params: Params) -> Result<Rows, GraphError> {
+        let query = query.to_string();
+        self.blocking(move |inner| {
+            let mut db = inner.writer();
+            let tx = db.write_tx().map_err(convert)?;
+            let rows = tx
+                .query_with_params(&query, Some(&to_params(params)))
+                .map_err(convert)?;
+            tx.commit().map_err(convert)?;
+            Ok(to_rows(rows))
+        })
+        .await
+    }
+
+    async fn write_batch(&self, batch: Batch) -> Result<WriteStats, GraphError> {
+        self.blocking(move |inner| {
+            let mut db = inner.writer();
+            let tx = db.write_tx().map_err(convert)?;
+            let mut stats = WriteStats::default();
+            for (query, params) in &batch.before {
+                tx.query_with_params(query, Some(&to_params(params.clone())))
+                    .map_err(convert)?;
+            }
+            let mut ids: HashMap<(&'static str, String), gdb::NodeId> =
+                HashMap::with_capacity(batch.nodes.len());
+            for node in batch.nodes {
+                let key = (node.label, node.uid);
+                if ids.contains_key(&key) {
+                    continue;
+                }
+                if node.mode == NodeMode::Merge {
+                    let found = tx
+                        .index_lookup(node.label, "uid", &gdb::Value::String(key.1.clone()))
+                        .map_err(convert)?;
+                    if let Some(id) = found.first() {
+                        ids.insert(key, *id);
+                        stats.nodes_merged += 1;
+                        continue;
+                    }
+                }
+                let mut props = to_params(node.props);
+                props.insert("uid".into(), gdb::Value::String(key.1.clone()));
+                let id = tx.create_node(node.label, props).map_err(convert)?;
+                ids.insert(key, id);
+                stats.nodes_created += 1;
+            }
+            for edge in batch.edges {
+                let from = resolve(&tx, &mut ids, edge.from)?;
+                let to = resolve(&tx, &mut ids, edge.to)?;
+                tx.create_edge(from, to, edge.rel_type, to_params(edge.props))
+                    .map_err(convert)?;
+                stats.relationships_created += 1;
+            }
+            tx.commit().map_err(convert)?;
+            Ok(stats)
+        })
+        .await
+    }
+
+    async fn apply_schema(&self) -> Result<(), GraphError> {
+        self.blocking(|inner| {
+            let mut db = inner.writer();
+            for statement in statements(SCHEMA) {
+                match db.execute(&statement) {
+                    Ok(_) | Err(gdb::GraphError::IndexAlreadyExists { .. }) => {}
+                    Err(e) => return Err(convert(e)),
+                }
+            }
+            Ok(())
+        })
+        .await
+    }
+}
+
+/// Find a relationship end: a node of this batch, or one already stored.
+fn resolve(
+    tx: &gdb::WriteTxGuard<'_>,
+    ids: &mut HashMap<(&'static str, String), gdb::NodeId>,
+    key: (&'static str, String),
+) -> Result<gdb::NodeId, GraphError> {
+    if let Some(id) = ids.get(&key) {
+        return Ok(*id);
+    }
+    let found = tx
+        .index_lookup(key.0, "uid", &gdb::Value::String(key.1.clone()))
+        .map_err(convert)?;
+    match found.first() {
+        Some(id) => {
+            ids.insert(key, *id);
+            Ok(*id)
+        }
+        None => Err(GraphError::Query(format!(
+            "relationship end (:{} {{uid: '{}'}}) is neither in the batch nor in the graph",
+            key.0, key.1
+        ))),
+    }
+}
+
+/// Split a schema file into statements: `;`-terminated, `//` comments dropped.
+pub(crate) fn statements(text: &str) -> Vec<String> {
+    let cleaned: String = text
+        .lines()
+        .map(|l| l.split("//").next().unwrap_or(""))
+        .collect::<Vec<_>>()
+        .join("\n");
+    cleaned
+        .split(';')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(String::from)
+        .collect()
+}
+
+fn to_params(params: Params) -> HashMap<String, gdb::Value> {
+    params.into_iter().map(|(k, v)| (k, to_gdb(v))).collect()
+}
+
+fn to_gdb(v: Value) -> gdb::Value {
+    match v {
+        Value::Null => gdb::Value::Null,
+        Value::Bool(b) => gdb::Value::Bool(b),
+        Value::Int(i) => gdb::Value::I64(i),
+        Value::Float(f) => gdb::Value::F64(f),
+        Value::String(s) => gdb::Value::String(s),
+        Value::List(l) => gdb::Value::List(l.into_iter().map(to_gdb).collect()),
+        Value::Map(m) => gdb::Value::Map(m.into_iter().map(|(k, v)| (k, to_gdb(v))).collect()),
+        // Graph entities are never sent as parameters; pass their ids.
+        Value::Node(n) => gdb::Value::String(n.id),
+        Value::Relationship(r) => gdb::Value::String(r.id),
+        Value::Path(_) => gdb::Value::Null,
+    }
+}
+
+fn to_rows(records: Vec<gdb::Record>) -> Rows {
+    let columns: Vec<String> = records
+        .first()
+        .map(|r| r.keys().cloned().collect())
+        .unwrap_or_default();
+    let rows = records
+        .into_iter()
+        .map(|r| r.values().cloned().map(from_gdb).collect())
+        .collect();
+    Rows { columns, rows }
+}
+
+fn props(p: gdb::Properties) -> std::collections::BTreeMap<String, Value> {
+    p.into_iter().map(|(k, v)| (k, from_gdb(v))).collect()
+}
+
+fn node(n: gdb::Node) -> Node {
+    Node {
+        id: n.id.0.to_string(),
+        labels: n.labels,
+        properties: props(n.properties),
+    }
+}
+
+fn rel(e: gdb::Edge) -> Relationship {
+    Relationship {
+        id: format!("{}-{}-{}-{}", e.src.0, e.label, e.dst.0, e.seq),
+        rel_type: e.label,
+        start: e.src.0.to_string(),
+        end: e.dst.0.to_string(),
+        properties: props(e.properties),
+    }
+}
+
+fn from_gdb(v: gdb::Value) -> Value {
+    match v {
+        gdb::Value::Null => Value::Null,
+        gdb::Value::Bool(b) => Value::Bool(b),
+        gdb::Value::I64(i) => Value::Int(i),
+        gdb::Value::F64(f) => Value::Float(f),
+        gdb::Value::String(s) => Value::String(s),
+        gdb::Value::List(l) => Value::List(l.into_iter().map(from_gdb).collect()),
+        gdb::Value::Map(m) => Value::Map(m.into_iter().map(|(k, v)| (k, from_gdb(v))).collect()),
+        gdb::Value::Node(n) => Value::Node(node(n)),
+        gdb::Value::Edge(e) => Value::Relationship(rel(e)),
+        gdb::Value::Path(p) => Value::Path(super::Path {
+            nodes: p.nodes.into_iter().map(node).collect(),
+            relationships: p.edges.into_iter().map(rel).collect(),
+        }),
+        // Temporal values: their ISO 8601 text.
+        other => Value::String(other.to_string()),
+    }
+}
+
+fn convert(e: gdb::GraphError) -> GraphError {
+    match e {
+        gdb::GraphError::Query(q) => {
+            let message = q.message().to_string();
+            if matches!(q, gdb::QueryError::SyntaxError { .. }) {
+                let span = q.span();
+                GraphError::Syntax {
+                    message,
+                    line: span.map_or(0, |s| s.line),
+                    column: span.map_or(0, |s| s.col),
+                }
+            } else {
+                GraphError::Query(message)
+            }
+        }
+        gdb::GraphError::SizeLimit { .. } => GraphError::Limit(e.to_string()),
+        gdb::GraphError::Transaction { ref message, .. }
+            if message.contains("not permitted inside a read transaction") =>
+        {
+            GraphError::ReadOnly
+        }
+        other => GraphError::Backend(other.to_string()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::statements;
+
+    #[test]
+    fn schema_statements_drop_comments_and_blanks() {
+        let s =
+            statements("// a comment\nCREATE INDEX ON :A(x);\n\n// b; c\nCREATE INDEX ON :B(y);\n");
+        assert_eq!(s, vec!["CREATE INDEX ON :A(x)", "CREATE INDEX ON :B(y)"]);
+    }
+}

@@ -1,0 +1,166 @@
+//! The graph store: a small, backend-neutral trait that speaks openCypher with
+//! parameters, plus a batched write for one binary's subgraph.
+//!
+//! Backends: [`embedded`] (graphdblite on `data/graph.db`, the default). A Bolt
+//! backend comes later and must pass the same [`contract`] suite.
+
+pub mod contract;
+pub mod embedded;
+pub mod model;
+mod value;
+
+use std::collections::BTreeMap;
+
+use async_trait::async_trait;
+
+pub use value::{Node, Path, Relationship, Value};
+
+/// Query parameters, by name.
+pub type Params = BTreeMap<String, Value>;
+
+/// Build a [`Params`] map: `params! { "sha" => sha, "limit" => 10 }`.
+#[macro_export]
+macro_rules! params {
+    ($($k:expr => $v:expr),* $(,)?) => {{
+        #[allow(unused_mut)]
+        let mut p = $crate::graph::Params::new();
+        $(p.insert($k.to_string(), $crate::graph::Value::from($v));)*
+        p
+    }};
+}
+
+/// A query result: column names and rows in column order.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
+pub struct Rows {
+    pub columns: Vec<String>,
+    pub rows: Vec<Vec<Value>>,
+}
+
+impl Rows {
+    /// Rows as maps keyed by column name.
+    pub fn into_maps(self) -> Vec<BTreeMap<String, Value>> {
+        let columns = self.columns;
+        self.rows
+            .into_iter()
+            .map(|r| columns.iter().cloned().zip(r).collect())
+            .collect()
+    }
+
+    /// The value of `column` in the first row, if any.
+    pub fn first(&self, column: &str) -> Option<&Value> {
+        let i = self.columns.iter().position(|c| c == column)?;
+        self.rows.first().and_then(|r| r.get(i))
+    }
+
+    /// Index of a column, for reading many rows.
+    pub fn column(&self, column: &str) -> Option<usize> {
+        self.columns.iter().position(|c| c == column)
+    }
+}
+
+/// Why a graph operation failed.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum GraphError {
+    /// The query text does not parse.
+    #[error("Cypher syntax error at line {line}, column {column}: {message}")]
+    Syntax {
+        message: String,
+        line: u32,
+        column: u32,
+    },
+    /// The query parses but cannot run (unknown function, type error, ...).
+    #[error("the query failed: {0}")]
+    Query(String),
+    /// A write was attempted in a read-only transaction.
+    #[error("the query writes to the graph, but this transaction is read-only")]
+    ReadOnly,
+    /// A size or time limit of the store was reached.
+    #[error("the query hit a limit of the graph store: {0}")]
+    Limit(String),
+    /// The store itself failed (I/O, lock timeout, connection).
+    #[error("graph store error: {0}")]
+    Backend(String),
+}
+
+/// How a batched node write treats a node whose `uid` already exists.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NodeMode {
+    /// Always create (the caller knows it is new).
+    Create,
+    /// Reuse the existing node with this label and uid (its properties are kept).
+    Merge,
+}
+
+/// One node of a batched write, identified by `label` and the `uid` property.
+#[derive(Debug, Clone)]
+pub struct NodeWrite {
+    pub label: &'static str,
+    pub uid: String,
+    pub props: Params,
+    pub mode: NodeMode,
+}
+
+/// One relationship of a batched write, between nodes named by label and uid;
+/// the ends are nodes of the same batch or nodes already in the store.
+#[derive(Debug, Clone)]
+pub struct EdgeWrite {
+    pub rel_type: &'static str,
+    pub from: (&'static str, String),
+    pub to: (&'static str, String),
+    pub props: Params,
+}
+
+/// A batched write that runs in one transaction: `before` statements first
+/// (e.g. removing an older copy), then the nodes, then the relationships.
+#[derive(Debug, Clone, Default)]
+pub struct Batch {
+    pub before: Vec<(&'static str, Params)>,
+    pub nodes: Vec<NodeWrite>,
+    pub edges: Vec<EdgeWrite>,
+}
+
+/// What a batched write did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
+pub struct WriteStats {
+    pub nodes_created: u64,
+    pub nodes_merged: u64,
+    pub relationships_created: u64,
+}
+
+/// A graph backend. Every method is safe to call from async code: backends
+/// that block (SQLite) move the work off the runtime themselves.
+#[async_trait]
+pub trait GraphStore: Send + Sync + 'static {
+    /// Short backend name for logs and `/health` (`embedded`, `bolt`).
+    fn backend(&self) -> &'static str;
+
+    /// Run a query in a read-only transaction.
+    async fn read(&self, query: &str, params: Params) -> Result<Rows, GraphError>;
+
+    /// Run a query in a write transaction of its own.
+    async fn write(&self, query: &str, params: Params) -> Result<Rows, GraphError>;
+
+    /// Run a whole [`Batch`] in one write transaction: all of it or none of it.
+    async fn write_batch(&self, batch: Batch) -> Result<WriteStats, GraphError>;
+
+    /// Apply the backend's `schema/` file (constraints and indexes); idempotent.
+    async fn apply_schema(&self) -> Result<(), GraphError>;
+}
+
+/// Open the store named by `uri` (`embedded` today) under `data_dir`.
+pub async fn open(
+    uri: &str,
+    data_dir: &std::path::Path,
+) -> Result<std::sync::Arc<dyn GraphStore>, GraphError> {
+    match uri {
+        "embedded" | "" => {
+            let path = data_dir.join("graph.db");
+            let store = embedded::EmbeddedStore::open(&path).await?;
+            store.apply_schema().await?;
+            Ok(std::sync::Arc::new(store))
+        }
+        other => Err(GraphError::Backend(format!(
+            "unknown graph backend '{other}'; this build supports 'embedded'"
+        ))),
+    }
+}

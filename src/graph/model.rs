@@ -1,0 +1,357 @@
+//! The graph model of DESIGN.md: how one binary's facts become nodes and
+//! relationships ([`binary_batch`]), and the uids that tie them together.
+//!
+//! Nodes owned by a binary (functions, sections, symbols, strings, globals)
+//! have uids prefixed with its sha256; imports are shared by every binary
+//! that calls them (`<library>!<name>`).
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+use crate::analysis::{BinaryFacts, CallKind, Relro};
+use crate::params;
+
+use super::{Batch, EdgeWrite, NodeMode, NodeWrite, Params, Value};
+
+/// Bumped whenever the analysis or the graph model changes what ingest
+/// writes, so that re-ingesting a binary of an older version rewrites it.
+pub const MODEL_VERSION: i64 = 1;
+
+/// Removes a binary and everything it owns (imports stay: they are shared).
+pub const DELETE_BINARY: &str = include_str!("../../cypher/binaries/delete.cypher");
+
+pub fn function_uid(sha256: &str, addr: u64) -> String {
+    format!("{sha256}:{addr:x}")
+}
+
+pub fn import_uid(library: &str, name: &str) -> String {
+    format!("{library}!{name}")
+}
+
+/// Where a binary came from, beyond its own facts.
+#[derive(Debug, Clone, Default)]
+pub struct Origin {
+    /// File names it was ingested under (kept across re-ingests).
+    pub names: Vec<String>,
+    /// RFC 3339 time of the first ingest.
+    pub first_seen: String,
+    /// RFC 3339 time of this ingest.
+    pub ingested_at: String,
+    /// For a slice of a fat Mach-O: the sha256 of the whole file.
+    pub container_sha256: Option<String>,
+}
+
+fn relro(r: Option<Relro>) -> Option<&'static str> {
+    r.map(|r| match r {
+        Relro::None => "none",
+        Relro::Partial => "partial",
+        Relro::Full => "full",
+    })
+}
+
+fn call_kind(k: CallKind) -> &'static str {
+    match k {
+        CallKind::Call => "call",
+        CallKind::TailCall => "tail_call",
+    }
+}
+
+fn json_str<T: serde::Serialize>(v: &T) -> String {
+    serde_json::to_string(v).unwrap_or_default()
+}
+
+/// The batch that replaces a binary's subgraph with `facts` in one transaction.
+pub fn binary_batch(facts: &BinaryFacts, origin: &Origin) -> Batch {
+    let sha = facts.hashes.sha256.as_str();
+    let id = &facts.identity;
+    let h = &facts.hardening;
+    let code = &facts.code;
+    let mut b = Batch {
+        before: vec![(DELETE_BINARY, params! { "sha256" => sha })],
+        ..Batch::default()
+    };
+    let binary = ("Binary", sha.to_string());
+    let owned = |rel: &'static str, label: &'static str, uid: &str| EdgeWrite {
+        rel_type: rel,
+        from: binary.clone(),
+        to: (label, uid.to_string()),
+        props: Params::new(),
+    };
+
+    b.nodes.push(NodeWrite {
+        label: "Binary",
+        uid: sha.to_string(),
+        mode: NodeMode::Create,
+        props: params! {
+            "sha256" => sha,
+            "sha1" => &facts.hashes.sha1,
+            "md5" => &facts.hashes.md5,
+            "size" => facts.hashes.size,
+            "format" => id.format.as_str(),
+            "arch" => id.arch.name(),
+            "bits" => id.bits,
+            "endian" => json_str(&id.endian).trim_matches('"'),
+            "entry" => id.entry,
+            "kind" => &id.kind,
+            "os_abi" => &id.os_abi,
+            "image_base" => id.image_base,
+            "names" => origin.names.clone(),
+            "first_seen" => &origin.first_seen,
+            "ingested_at" => &origin.ingested_at,
+            "container_sha256" => origin.container_sha256.clone(),
+            "slice_offset" => id.slice_offset,
+            "build_id" => id.build_id.clone(),
+            "imphash" => id.imphash.clone(),
+            "pdb_path" => id.pdb_path.clone(),
+            "pdb_guid" => id.pdb_guid.clone(),
+            "macho_uuid" => id.macho_uuid.clone(),
+            "interpreter" => id.interpreter.clone(),
+            "soname" => id.soname.clone(),
+            "libraries" => facts.libraries.clone(),
+            "stripped" => h.stripped,
+            "pie" => h.pie,
+            "nx" => h.nx,
+            "relro" => relro(h.relro),
+            "canary" => h.canary,
+            "fortify" => h.fortify,
+            "hardening" => json_str(h),
+            "main" => code.main,
+            "function_count" => code.functions.len(),
+            "call_count" => code.calls.len() + code.import_calls.len(),
+            "import_count" => facts.imports.len(),
+            "export_count" => facts.exports.len(),
+            "symbol_count" => facts.symbols.len(),
+            "string_count" => facts.strings.len(),
+            "section_count" => facts.sections.len(),
+            "instruction_count" => code.instructions,
+            "warnings" => facts.warnings.clone(),
+            "model_version" => MODEL_VERSION,
+        },
+    });
+
+    for (i, s) in facts.sections.iter().enumerate() {
+        let uid = format!("{sha}:section:{i}");
+        b.nodes.push(NodeWrite {
+            label: "Section",
+            uid: uid.clone(),
+            mode: NodeMode::Create,
+            props: params! {
+                "binary" => sha, "index" => i, "name" => &s.name, "vaddr" => s.vaddr,
+                "size" => s.size, "file_offset" => s.file_offset, "file_size" => s.file_size,
+                "flags" => &s.flags, "entropy" => s.entropy,
+            },
+        });
+        b.edges.push(owned("HAS_SECTION", "Section", &uid));
+    }
+
+    // Symbols: one node per (name, addr); exports are symbols too.
+    let mut symbols: BTreeMap<(u64, &str), Params> = BTreeMap::new();
+    for s in &facts.symbols {
+        let entry = symbols.entry((s.addr, s.name.as_str())).or_insert_with(|| {
+            params! {
+                "binary" => sha, "name" => &s.name, "demangled" => s.demangled.clone(),
+                "kind" => json_str(&s.kind).trim_matches('"'), "binding" => &s.binding,
+                "addr" => s.addr, "size" => s.size, "defined" => s.defined,
+                "dynamic" => s.dynamic, "exported" => false,
+            }
+        });
+        if s.dynamic {
+            entry.insert("dynamic".into(), Value::Bool(true));
+        }
+    }
+    for e in &facts.exports {
+        let entry = symbols.entry((e.addr, e.name.as_str())).or_insert_with(|| {
+            params! {
+                "binary" => sha, "name" => &e.name, "demangled" => crate::analysis::demangle(&e.name),
+                "kind" => "function", "binding" => "global", "addr" => e.addr, "size" => 0,
+                "defined" => e.forward.is_none(), "dynamic" => true,
+            }
+        });
+        entry.insert("exported".into(), Value::Bool(true));
+        entry.insert("forward".into(), Value::from(e.forward.clone()));
+    }
+    for ((addr, name), props) in symbols {
+        let uid = format!("{sha}:symbol:{addr:x}:{name}");
+        b.nodes.push(NodeWrite {
+            label: "Symbol",
+            uid: uid.clone(),
+            mode: NodeMode::Create,
+            props,
+        });
+        b.edges.push(owned("HAS_SYMBOL", "Symbol", &uid));
+    }
+
+    // Imports are shared nodes; the binary's link to one carries its slot.
+    let mut seen_imports = HashSet::new();
+    for imp in &facts.imports {
+        let uid = import_uid(&imp.library, &imp.name);
+        if !seen_imports.insert(uid.clone()) {
+            continue;
+        }
+        b.nodes.push(NodeWrite {
+            label: "Import",
+            uid: uid.clone(),
+            mode: NodeMode::Merge,
+            props: params! { "library" => &imp.library, "name" => &imp.name },
+        });
+        b.edges.push(EdgeWrite {
+            rel_type: "IMPORTS",
+            from: binary.clone(),
+            to: ("Import", uid),
+            props: params! { "slot" => imp.slot, "stub" => imp.stub, "ordinal" => imp.ordinal.map(u32::from) },
+        });
+    }
+
+    for f in &code.functions {
+        let uid = function_uid(sha, f.addr);
+        let blocks: Vec<[u64; 3]> = f
+            .blocks
+            .iter()
+            .map(|bl| [bl.start, bl.end, u64::from(bl.instructions)])
+            .collect();
+        let edges: Vec<(u64, u64, &crate::analysis::EdgeKind)> =
+            f.edges.iter().map(|e| (e.from, e.to, &e.kind)).collect();
+        b.nodes.push(NodeWrite {
+            label: "Function",
+            uid: uid.clone(),
+            mode: NodeMode::Create,
+            props: params! {
+                "binary" => sha, "addr" => f.addr, "size" => f.size, "name" => &f.name,
+                "demangled" => f.demangled.clone(),
+                "source" => json_str(&f.source).trim_matches('"'),
+                "thumb" => f.thumb, "blocks" => f.blocks.len(), "instructions" => f.instructions,
+                "cyclomatic" => f.cyclomatic, "indirect_calls" => f.indirect_calls,
+                "incomplete" => f.incomplete,
+                "cfg" => json_str(&serde_json::json!({ "blocks": blocks, "edges": edges })),
+            },
+        });
+        b.edges.push(owned("DEFINES", "Function", &uid));
+    }
+
+    // Calls: one relationship per (caller, callee), with every call site.
+    let mut calls: BTreeMap<(u64, u64), (Vec<u64>, CallKind)> = BTreeMap::new();
+    for c in &code.calls {
+        let e = calls
+            .entry((c.caller, c.callee))
+            .or_insert((Vec::new(), c.kind));
+        e.0.push(c.site);
+        if c.kind == CallKind::Call {
+            e.1 = CallKind::Call;
+        }
+    }
+    for ((caller, callee), (sites, kind)) in calls {
+        b.edges.push(call_edge(
+            function_uid(sha, caller),
+            ("Function", function_uid(sha, callee)),
+            sites,
+            kind,
+        ));
+    }
+    let mut import_calls: BTreeMap<(u64, String), (Vec<u64>, CallKind)> = BTreeMap::new();
+    for c in &code.import_calls {
+        let uid = import_uid(&c.library, &c.name);
+        if seen_imports.insert(uid.clone()) {
+            // Called through a thunk the import table did not list.
+            b.nodes.push(NodeWrite {
+                label: "Import",
+                uid: uid.clone(),
+                mode: NodeMode::Merge,
+                props: params! { "library" => &c.library, "name" => &c.name },
+            });
+        }
+        let e = import_calls
+            .entry((c.caller, uid))
+            .or_insert((Vec::new(), c.kind));
+        e.0.push(c.site);
+        if c.kind == CallKind::Call {
+            e.1 = CallKind::Call;
+        }
+    }
+    for ((caller, uid), (sites, kind)) in import_calls {
+        b.edges.push(call_edge(
+            function_uid(sha, caller),
+            ("Import", uid),
+            sites,
+            kind,
+        ));
+    }
+
+    // Strings, and the globals that code references.
+    let mut string_uids: HashMap<u64, String> = HashMap::new();
+    for (i, s) in facts.strings.iter().enumerate() {
+        let uid = format!("{sha}:string:{i}");
+        if let Some(addr) = s.addr {
+            string_uids.entry(addr).or_insert_with(|| uid.clone());
+        }
+        b.nodes.push(NodeWrite {
+            label: "String",
+            uid: uid.clone(),
+            mode: NodeMode::Create,
+            props: params! {
+                "binary" => sha, "value" => &s.value, "addr" => s.addr, "offset" => s.offset,
+                "section" => s.section.clone(), "encoding" => &s.encoding,
+            },
+        });
+        b.edges.push(owned("HAS_STRING", "String", &uid));
+    }
+    let mut refs: BTreeMap<(u64, u64, &'static str), Vec<u64>> = BTreeMap::new();
+    let mut globals: BTreeMap<u64, Option<&str>> = BTreeMap::new();
+    for r in &code.data_refs {
+        let kind = match r.kind {
+            crate::analysis::RefKind::Read => "read",
+            crate::analysis::RefKind::Write => "write",
+            crate::analysis::RefKind::AddressOf => "address_of",
+        };
+        if !string_uids.contains_key(&r.target) {
+            let name = globals.entry(r.target).or_insert(None);
+            if name.is_none() {
+                *name = r.symbol.as_deref();
+            }
+        }
+        refs.entry((r.function, r.target, kind))
+            .or_default()
+            .push(r.site);
+    }
+    for (addr, name) in &globals {
+        let uid = format!("{sha}:global:{addr:x}");
+        b.nodes.push(NodeWrite {
+            label: "Global",
+            uid: uid.clone(),
+            mode: NodeMode::Create,
+            props: params! {
+                "binary" => sha, "addr" => *addr,
+                "name" => name.map_or_else(|| format!("data_{addr:x}"), str::to_string),
+                "named" => name.is_some(),
+            },
+        });
+        b.edges.push(owned("HAS_GLOBAL", "Global", &uid));
+    }
+    for ((function, target, kind), sites) in refs {
+        let to = match string_uids.get(&target) {
+            Some(uid) => ("String", uid.clone()),
+            None => ("Global", format!("{sha}:global:{target:x}")),
+        };
+        b.edges.push(EdgeWrite {
+            rel_type: "REFERENCES",
+            from: ("Function", function_uid(sha, function)),
+            to,
+            props: params! { "kind" => kind, "site" => sites[0], "count" => sites.len() },
+        });
+    }
+    b
+}
+
+fn call_edge(
+    caller: String,
+    to: (&'static str, String),
+    sites: Vec<u64>,
+    kind: CallKind,
+) -> EdgeWrite {
+    EdgeWrite {
+        rel_type: "CALLS",
+        from: ("Function", caller),
+        to,
+        props: params! {
+            "site" => sites[0], "count" => sites.len(), "sites" => sites, "kind" => call_kind(kind),
+        },
+    }
+}

@@ -1,0 +1,468 @@
+//! `/binaries`: lookups by hash, the list, uploads, and a binary's symbols,
+//! strings and imports.
+
+use std::sync::Arc;
+
+use axum::extract::{Multipart, Path, Query, State};
+use axum::http::StatusCode;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+use super::{hex, Paging, Props};
+use crate::app::AppState;
+use crate::error::{Api, ApiError};
+use crate::graph::{Node, Value};
+use crate::ingest::{IngestStatus, Ingested};
+use crate::params;
+
+const LIST: &str = include_str!("../../cypher/binaries/list.cypher");
+const COUNT: &str = include_str!("../../cypher/binaries/count.cypher");
+const SYMBOLS: &str = include_str!("../../cypher/binaries/symbols.cypher");
+const SYMBOLS_COUNT: &str = include_str!("../../cypher/binaries/symbols_count.cypher");
+const STRINGS: &str = include_str!("../../cypher/binaries/strings.cypher");
+const STRINGS_COUNT: &str = include_str!("../../cypher/binaries/strings_count.cypher");
+const IMPORTS: &str = include_str!("../../cypher/binaries/imports.cypher");
+
+/// A binary's metadata and hardening.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct BinaryView {
+    pub sha256: String,
+    pub sha1: String,
+    pub md5: String,
+    pub size: u64,
+    /// `elf`, `pe` or `macho`.
+    pub format: String,
+    /// `x86`, `x86-64`, `arm`, `aarch64`, ...
+    pub arch: String,
+    pub bits: u64,
+    pub endian: String,
+    /// ELF type, PE subsystem or Mach-O file type.
+    pub kind: String,
+    pub entry: Option<u64>,
+    pub entry_hex: Option<String>,
+    /// `main`, when recognised from the entry stub.
+    pub main: Option<u64>,
+    pub image_base: u64,
+    /// File names it was ingested under.
+    pub names: Vec<String>,
+    pub libraries: Vec<String>,
+    pub build_id: Option<String>,
+    pub imphash: Option<String>,
+    pub interpreter: Option<String>,
+    /// For a slice of a fat Mach-O: the sha256 of the whole file.
+    pub container_sha256: Option<String>,
+    pub stripped: bool,
+    pub pie: bool,
+    pub nx: bool,
+    /// `none`, `partial`, `full` (ELF only).
+    pub relro: Option<String>,
+    pub canary: bool,
+    pub fortify: bool,
+    /// Every hardening fact the analysis found.
+    #[schema(value_type = Object)]
+    pub hardening: serde_json::Value,
+    pub counts: Counts,
+    pub warnings: Vec<String>,
+    pub first_seen: String,
+    pub ingested_at: String,
+}
+
+/// How much of each kind of thing a binary holds.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Counts {
+    pub functions: u64,
+    pub calls: u64,
+    pub instructions: u64,
+    pub sections: u64,
+    pub symbols: u64,
+    pub imports: u64,
+    pub exports: u64,
+    pub strings: u64,
+}
+
+impl BinaryView {
+    pub fn from_node(n: &Node) -> Self {
+        let p = Props(&n.properties);
+        let entry = p.u64("entry");
+        BinaryView {
+            sha256: p.string("sha256"),
+            sha1: p.string("sha1"),
+            md5: p.string("md5"),
+            size: p.num("size"),
+            format: p.string("format"),
+            arch: p.string("arch"),
+            bits: p.num("bits"),
+            endian: p.string("endian"),
+            kind: p.string("kind"),
+            entry,
+            entry_hex: entry.map(hex),
+            main: p.u64("main"),
+            image_base: p.num("image_base"),
+            names: p.strings("names"),
+            libraries: p.strings("libraries"),
+            build_id: p.str("build_id"),
+            imphash: p.str("imphash"),
+            interpreter: p.str("interpreter"),
+            container_sha256: p.str("container_sha256"),
+            stripped: p.bool("stripped"),
+            pie: p.bool("pie"),
+            nx: p.bool("nx"),
+            relro: p.str("relro"),
+            canary: p.bool("canary"),
+            fortify: p.bool("fortify"),
+            hardening: p
+                .str("hardening")
+                .and_then(|h| serde_json::from_str(&h).ok())
+                .unwrap_or(serde_json::Value::Null),
+            counts: Counts {
+                functions: p.num("function_count"),
+                calls: p.num("call_count"),
+                instructions: p.num("instruction_count"),
+                sections: p.num("section_count"),
+                symbols: p.num("symbol_count"),
+                imports: p.num("import_count"),
+                exports: p.num("export_count"),
+                strings: p.num("string_count"),
+            },
+            warnings: p.strings("warnings"),
+            first_seen: p.string("first_seen"),
+            ingested_at: p.string("ingested_at"),
+        }
+    }
+}
+
+/// Look a binary up by SHA-256, SHA-1 or MD5. The sha256 of a fat Mach-O
+/// file finds its first slice; `slices` lists them all.
+#[utoipa::path(get, path = "/api/v1/binaries/{hash}", tag = "binaries",
+    params(("hash" = String, Path, description = "SHA-256, SHA-1 or MD5, hex")),
+    responses(
+        (status = 200, description = "The binary", body = BinaryView),
+        (status = 400, description = "Not a hash (`invalid_hash`)", body = crate::error::ErrorEnvelope),
+        (status = 404, description = "Never ingested (`not_found`)", body = crate::error::ErrorEnvelope),
+    ))]
+pub async fn get_binary(
+    State(app): State<AppState>,
+    Path(hash): Path<String>,
+) -> Result<Api<BinaryWithSlices>, ApiError> {
+    let found = app.lookup(&hash).await?;
+    let slices = if found.len() > 1 {
+        found.iter().map(|b| b.sha256.clone()).collect()
+    } else {
+        Vec::new()
+    };
+    Ok(Api::ok(BinaryWithSlices {
+        binary: found[0].clone(),
+        slices,
+    }))
+}
+
+/// A binary, plus the sibling slices when the hash named a fat Mach-O.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct BinaryWithSlices {
+    #[serde(flatten)]
+    pub binary: BinaryView,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub slices: Vec<String>,
+}
+
+/// Filters of the binary list.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ListQuery {
+    /// `elf`, `pe` or `macho`.
+    pub format: Option<String>,
+    /// e.g. `x86-64`, `aarch64`.
+    pub arch: Option<String>,
+}
+
+/// List binaries, newest first.
+#[utoipa::path(get, path = "/api/v1/binaries", tag = "binaries",
+    params(ListQuery, Paging),
+    responses((status = 200, description = "One page of binaries; `meta.pagination` has the totals", body = [BinaryView])))]
+pub async fn list_binaries(
+    State(app): State<AppState>,
+    Query(filter): Query<ListQuery>,
+    Query(paging): Query<Paging>,
+) -> Result<Api<Vec<BinaryView>>, ApiError> {
+    let (_, limit, skip) = paging.resolve()?;
+    let p = params! { "format" => filter.format.clone(), "arch" => filter.arch.clone() };
+    let total = app.store.read(COUNT, p.clone()).await?;
+    let mut page = p;
+    page.insert("skip".into(), Value::from(skip));
+    page.insert("limit".into(), Value::from(limit));
+    let rows = app.store.read(LIST, page).await?;
+    let items = rows
+        .rows
+        .iter()
+        .filter_map(|r| r.first().and_then(Value::as_node))
+        .map(BinaryView::from_node)
+        .collect();
+    let total = total.first("total").and_then(Value::as_u64).unwrap_or(0);
+    Ok(Api::page(items, paging.pagination(total)))
+}
+
+/// What an upload did.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct UploadResult {
+    /// The stored binaries (one per slice of a fat Mach-O).
+    pub binaries: Vec<BinaryView>,
+    pub ingest: Vec<Ingested>,
+}
+
+/// Upload a binary (multipart field `file`; optional field `force=true`
+/// re-analyses a binary already stored). Analysed and stored before the
+/// response: 201 when new, 200 when it was already there.
+#[utoipa::path(post, path = "/api/v1/binaries", tag = "binaries",
+    request_body(content_type = "multipart/form-data", description = "`file`: the executable; `force`: `true` to re-analyse"),
+    responses(
+        (status = 201, description = "Ingested", body = UploadResult),
+        (status = 200, description = "Already stored", body = UploadResult),
+        (status = 400, description = "No `file` field (`missing_file`)", body = crate::error::ErrorEnvelope),
+        (status = 413, description = "Over the upload limit (`payload_too_large`)", body = crate::error::ErrorEnvelope),
+        (status = 422, description = "Not an executable, or corrupt (`unsupported_format`, `malformed_binary`)", body = crate::error::ErrorEnvelope),
+    ))]
+pub async fn upload_binary(
+    State(app): State<AppState>,
+    mut form: Multipart,
+) -> Result<Api<UploadResult>, ApiError> {
+    let mut file: Option<(String, Vec<u8>)> = None;
+    let mut force = false;
+    while let Some(field) = form.next_field().await.map_err(multipart_error)? {
+        match field.name() {
+            Some("file") => {
+                let name = field.file_name().unwrap_or("upload").to_string();
+                let limit = app.config.max_upload_bytes;
+                let mut field = field;
+                let mut bytes = Vec::new();
+                while let Some(chunk) = field.chunk().await.map_err(multipart_error)? {
+                    if (bytes.len() + chunk.len()) as u64 > limit {
+                        return Err(ApiError::TooLarge(format!(
+                            "The file is larger than this server accepts ({limit} bytes, max_upload_bytes)."
+                        )));
+                    }
+                    bytes.extend_from_slice(&chunk);
+                }
+                file = Some((name, bytes));
+            }
+            Some("force") => {
+                let v = field.text().await.map_err(multipart_error)?;
+                force = matches!(v.trim(), "true" | "1" | "yes");
+            }
+            _ => {}
+        }
+    }
+    let Some((name, bytes)) = file else {
+        return Err(ApiError::bad_request(
+            "missing_file",
+            "Send the executable as the multipart field 'file'.",
+        ));
+    };
+    if bytes.is_empty() {
+        return Err(ApiError::Unsupported(
+            "The uploaded file is empty.".to_string(),
+        ));
+    }
+    let ingest = app.ingest(&name, Arc::new(bytes), force).await?;
+    let mut binaries = Vec::new();
+    for i in &ingest {
+        binaries.push(app.binary(&i.sha256).await?);
+    }
+    let created = ingest.iter().any(|i| i.status == IngestStatus::Created);
+    Ok(Api {
+        status: if created {
+            StatusCode::CREATED
+        } else {
+            StatusCode::OK
+        },
+        data: UploadResult { binaries, ingest },
+        pagination: None,
+    })
+}
+
+fn multipart_error(e: axum::extract::multipart::MultipartError) -> ApiError {
+    if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+        ApiError::TooLarge(
+            "The upload is larger than this server accepts (max_upload_bytes).".to_string(),
+        )
+    } else {
+        ApiError::bad_request(
+            "invalid_multipart",
+            format!("The multipart body is invalid: {e}."),
+        )
+    }
+}
+
+/// A symbol of a binary.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SymbolView {
+    pub name: String,
+    pub demangled: Option<String>,
+    /// `function`, `object`, `section`, `file`, `tls`, `other`.
+    pub kind: String,
+    /// `local`, `global`, `weak`.
+    pub binding: String,
+    pub addr: u64,
+    pub addr_hex: String,
+    pub size: u64,
+    pub defined: bool,
+    pub dynamic: bool,
+    pub exported: bool,
+}
+
+/// Symbol filters.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct SymbolQuery {
+    /// Only this kind: `function`, `object`, `section`, `file`, `tls`, `other`.
+    pub kind: Option<String>,
+    /// Only names starting with this.
+    pub prefix: Option<String>,
+}
+
+/// A binary's symbols (static, dynamic and exports), by address.
+#[utoipa::path(get, path = "/api/v1/binaries/{sha256}/symbols", tag = "binaries",
+    params(("sha256" = String, Path), SymbolQuery, Paging),
+    responses((status = 200, description = "One page of symbols", body = [SymbolView]),
+              (status = 404, description = "Unknown binary", body = crate::error::ErrorEnvelope)))]
+pub async fn symbols(
+    State(app): State<AppState>,
+    Path(sha256): Path<String>,
+    Query(q): Query<SymbolQuery>,
+    Query(paging): Query<Paging>,
+) -> Result<Api<Vec<SymbolView>>, ApiError> {
+    let b = app.binary(&sha256).await?;
+    let (_, limit, skip) = paging.resolve()?;
+    let p = params! { "sha256" => &b.sha256, "kind" => q.kind, "prefix" => q.prefix };
+    let total = app.store.read(SYMBOLS_COUNT, p.clone()).await?;
+    let mut page = p;
+    page.insert("skip".into(), Value::from(skip));
+    page.insert("limit".into(), Value::from(limit));
+    let rows = app.store.read(SYMBOLS, page).await?;
+    let items = rows
+        .rows
+        .iter()
+        .filter_map(|r| r.first().and_then(Value::as_node))
+        .map(|n| {
+            let p = Props(&n.properties);
+            SymbolView {
+                name: p.string("name"),
+                demangled: p.str("demangled"),
+                kind: p.string("kind"),
+                binding: p.string("binding"),
+                addr: p.num("addr"),
+                addr_hex: hex(p.num("addr")),
+                size: p.num("size"),
+                defined: p.bool("defined"),
+                dynamic: p.bool("dynamic"),
+                exported: p.bool("exported"),
+            }
+        })
+        .collect();
+    let total = total.first("total").and_then(Value::as_u64).unwrap_or(0);
+    Ok(Api::page(items, paging.pagination(total)))
+}
+
+/// A string found in a binary.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct StringView {
+    pub value: String,
+    /// Virtual address, when the string is in mapped data.
+    pub addr: Option<u64>,
+    pub offset: u64,
+    pub section: Option<String>,
+    /// `ascii` or `utf16le`.
+    pub encoding: String,
+}
+
+/// String filter.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct StringQuery {
+    /// Only strings containing this text (case-sensitive).
+    pub contains: Option<String>,
+}
+
+/// A binary's strings in file order.
+#[utoipa::path(get, path = "/api/v1/binaries/{sha256}/strings", tag = "binaries",
+    params(("sha256" = String, Path), StringQuery, Paging),
+    responses((status = 200, description = "One page of strings", body = [StringView]),
+              (status = 404, description = "Unknown binary", body = crate::error::ErrorEnvelope)))]
+pub async fn strings(
+    State(app): State<AppState>,
+    Path(sha256): Path<String>,
+    Query(q): Query<StringQuery>,
+    Query(paging): Query<Paging>,
+) -> Result<Api<Vec<StringView>>, ApiError> {
+    let b = app.binary(&sha256).await?;
+    let (_, limit, skip) = paging.resolve()?;
+    let p = params! { "sha256" => &b.sha256, "contains" => q.contains };
+    let total = app.store.read(STRINGS_COUNT, p.clone()).await?;
+    let mut page = p;
+    page.insert("skip".into(), Value::from(skip));
+    page.insert("limit".into(), Value::from(limit));
+    let rows = app.store.read(STRINGS, page).await?;
+    let items = rows
+        .rows
+        .iter()
+        .filter_map(|r| r.first().and_then(Value::as_node))
+        .map(|n| {
+            let p = Props(&n.properties);
+            StringView {
+                value: p.string("value"),
+                addr: p.u64("addr"),
+                offset: p.num("offset"),
+                section: p.str("section"),
+                encoding: p.string("encoding"),
+            }
+        })
+        .collect();
+    let total = total.first("total").and_then(Value::as_u64).unwrap_or(0);
+    Ok(Api::page(items, paging.pagination(total)))
+}
+
+/// An import of a binary.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ImportView {
+    /// Library; `*` for ELF imports without symbol versioning.
+    pub library: String,
+    pub name: String,
+    /// GOT / IAT / pointer slot.
+    pub slot: Option<u64>,
+    /// PLT entry or stub that jumps through the slot.
+    pub stub: Option<u64>,
+    pub ordinal: Option<u64>,
+    /// How many of the binary's functions call it.
+    pub callers: u64,
+}
+
+/// A binary's imports, by library and name.
+#[utoipa::path(get, path = "/api/v1/binaries/{sha256}/imports", tag = "binaries",
+    params(("sha256" = String, Path)),
+    responses((status = 200, description = "Every import", body = [ImportView]),
+              (status = 404, description = "Unknown binary", body = crate::error::ErrorEnvelope)))]
+pub async fn imports(
+    State(app): State<AppState>,
+    Path(sha256): Path<String>,
+) -> Result<Api<Vec<ImportView>>, ApiError> {
+    let b = app.binary(&sha256).await?;
+    let rows = app
+        .store
+        .read(IMPORTS, params! { "sha256" => &b.sha256 })
+        .await?;
+    let items = rows
+        .into_maps()
+        .into_iter()
+        .map(|m| {
+            let p = Props(&m);
+            ImportView {
+                library: p.string("library"),
+                name: p.string("name"),
+                slot: p.u64("slot"),
+                stub: p.u64("stub"),
+                ordinal: p.u64("ordinal"),
+                callers: p.num("callers"),
+            }
+        })
+        .collect();
+    Ok(Api::ok(items))
+}

@@ -1,0 +1,286 @@
+//! `/binaries/{sha256}/graph` (the call or data graph as JSON) and
+//! `/binaries/{sha256}/paths` (call paths between two ends).
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use axum::extract::{Path, Query, State};
+use petgraph::visit::EdgeRef;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+use crate::app::AppState;
+use crate::callgraph::CallNode;
+use crate::error::{Api, ApiError};
+use crate::graph::Value;
+use crate::params;
+
+const DATA_REFS: &str = include_str!("../../cypher/graph/data_refs.cypher");
+
+/// Which graph `/graph` returns.
+#[derive(Debug, Clone, Copy, Default, Deserialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum GraphKind {
+    /// Functions and imports, joined by calls.
+    #[default]
+    Calls,
+    /// Functions and the strings and globals they reference.
+    Data,
+}
+
+/// `/graph` options.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct GraphQuery {
+    /// `calls` (default) or `data`.
+    pub kind: Option<GraphKind>,
+    /// Most nodes to return (default and maximum: the server's max_graph_nodes).
+    pub limit: Option<usize>,
+}
+
+/// A node of `/graph`.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct GraphNode {
+    pub id: String,
+    /// `function`, `import`, `string` or `global`.
+    pub kind: String,
+    pub name: String,
+    pub addr: Option<u64>,
+}
+
+/// A relationship of `/graph`.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct GraphEdge {
+    pub source: String,
+    pub target: String,
+    /// `CALLS` or `REFERENCES`.
+    #[serde(rename = "type")]
+    pub rel_type: String,
+    /// `call`/`tail_call`, or `read`/`write`/`address_of`.
+    pub kind: String,
+    pub count: u64,
+}
+
+/// Nodes and edges, capped.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct GraphView {
+    pub nodes: Vec<GraphNode>,
+    pub edges: Vec<GraphEdge>,
+    /// The graph had more nodes than returned; edges are only those among the returned nodes.
+    pub truncated: bool,
+}
+
+/// The binary's call graph or data-reference graph as nodes and edges.
+#[utoipa::path(get, path = "/api/v1/binaries/{sha256}/graph", tag = "graph",
+    params(("sha256" = String, Path), GraphQuery),
+    responses((status = 200, description = "The graph", body = GraphView),
+              (status = 404, description = "Unknown binary", body = crate::error::ErrorEnvelope)))]
+pub async fn graph(
+    State(app): State<AppState>,
+    Path(sha256): Path<String>,
+    Query(q): Query<GraphQuery>,
+) -> Result<Api<GraphView>, ApiError> {
+    let b = app.binary(&sha256).await?;
+    let cap = q
+        .limit
+        .unwrap_or(app.config.max_graph_nodes)
+        .clamp(1, app.config.max_graph_nodes);
+    let g = app.call_graph(&b.sha256).await?;
+    let fnode = |n: &CallNode| GraphNode {
+        id: n.uid.clone(),
+        kind: n.kind.to_string(),
+        name: n.name.clone(),
+        addr: n.addr,
+    };
+    match q.kind.unwrap_or_default() {
+        GraphKind::Calls => {
+            let kept: Vec<_> = g.graph.node_indices().take(cap).collect();
+            let truncated = g.graph.node_count() > kept.len();
+            let edges = g
+                .graph
+                .edge_references()
+                .filter(|e| e.source().index() < cap && e.target().index() < cap)
+                .map(|e| GraphEdge {
+                    source: g.graph[e.source()].uid.clone(),
+                    target: g.graph[e.target()].uid.clone(),
+                    rel_type: "CALLS".into(),
+                    kind: e.weight().kind.clone(),
+                    count: e.weight().count,
+                })
+                .collect();
+            Ok(Api::ok(GraphView {
+                nodes: kept.iter().map(|i| fnode(&g.graph[*i])).collect(),
+                edges,
+                truncated,
+            }))
+        }
+        GraphKind::Data => {
+            // Edges are read up to a bound; nodes are those they touch.
+            let rows = app
+                .store
+                .read(
+                    DATA_REFS,
+                    params! { "sha256" => &b.sha256, "limit" => (cap * 20) as u64 + 1 },
+                )
+                .await?;
+            let by_addr: HashMap<u64, &CallNode> = g
+                .functions
+                .iter()
+                .filter_map(|i| g.graph[*i].addr.map(|a| (a, &g.graph[*i])))
+                .collect();
+            let mut nodes: Vec<GraphNode> = Vec::new();
+            let mut seen: HashMap<String, ()> = HashMap::new();
+            let mut edges = Vec::new();
+            let mut truncated = rows.rows.len() > cap * 20;
+            for m in rows.into_maps().into_iter().take(cap * 20) {
+                let Some(f) = m
+                    .get("from_addr")
+                    .and_then(Value::as_u64)
+                    .and_then(|a| by_addr.get(&a))
+                else {
+                    continue;
+                };
+                let to_uid = m
+                    .get("to_uid")
+                    .and_then(Value::as_str)
+                    .unwrap_or_default()
+                    .to_string();
+                let new = usize::from(!seen.contains_key(&f.uid))
+                    + usize::from(!seen.contains_key(&to_uid));
+                if nodes.len() + new > cap {
+                    truncated = true;
+                    break;
+                }
+                if seen.insert(f.uid.clone(), ()).is_none() {
+                    nodes.push(fnode(f));
+                }
+                if seen.insert(to_uid.clone(), ()).is_none() {
+                    nodes.push(GraphNode {
+                        id: to_uid.clone(),
+                        kind: m
+                            .get("label")
+                            .and_then(Value::as_str)
+                            .unwrap_or("global")
+                            .into(),
+                        name: m
+                            .get("value")
+                            .and_then(Value::as_str)
+                            .unwrap_or_default()
+                            .into(),
+                        addr: m.get("addr").and_then(Value::as_u64),
+                    });
+                }
+                edges.push(GraphEdge {
+                    source: f.uid.clone(),
+                    target: to_uid,
+                    rel_type: "REFERENCES".into(),
+                    kind: m
+                        .get("kind")
+                        .and_then(Value::as_str)
+                        .unwrap_or_default()
+                        .into(),
+                    count: m.get("count").and_then(Value::as_u64).unwrap_or(1),
+                });
+            }
+            Ok(Api::ok(GraphView {
+                nodes,
+                edges,
+                truncated,
+            }))
+        }
+    }
+}
+
+/// `/paths` options.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct PathQuery {
+    /// Start: a function name (raw or demangled) or address (`0x...` or decimal).
+    pub from: String,
+    /// End: a function or import name (`system`, `system@plt`, `libc.so.6!system`) or address.
+    pub to: String,
+    /// Most calls in a path, 1 to 32 (default 10).
+    pub max_depth: Option<usize>,
+    /// Most paths, 1 to 1000 (default 10).
+    pub limit: Option<usize>,
+}
+
+/// One call path.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CallPath {
+    /// Calls in the path.
+    pub length: usize,
+    pub nodes: Vec<CallNode>,
+}
+
+/// Paths between two ends.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PathsView {
+    pub from: CallNode,
+    pub to: CallNode,
+    /// Shortest first.
+    pub paths: Vec<CallPath>,
+    /// The search ran out of time before finding `limit` paths.
+    pub truncated: bool,
+}
+
+/// Call paths from one function to another function or an import: the
+/// shortest first, then other simple paths up to `limit`.
+#[utoipa::path(get, path = "/api/v1/binaries/{sha256}/paths", tag = "graph",
+    params(("sha256" = String, Path), PathQuery),
+    responses((status = 200, description = "Paths, shortest first (empty when none)", body = PathsView),
+              (status = 400, description = "Bad depth or limit", body = crate::error::ErrorEnvelope),
+              (status = 404, description = "An end names nothing in this binary", body = crate::error::ErrorEnvelope)))]
+pub async fn paths(
+    State(app): State<AppState>,
+    Path(sha256): Path<String>,
+    Query(q): Query<PathQuery>,
+) -> Result<Api<PathsView>, ApiError> {
+    let b = app.binary(&sha256).await?;
+    let max_depth = q.max_depth.unwrap_or(10);
+    let limit = q.limit.unwrap_or(10);
+    if !(1..=32).contains(&max_depth) || !(1..=1000).contains(&limit) {
+        return Err(ApiError::bad_request(
+            "invalid_parameter",
+            "max_depth must be 1 to 32 and limit 1 to 1000.",
+        ));
+    }
+    let g = app.call_graph(&b.sha256).await?;
+    let end = |spec: &str, which: &str| {
+        let found = g.resolve(spec);
+        match found.as_slice() {
+            [] => Err(ApiError::NotFound(
+                "path_end_not_found",
+                format!("The {which} end '{spec}' names no function or import of this binary."),
+            )),
+            [one] => Ok(*one),
+            [first, ..] => {
+                // Prefer a function over an import of the same name.
+                Ok(*found
+                    .iter()
+                    .find(|i| g.graph[**i].kind == "function")
+                    .unwrap_or(first))
+            }
+        }
+    };
+    let from = end(&q.from, "from")?;
+    let to = end(&q.to, "to")?;
+    let g2 = g.clone();
+    let (found, truncated) = tokio::task::spawn_blocking(move || {
+        g2.paths(from, to, max_depth, limit, Duration::from_secs(2))
+    })
+    .await
+    .map_err(|e| ApiError::Internal(format!("path task: {e}")))?;
+    Ok(Api::ok(PathsView {
+        from: g.graph[from].clone(),
+        to: g.graph[to].clone(),
+        paths: found
+            .into_iter()
+            .map(|p| CallPath {
+                length: p.len() - 1,
+                nodes: p.into_iter().map(|i| g.graph[i].clone()).collect(),
+            })
+            .collect(),
+        truncated,
+    }))
+}

@@ -1,0 +1,102 @@
+//! HTTP handlers, one file per resource, and the small helpers they share.
+
+pub mod binaries;
+pub mod functions;
+pub mod graph;
+pub mod system;
+
+use std::collections::BTreeMap;
+
+use serde::Deserialize;
+
+use crate::error::{ApiError, Pagination};
+use crate::graph::Value;
+
+/// Largest page a list route returns.
+pub const MAX_LIMIT: u64 = 1000;
+/// Page size when none is asked for.
+pub const DEFAULT_LIMIT: u64 = 50;
+
+/// `?page=&limit=` of every list route (page is 1-based).
+#[derive(Debug, Clone, Copy, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct Paging {
+    /// Page number, from 1.
+    pub page: Option<u64>,
+    /// Items per page, 1 to 1000 (default 50).
+    pub limit: Option<u64>,
+}
+
+impl Paging {
+    /// `(page, limit, skip)`, checked.
+    pub fn resolve(&self) -> Result<(u64, u64, u64), ApiError> {
+        let page = self.page.unwrap_or(1);
+        let limit = self.limit.unwrap_or(DEFAULT_LIMIT);
+        if page == 0 {
+            return Err(ApiError::bad_request(
+                "invalid_parameter",
+                "page starts at 1.",
+            ));
+        }
+        if limit == 0 || limit > MAX_LIMIT {
+            return Err(ApiError::bad_request(
+                "invalid_parameter",
+                format!("limit must be between 1 and {MAX_LIMIT}."),
+            ));
+        }
+        let skip = (page - 1)
+            .checked_mul(limit)
+            .ok_or_else(|| ApiError::bad_request("invalid_parameter", "page is too large."))?;
+        Ok((page, limit, skip))
+    }
+
+    pub fn pagination(&self, total: u64) -> Pagination {
+        let (page, limit) = (self.page.unwrap_or(1), self.limit.unwrap_or(DEFAULT_LIMIT));
+        Pagination::new(page, limit, total)
+    }
+}
+
+/// Read typed properties out of a node's property map.
+pub(crate) struct Props<'a>(pub &'a BTreeMap<String, Value>);
+
+impl Props<'_> {
+    pub fn str(&self, k: &str) -> Option<String> {
+        self.0.get(k).and_then(Value::as_str).map(String::from)
+    }
+    pub fn string(&self, k: &str) -> String {
+        self.str(k).unwrap_or_default()
+    }
+    pub fn u64(&self, k: &str) -> Option<u64> {
+        self.0.get(k).and_then(Value::as_u64)
+    }
+    pub fn num(&self, k: &str) -> u64 {
+        self.u64(k).unwrap_or(0)
+    }
+    pub fn bool(&self, k: &str) -> bool {
+        self.0.get(k).and_then(Value::as_bool).unwrap_or(false)
+    }
+    pub fn strings(&self, k: &str) -> Vec<String> {
+        match self.0.get(k) {
+            Some(Value::List(l)) => l
+                .iter()
+                .filter_map(|v| v.as_str().map(String::from))
+                .collect(),
+            _ => Vec::new(),
+        }
+    }
+}
+
+/// `0x`-prefixed hex, the way addresses are shown to people.
+pub fn hex(addr: u64) -> String {
+    format!("{addr:#x}")
+}
+
+/// Parse an address from a path segment: `0x401000` or decimal.
+pub fn parse_addr(s: &str) -> Result<u64, ApiError> {
+    crate::callgraph::parse_addr(s).ok_or_else(|| {
+        ApiError::bad_request(
+            "invalid_address",
+            format!("'{s}' is not an address: give hex with 0x (0x401000) or decimal."),
+        )
+    })
+}

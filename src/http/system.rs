@@ -1,0 +1,68 @@
+//! `/health`, the OpenAPI document and its offline reference page.
+
+use axum::extract::State;
+use axum::http::{header, StatusCode};
+use axum::response::{Html, IntoResponse, Response};
+use serde::Serialize;
+use utoipa::{OpenApi, ToSchema};
+
+use crate::app::AppState;
+use crate::error::{error_response, Api};
+use crate::graph::{Params, Value};
+
+const PING: &str = include_str!("../../cypher/system/ping.cypher");
+const STATS: &str = include_str!("../../cypher/system/stats.cypher");
+const REFERENCE_PAGE: &str = include_str!("reference.html");
+
+/// Service health.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Health {
+    /// `ok`.
+    pub status: String,
+    pub version: String,
+    /// Graph backend: `embedded` or `bolt`.
+    pub graph_backend: String,
+    pub binaries: u64,
+}
+
+/// Whether the service and its graph store answer. Needs no credentials.
+#[utoipa::path(get, path = "/api/v1/health", tag = "system",
+    responses((status = 200, description = "Healthy", body = Health),
+              (status = 503, description = "The graph store does not answer", body = crate::error::ErrorEnvelope)))]
+pub async fn health(State(app): State<AppState>) -> Response {
+    let ping = app.store.read(PING, Params::new()).await;
+    let stats = app.store.read(STATS, Params::new()).await;
+    match (ping, stats) {
+        (Ok(_), Ok(stats)) => Api::ok(Health {
+            status: "ok".into(),
+            version: env!("CARGO_PKG_VERSION").into(),
+            graph_backend: app.store.backend().into(),
+            binaries: stats.first("binaries").and_then(Value::as_u64).unwrap_or(0),
+        })
+        .into_response(),
+        (Err(e), _) | (_, Err(e)) => {
+            tracing::error!(error = %e, "health check failed");
+            error_response(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "graph_unavailable",
+                "The graph store does not answer; see the server log.".into(),
+                None,
+            )
+        }
+    }
+}
+
+/// The OpenAPI 3.1 document of this API.
+pub async fn openapi_json() -> Response {
+    let doc = crate::openapi::ApiDoc::openapi();
+    (
+        [(header::CONTENT_TYPE, "application/json")],
+        doc.to_pretty_json().unwrap_or_default(),
+    )
+        .into_response()
+}
+
+/// A browsable reference built from the OpenAPI document, with no external assets.
+pub async fn reference_page() -> Html<&'static str> {
+    Html(REFERENCE_PAGE)
+}

@@ -1,0 +1,8 @@
+//! Integration tests of the service: through HTTP against a real app on a
+//! real embedded store in a temp dir, with binaries compiled at test time.
+
+mod binaries;
+mod contract;
+mod errors;
+mod functions;
+mod support;

@@ -1,0 +1,163 @@
+//! `TestApp`: the real router on a temp data dir, served on a loopback port,
+//! spoken to over HTTP; and C programs compiled with the system `cc`.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::Arc;
+
+use bingraph::app::{App, AppState};
+use bingraph::config::Config;
+use serde_json::Value;
+
+/// A running service on a fresh data directory.
+pub struct TestApp {
+    pub base: String,
+    pub client: reqwest::Client,
+    pub app: AppState,
+    _dir: tempfile::TempDir,
+}
+
+impl TestApp {
+    pub async fn start() -> Self {
+        Self::start_with(|_| {}).await
+    }
+
+    /// Start with a config adjusted by `f` (the data dir is a fresh temp dir).
+    pub async fn start_with(f: impl FnOnce(&mut Config)) -> Self {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let mut config = Config {
+            data_dir: dir.path().join("data"),
+            ..Config::default()
+        };
+        f(&mut config);
+        let app = AppState(Arc::new(App::open(config).await.expect("open app")));
+        let router = bingraph::router::router(app.clone());
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
+        TestApp {
+            base: format!("http://{addr}/api/v1"),
+            client: reqwest::Client::new(),
+            app,
+            _dir: dir,
+        }
+    }
+
+    /// GET `path` (under /api/v1); the status and the JSON body.
+    pub async fn get(&self, path: &str) -> (u16, Value) {
+        let res = self
+            .client
+            .get(format!("{}{path}", self.base))
+            .send()
+            .await
+            .expect("request");
+        let status = res.status().as_u16();
+        (status, res.json().await.expect("JSON body"))
+    }
+
+    /// GET that must succeed: the envelope's `data`.
+    pub async fn data(&self, path: &str) -> Value {
+        let (status, body) = self.get(path).await;
+        assert_eq!(status, 200, "GET {path}: {body}");
+        assert_eq!(body["status"], "success", "{body}");
+        body["data"].clone()
+    }
+
+    /// Upload a file as multipart `file`; the status and the JSON body.
+    pub async fn upload(&self, name: &str, bytes: Vec<u8>, force: bool) -> (u16, Value) {
+        let mut form = reqwest::multipart::Form::new().part(
+            "file",
+            reqwest::multipart::Part::bytes(bytes).file_name(name.to_string()),
+        );
+        if force {
+            form = form.text("force", "true");
+        }
+        let res = self
+            .client
+            .post(format!("{}/binaries", self.base))
+            .multipart(form)
+            .send()
+            .await
+            .expect("upload");
+        let status = res.status().as_u16();
+        (status, res.json().await.expect("JSON body"))
+    }
+
+    /// Upload a compiled program and return its sha256.
+    pub async fn ingest(&self, path: &Path) -> String {
+        let name = path.file_name().unwrap().to_string_lossy().into_owned();
+        let (status, body) = self
+            .upload(&name, std::fs::read(path).unwrap(), false)
+            .await;
+        assert!(
+            status == 201 || status == 200,
+            "upload {name}: {status} {body}"
+        );
+        body["data"]["binaries"][0]["sha256"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    }
+}
+
+/// Assert an error envelope with `status` and `code`.
+pub fn assert_error(status: u16, body: &Value, want_status: u16, want_code: &str) {
+    assert_eq!(status, want_status, "{body}");
+    assert_eq!(body["status"], "error", "{body}");
+    assert_eq!(body["error"]["code"], want_code, "{body}");
+    let message = body["error"]["message"].as_str().unwrap_or_default();
+    assert!(message.len() > 10, "a real message: {body}");
+    assert!(
+        body["meta"]["request_id"]
+            .as_str()
+            .is_some_and(|s| !s.is_empty()),
+        "{body}"
+    );
+}
+
+/// A scratch directory under the target dir.
+pub fn scratch(name: &str) -> PathBuf {
+    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
+        .join("api")
+        .join(name);
+    std::fs::create_dir_all(&dir).expect("create scratch dir");
+    dir
+}
+
+/// Compile C source with the system `cc`.
+pub fn compile(src: &str, name: &str, flags: &[&str]) -> PathBuf {
+    let dir = scratch("bin");
+    let c = dir.join(format!("{name}.c"));
+    std::fs::write(&c, src).unwrap();
+    let out = dir.join(name);
+    let res = Command::new("cc")
+        .args(flags)
+        .arg(&c)
+        .arg("-o")
+        .arg(&out)
+        .output()
+        .expect("cc runs");
+    assert!(
+        res.status.success(),
+        "cc failed: {}",
+        String::from_utf8_lossy(&res.stderr)
+    );
+    out
+}
+
+/// main → a → b → system, plus c → puts and an unreferenced helper.
+pub const CHAIN: &str = r#"
+#include <stdio.h>
+#include <stdlib.h>
+int counter;
+__attribute__((noinline)) int b(const char *cmd) { return system(cmd); }
+__attribute__((noinline)) int a(const char *cmd) { counter++; return b(cmd) + 1; }
+__attribute__((noinline)) void c(void) { puts("bingraph says hello"); }
+__attribute__((noinline)) int unused_helper(int x) { return x * 3; }
+int main(int argc, char **argv) { c(); return a(argc > 1 ? argv[1] : "true"); }
+"#;
+
+/// The chain program, built once per flag set (stripped when asked).
+pub fn chain(name: &str, flags: &[&str]) -> PathBuf {
+    compile(CHAIN, name, flags)
+}
