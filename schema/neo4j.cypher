@@ -13,3 +13,5 @@ CREATE CONSTRAINT symbol_uid IF NOT EXISTS FOR (n:Symbol) REQUIRE n.uid IS UNIQU
 CREATE INDEX symbol_name IF NOT EXISTS FOR (n:Symbol) ON (n.name);
 CREATE CONSTRAINT string_uid IF NOT EXISTS FOR (n:String) REQUIRE n.uid IS UNIQUE;
 CREATE CONSTRAINT global_uid IF NOT EXISTS FOR (n:Global) REQUIRE n.uid IS UNIQUE;
+CREATE INDEX string_binary IF NOT EXISTS FOR (n:String) ON (n.binary);
+CREATE INDEX global_binary IF NOT EXISTS FOR (n:Global) ON (n.binary);

@@ -6,6 +6,7 @@ use std::sync::Arc;
 
 use moka::sync::Cache;
 
+use crate::analysis::{self, AnalysisConfig, FoundString};
 use crate::blobs::BlobStore;
 use crate::callgraph::CallGraph;
 use crate::config::Config;
@@ -42,6 +43,8 @@ pub struct App {
     call_graphs: Cache<String, Arc<CallGraph>>,
     /// Binary lookups by any hash; emptied by every ingest.
     binaries: Cache<String, Arc<Vec<BinaryView>>>,
+    /// Every string of a stored file, extracted on first use.
+    strings: Cache<String, Arc<Vec<FoundString>>>,
 }
 
 /// Which hash a lookup string is.
@@ -90,6 +93,12 @@ impl App {
             .weigher(|_k: &String, v: &Arc<CallGraph>| v.weight().max(1))
             .build();
         let binaries = Cache::builder().max_capacity(100_000).build();
+        let strings = Cache::builder()
+            .max_capacity(5_000_000)
+            .weigher(|_k: &String, v: &Arc<Vec<FoundString>>| {
+                v.len().clamp(1, u32::MAX as usize) as u32
+            })
+            .build();
         Ok(App {
             config,
             store,
@@ -97,6 +106,7 @@ impl App {
             ingestor,
             call_graphs,
             binaries,
+            strings,
         })
     }
 
@@ -201,5 +211,43 @@ impl App {
                 .map_err(|e| ApiError::Internal(format!("call graph task: {e}")))?;
         self.call_graphs.insert(sha256.to_string(), g.clone());
         Ok(g)
+    }
+
+    /// Every string of a stored binary, extracted from its file (cached).
+    pub async fn file_strings(&self, sha256: &str) -> Result<Arc<Vec<FoundString>>, ApiError> {
+        if let Some(hit) = self.strings.get(sha256) {
+            return Ok(hit);
+        }
+        let blobs = self.blobs.clone();
+        let sha = sha256.to_string();
+        let cfg = AnalysisConfig {
+            disassemble: false,
+            ..self.config.analysis()
+        };
+        let found = tokio::task::spawn_blocking(move || {
+            let bytes = blobs
+                .get(&sha)
+                .map_err(|e| ApiError::Internal(format!("reading blob {sha}: {e}")))?
+                .ok_or_else(|| {
+                    ApiError::NotFound(
+                        "blob_not_found",
+                        format!(
+                            "The file of binary {sha} is not in the blob store; upload it again."
+                        ),
+                    )
+                })?;
+            let facts = analysis::analyze(&bytes, &cfg)?;
+            Ok::<_, ApiError>(Arc::new(
+                facts
+                    .into_iter()
+                    .next()
+                    .map(|f| f.strings)
+                    .unwrap_or_default(),
+            ))
+        })
+        .await
+        .map_err(|e| ApiError::Internal(format!("string task: {e}")))??;
+        self.strings.insert(sha256.to_string(), found.clone());
+        Ok(found)
     }
 }

@@ -190,7 +190,12 @@ pub async fn ingest(
                     summary.skipped += 1;
                 } else {
                     summary.failed += 1;
-                    bar.println(format!("failed: {}: {e:#}", path.display()));
+                    let line = format!("failed: {}: {e:#}", path.display());
+                    if bar.is_hidden() {
+                        eprintln!("{line}");
+                    } else {
+                        bar.println(line);
+                    }
                 }
             }
         }
@@ -198,10 +203,12 @@ pub async fn ingest(
     bar.finish_and_clear();
     let secs = started.elapsed().as_secs_f64();
     println!(
-        "{} files in {:.1}s ({:.1} files/s): {} new, {} replaced, {} unchanged, {} skipped (not executables), {} failed; {} functions, {} relationships written; analysis {:.1}s, graph write {:.1}s",
+        "{} files in {:.1}s ({:.1} files/s, {:.0} functions/s, {:.0} relationships/s): {} new, {} replaced, {} unchanged, {} skipped (not executables), {} failed; {} functions, {} relationships written; analysis {:.1}s, graph write {:.1}s",
         summary.files,
         secs,
         summary.files as f64 / secs.max(1e-9),
+        summary.functions as f64 / secs.max(1e-9),
+        summary.relationships as f64 / secs.max(1e-9),
         summary.created,
         summary.replaced,
         summary.unchanged,

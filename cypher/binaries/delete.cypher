@@ -1,5 +1,5 @@
-// Remove a binary ($sha256) and every node it owns; shared Import nodes stay.
-// Returns nothing.
+// Remove a binary ($sha256) and the nodes linked to it; shared Import nodes
+// stay. Strings and globals go by delete_strings / delete_globals. Returns nothing.
 MATCH (b:Binary {sha256: $sha256})
-OPTIONAL MATCH (b)-[:DEFINES|HAS_SECTION|HAS_SYMBOL|HAS_STRING|HAS_GLOBAL]->(n)
+OPTIONAL MATCH (b)-[:DEFINES|HAS_SECTION|HAS_SYMBOL]->(n)
 DETACH DELETE n, b

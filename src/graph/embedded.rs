@@ -41,6 +41,9 @@ fn config(busy_timeout_ms: u32) -> gdb::Config {
         // Loading a large binary's call graph reads hundreds of thousands of
         // rows; user queries get their own, smaller caps above the store.
         max_result_rows: 10_000_000,
+        // A function's CFG is one JSON property; huge functions have big ones
+        // (the model leaves out any over MAX_CFG_BYTES).
+        max_property_value_bytes: 16 * 1024 * 1024,
         ..gdb::Config::default()
     }
 }

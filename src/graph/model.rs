@@ -2,8 +2,15 @@
 //! relationships ([`binary_batch`]), and the uids that tie them together.
 //!
 //! Nodes owned by a binary (functions, sections, symbols, strings, globals)
-//! have uids prefixed with its sha256; imports are shared by every binary
-//! that calls them (`<library>!<name>`).
+//! have uids prefixed with its sha256 and a `binary` property; imports are
+//! shared by every binary that calls them (`<library>!<name>`).
+//!
+//! Only the strings that code references become nodes, and strings and
+//! globals are not linked to their binary by a relationship: graphdblite
+//! rewrites a node's whole adjacency list on every new edge, so a node with n
+//! edges costs O(n²) to write, and every node costs ~25 µs. They are found by
+//! their indexed `binary` property and reached from code by `REFERENCES`;
+//! `GET /binaries/{sha256}/strings` lists every string from the stored file.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
@@ -16,8 +23,15 @@ use super::{Batch, EdgeWrite, NodeMode, NodeWrite, Params, Value};
 /// writes, so that re-ingesting a binary of an older version rewrites it.
 pub const MODEL_VERSION: i64 = 1;
 
-/// Removes a binary and everything it owns (imports stay: they are shared).
+/// A function's CFG (blocks and edges as JSON) is stored on it up to this
+/// size; larger ones are left out and `cfg_omitted` is set.
+pub const MAX_CFG_BYTES: usize = 8 * 1024 * 1024;
+
+/// Removes a binary and the nodes it links to (imports stay: they are shared).
 pub const DELETE_BINARY: &str = include_str!("../../cypher/binaries/delete.cypher");
+/// Removes a binary's strings and globals, found by their `binary` property.
+pub const DELETE_STRINGS: &str = include_str!("../../cypher/binaries/delete_strings.cypher");
+pub const DELETE_GLOBALS: &str = include_str!("../../cypher/binaries/delete_globals.cypher");
 
 pub fn function_uid(sha256: &str, addr: u64) -> String {
     format!("{sha256}:{addr:x}")
@@ -66,7 +80,11 @@ pub fn binary_batch(facts: &BinaryFacts, origin: &Origin) -> Batch {
     let h = &facts.hardening;
     let code = &facts.code;
     let mut b = Batch {
-        before: vec![(DELETE_BINARY, params! { "sha256" => sha })],
+        before: vec![
+            (DELETE_STRINGS, params! { "sha256" => sha }),
+            (DELETE_GLOBALS, params! { "sha256" => sha }),
+            (DELETE_BINARY, params! { "sha256" => sha }),
+        ],
         ..Batch::default()
     };
     let binary = ("Binary", sha.to_string());
@@ -210,19 +228,27 @@ pub fn binary_batch(facts: &BinaryFacts, origin: &Origin) -> Batch {
             .collect();
         let edges: Vec<(u64, u64, &crate::analysis::EdgeKind)> =
             f.edges.iter().map(|e| (e.from, e.to, &e.kind)).collect();
-        b.nodes.push(NodeWrite {
-            label: "Function",
-            uid: uid.clone(),
-            mode: NodeMode::Create,
-            props: params! {
+        let cfg = json_str(&serde_json::json!({ "blocks": blocks, "edges": edges }));
+        let (cfg, cfg_omitted) = if cfg.len() > MAX_CFG_BYTES {
+            (None, true)
+        } else {
+            (Some(cfg), false)
+        };
+        let mut props = params! {
                 "binary" => sha, "addr" => f.addr, "size" => f.size, "name" => &f.name,
                 "demangled" => f.demangled.clone(),
                 "source" => json_str(&f.source).trim_matches('"'),
                 "thumb" => f.thumb, "blocks" => f.blocks.len(), "instructions" => f.instructions,
                 "cyclomatic" => f.cyclomatic, "indirect_calls" => f.indirect_calls,
                 "incomplete" => f.incomplete,
-                "cfg" => json_str(&serde_json::json!({ "blocks": blocks, "edges": edges })),
-            },
+                "cfg" => cfg, "cfg_omitted" => cfg_omitted,
+        };
+        props.retain(|_, v| !v.is_null());
+        b.nodes.push(NodeWrite {
+            label: "Function",
+            uid: uid.clone(),
+            mode: NodeMode::Create,
+            props,
         });
         b.edges.push(owned("DEFINES", "Function", &uid));
     }
@@ -275,13 +301,19 @@ pub fn binary_batch(facts: &BinaryFacts, origin: &Origin) -> Batch {
         ));
     }
 
-    // Strings, and the globals that code references.
+    // The strings and globals that code references. Strings nothing
+    // references stay out of the graph (the API lists them from the file).
+    let targets: HashSet<u64> = code.data_refs.iter().map(|r| r.target).collect();
     let mut string_uids: HashMap<u64, String> = HashMap::new();
     for (i, s) in facts.strings.iter().enumerate() {
-        let uid = format!("{sha}:string:{i}");
-        if let Some(addr) = s.addr {
-            string_uids.entry(addr).or_insert_with(|| uid.clone());
+        let Some(addr) = s.addr.filter(|a| targets.contains(a)) else {
+            continue;
+        };
+        if string_uids.contains_key(&addr) {
+            continue;
         }
+        let uid = format!("{sha}:string:{i}");
+        string_uids.insert(addr, uid.clone());
         b.nodes.push(NodeWrite {
             label: "String",
             uid: uid.clone(),
@@ -291,7 +323,6 @@ pub fn binary_batch(facts: &BinaryFacts, origin: &Origin) -> Batch {
                 "section" => s.section.clone(), "encoding" => &s.encoding,
             },
         });
-        b.edges.push(owned("HAS_STRING", "String", &uid));
     }
     let mut refs: BTreeMap<(u64, u64, &'static str), Vec<u64>> = BTreeMap::new();
     let mut globals: BTreeMap<u64, Option<&str>> = BTreeMap::new();
@@ -323,7 +354,6 @@ pub fn binary_batch(facts: &BinaryFacts, origin: &Origin) -> Batch {
                 "named" => name.is_some(),
             },
         });
-        b.edges.push(owned("HAS_GLOBAL", "Global", &uid));
     }
     for ((function, target, kind), sites) in refs {
         let to = match string_uids.get(&target) {

@@ -19,8 +19,7 @@ const LIST: &str = include_str!("../../cypher/binaries/list.cypher");
 const COUNT: &str = include_str!("../../cypher/binaries/count.cypher");
 const SYMBOLS: &str = include_str!("../../cypher/binaries/symbols.cypher");
 const SYMBOLS_COUNT: &str = include_str!("../../cypher/binaries/symbols_count.cypher");
-const STRINGS: &str = include_str!("../../cypher/binaries/strings.cypher");
-const STRINGS_COUNT: &str = include_str!("../../cypher/binaries/strings_count.cypher");
+const REFERENCED_STRINGS: &str = include_str!("../../cypher/binaries/referenced_strings.cypher");
 const IMPORTS: &str = include_str!("../../cypher/binaries/imports.cypher");
 
 /// A binary's metadata and hardening.
@@ -372,17 +371,21 @@ pub struct StringView {
     pub section: Option<String>,
     /// `ascii` or `utf16le`.
     pub encoding: String,
+    /// How many functions reference it (0: only found in the data).
+    pub referenced_by: u64,
 }
 
-/// String filter.
+/// String filters.
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct StringQuery {
     /// Only strings containing this text (case-sensitive).
     pub contains: Option<String>,
+    /// Only strings that code references.
+    pub referenced: Option<bool>,
 }
 
-/// A binary's strings in file order.
+/// A binary's strings in file order, with how many functions reference each.
 #[utoipa::path(get, path = "/api/v1/binaries/{sha256}/strings", tag = "binaries",
     params(("sha256" = String, Path), StringQuery, Paging),
     responses((status = 200, description = "One page of strings", body = [StringView]),
@@ -395,29 +398,40 @@ pub async fn strings(
 ) -> Result<Api<Vec<StringView>>, ApiError> {
     let b = app.binary(&sha256).await?;
     let (_, limit, skip) = paging.resolve()?;
-    let p = params! { "sha256" => &b.sha256, "contains" => q.contains };
-    let total = app.store.read(STRINGS_COUNT, p.clone()).await?;
-    let mut page = p;
-    page.insert("skip".into(), Value::from(skip));
-    page.insert("limit".into(), Value::from(limit));
-    let rows = app.store.read(STRINGS, page).await?;
-    let items = rows
-        .rows
+    let all = app.file_strings(&b.sha256).await?;
+    let refs = app
+        .store
+        .read(REFERENCED_STRINGS, params! { "sha256" => &b.sha256 })
+        .await?;
+    let referenced: std::collections::HashMap<u64, u64> = refs
+        .into_maps()
         .iter()
-        .filter_map(|r| r.first().and_then(Value::as_node))
-        .map(|n| {
-            let p = Props(&n.properties);
-            StringView {
-                value: p.string("value"),
-                addr: p.u64("addr"),
-                offset: p.num("offset"),
-                section: p.str("section"),
-                encoding: p.string("encoding"),
-            }
+        .filter_map(|m| Some((m.get("addr")?.as_u64()?, m.get("functions")?.as_u64()?)))
+        .collect();
+    let uses = |s: &crate::analysis::FoundString| {
+        s.addr
+            .and_then(|a| referenced.get(&a).copied())
+            .unwrap_or(0)
+    };
+    let matching: Vec<&crate::analysis::FoundString> = all
+        .iter()
+        .filter(|s| q.contains.as_deref().is_none_or(|c| s.value.contains(c)))
+        .filter(|s| q.referenced.is_none_or(|want| want == (uses(s) > 0)))
+        .collect();
+    let items = matching
+        .iter()
+        .skip(skip as usize)
+        .take(limit as usize)
+        .map(|s| StringView {
+            value: s.value.clone(),
+            addr: s.addr,
+            offset: s.offset,
+            section: s.section.clone(),
+            encoding: s.encoding.clone(),
+            referenced_by: uses(s),
         })
         .collect();
-    let total = total.first("total").and_then(Value::as_u64).unwrap_or(0);
-    Ok(Api::page(items, paging.pagination(total)))
+    Ok(Api::page(items, paging.pagination(matching.len() as u64)))
 }
 
 /// An import of a binary.

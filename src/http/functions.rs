@@ -155,6 +155,8 @@ pub struct FunctionDetail {
     pub incomplete: bool,
     pub blocks: Vec<BlockView>,
     pub edges: Vec<CfgEdgeView>,
+    /// The CFG was too large to store (over 8 MiB as JSON); blocks and edges are empty.
+    pub cfg_omitted: bool,
     pub callers: Vec<CallNode>,
     pub callees: Vec<CallNode>,
     pub references: Vec<RefView>,
@@ -271,6 +273,7 @@ pub async fn get_function(
         incomplete: p.bool("incomplete"),
         blocks,
         edges,
+        cfg_omitted: p.bool("cfg_omitted"),
         callers,
         callees,
         references,

@@ -110,6 +110,23 @@ async fn function_detail_has_disassembly_cfg_and_neighbours() {
         "{}",
         d["references"]
     );
+    // main's `?:` jumps inside main: a branch, not a call to some `sub_`.
+    let main = addr_of(&app, &sha, "main").await;
+    let m = app
+        .data(&format!("/binaries/{sha}/functions/{main:#x}"))
+        .await;
+    let lines = m["disassembly"].as_array().unwrap();
+    assert!(
+        lines.iter().any(|l| l["mnemonic"] == "jmp"),
+        "main has a jmp at -O0"
+    );
+    assert!(
+        lines
+            .iter()
+            .all(|l| !l["target"].as_str().unwrap_or("").starts_with("sub_")),
+        "{lines:?}"
+    );
+    assert!(lines.iter().any(|l| l["target"] == "a") && lines.iter().any(|l| l["target"] == "c"));
     // Decimal addresses work as well; the disassembly can be left out.
     let d2 = app
         .data(&format!("/binaries/{sha}/functions/{a}?disasm=false"))

@@ -4,5 +4,6 @@
 mod binaries;
 mod contract;
 mod errors;
+mod formats;
 mod functions;
 mod support;

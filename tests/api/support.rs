@@ -126,11 +126,16 @@ pub fn scratch(name: &str) -> PathBuf {
 
 /// Compile C source with the system `cc`.
 pub fn compile(src: &str, name: &str, flags: &[&str]) -> PathBuf {
+    compile_with("cc", src, name, flags)
+}
+
+/// Compile C source with `compiler` (scripts/test installs the cross compilers).
+pub fn compile_with(compiler: &str, src: &str, name: &str, flags: &[&str]) -> PathBuf {
     let dir = scratch("bin");
     let c = dir.join(format!("{name}.c"));
     std::fs::write(&c, src).unwrap();
     let out = dir.join(name);
-    let res = Command::new("cc")
+    let res = Command::new(compiler)
         .args(flags)
         .arg(&c)
         .arg("-o")

@@ -1302,10 +1302,13 @@ pub fn listing(img: &Image<'_>, addr: u64, cfg: &AnalysisConfig) -> Option<Vec<L
             .cloned()
             .or_else(|| img.is_code(t).then(|| format!("sub_{t:x}")))
     };
+    // Jumps inside the body are branches, not calls to other functions.
+    let inside: std::collections::HashSet<u64> = body.insns.iter().map(|i| i.addr).collect();
     let mut out = Vec::new();
     for i in &body.insns {
         let (ins, m, o, bytes) = dec.text(img.bytes_from(i.addr), i.addr, body.thumb)?;
         let target = match ins.flow {
+            Flow::Jump(t) if inside.contains(&t) && !img.names.contains_key(&t) => None,
             Flow::Call(t) | Flow::Jump(t) => name_of(t),
             Flow::CallMem(Some(s)) | Flow::JumpMem(Some(s)) => {
                 img.slots.get(&s).map(|x| x.name.clone())
