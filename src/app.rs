@@ -40,11 +40,12 @@ pub struct App {
     pub store: Arc<dyn GraphStore>,
     pub blobs: BlobStore,
     ingestor: Ingestor,
-    call_graphs: Cache<String, Arc<CallGraph>>,
+    /// Loaded at most once at a time per binary (concurrent misses wait for one load).
+    call_graphs: moka::future::Cache<String, Arc<CallGraph>>,
     /// Binary lookups by any hash; emptied by every ingest.
     binaries: Cache<String, Arc<Vec<BinaryView>>>,
     /// Every string of a stored file, extracted on first use.
-    strings: Cache<String, Arc<Vec<FoundString>>>,
+    strings: moka::future::Cache<String, Arc<Vec<FoundString>>>,
 }
 
 /// Which hash a lookup string is.
@@ -88,12 +89,12 @@ impl App {
             blobs: blobs.clone(),
             analysis: config.analysis(),
         };
-        let call_graphs = Cache::builder()
+        let call_graphs = moka::future::Cache::builder()
             .max_capacity(config.call_graph_cache_weight)
             .weigher(|_k: &String, v: &Arc<CallGraph>| v.weight().max(1))
             .build();
         let binaries = Cache::builder().max_capacity(100_000).build();
-        let strings = Cache::builder()
+        let strings = moka::future::Cache::builder()
             .max_capacity(5_000_000)
             .weigher(|_k: &String, v: &Arc<Vec<FoundString>>| {
                 v.len().clamp(1, u32::MAX as usize) as u32
@@ -120,7 +121,8 @@ impl App {
         let result = self.ingestor.ingest(name, bytes, force).await;
         if let Ok(done) = &result {
             for i in done {
-                self.call_graphs.invalidate(&i.sha256);
+                self.call_graphs.invalidate(&i.sha256).await;
+                self.strings.invalidate(&i.sha256).await;
             }
         }
         // Any hash may have named the binary; lookups are cheap to redo.
@@ -194,60 +196,57 @@ impl App {
 
     /// The binary's call graph, from the cache or loaded from the store.
     pub async fn call_graph(&self, sha256: &str) -> Result<Arc<CallGraph>, ApiError> {
-        if let Some(g) = self.call_graphs.get(sha256) {
-            return Ok(g);
-        }
-        let functions = self
-            .store
-            .read(FUNCTIONS, params! { "sha256" => sha256 })
-            .await?;
-        let calls = self
-            .store
-            .read(CALLS, params! { "sha256" => sha256 })
-            .await?;
-        let g =
-            tokio::task::spawn_blocking(move || Arc::new(CallGraph::from_rows(functions, calls)))
+        self.call_graphs
+            .try_get_with(sha256.to_string(), async {
+                let functions = self
+                    .store
+                    .read(FUNCTIONS, params! { "sha256" => sha256 })
+                    .await?;
+                let calls = self
+                    .store
+                    .read(CALLS, params! { "sha256" => sha256 })
+                    .await?;
+                tokio::task::spawn_blocking(move || {
+                    Arc::new(CallGraph::from_rows(functions, calls))
+                })
                 .await
-                .map_err(|e| ApiError::Internal(format!("call graph task: {e}")))?;
-        self.call_graphs.insert(sha256.to_string(), g.clone());
-        Ok(g)
+                .map_err(|e| ApiError::Internal(format!("call graph task: {e}")))
+            })
+            .await
+            .map_err(Arc::unwrap_or_clone)
     }
 
     /// Every string of a stored binary, extracted from its file (cached).
     pub async fn file_strings(&self, sha256: &str) -> Result<Arc<Vec<FoundString>>, ApiError> {
-        if let Some(hit) = self.strings.get(sha256) {
-            return Ok(hit);
-        }
         let blobs = self.blobs.clone();
         let sha = sha256.to_string();
         let cfg = AnalysisConfig {
             disassemble: false,
             ..self.config.analysis()
         };
-        let found = tokio::task::spawn_blocking(move || {
-            let bytes = blobs
-                .get(&sha)
-                .map_err(|e| ApiError::Internal(format!("reading blob {sha}: {e}")))?
-                .ok_or_else(|| {
-                    ApiError::NotFound(
-                        "blob_not_found",
-                        format!(
-                            "The file of binary {sha} is not in the blob store; upload it again."
-                        ),
-                    )
-                })?;
-            let facts = analysis::analyze(&bytes, &cfg)?;
-            Ok::<_, ApiError>(Arc::new(
-                facts
-                    .into_iter()
-                    .next()
-                    .map(|f| f.strings)
-                    .unwrap_or_default(),
-            ))
-        })
-        .await
-        .map_err(|e| ApiError::Internal(format!("string task: {e}")))??;
-        self.strings.insert(sha256.to_string(), found.clone());
-        Ok(found)
+        self.strings
+            .try_get_with(sha256.to_string(), async move {
+                tokio::task::spawn_blocking(move || {
+                    let bytes = blobs
+                        .get(&sha)
+                        .map_err(|e| ApiError::Internal(format!("reading blob {sha}: {e}")))?
+                        .ok_or_else(|| {
+                            ApiError::NotFound(
+                                "blob_not_found",
+                                format!(
+                                    "The file of binary {sha} is not in the blob store; upload it again."
+                                ),
+                            )
+                        })?;
+                    let facts = analysis::analyze(&bytes, &cfg)?;
+                    Ok(Arc::new(
+                        facts.into_iter().next().map(|f| f.strings).unwrap_or_default(),
+                    ))
+                })
+                .await
+                .map_err(|e| ApiError::Internal(format!("string task: {e}")))?
+            })
+            .await
+            .map_err(Arc::unwrap_or_clone)
     }
 }

@@ -129,7 +129,7 @@ impl<T: Serialize> IntoResponse for Api<T> {
 }
 
 /// Every way a request can fail, each with a status and a stable code.
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug, Clone, thiserror::Error)]
 pub enum ApiError {
     #[error("{1}")]
     NotFound(&'static str, String),

@@ -4,12 +4,13 @@
 
 use std::time::Duration;
 
-use axum::extract::{DefaultBodyLimit, Request, State};
+use axum::extract::{DefaultBodyLimit, Request};
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::{Redirect, Response};
 use axum::routing::get;
 use axum::Router;
+use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::timeout::TimeoutLayer;
 use tracing::Instrument;
 
@@ -59,10 +60,9 @@ pub fn router(state: AppState) -> Router {
         .nest("/api/v1", api)
         .route("/", get(|| async { Redirect::temporary("/api/v1/docs") }))
         .fallback(not_found)
-        .layer(middleware::from_fn_with_state(
-            state.clone(),
-            envelope_errors,
-        ))
+        // A panicking handler answers 500, put into the envelope just outside.
+        .layer(CatchPanicLayer::new())
+        .layer(middleware::from_fn(envelope_errors))
         .layer(TimeoutLayer::with_status_code(
             StatusCode::REQUEST_TIMEOUT,
             Duration::from_secs(600),
@@ -115,7 +115,7 @@ async fn request_id(req: Request, next: Next) -> Response {
 
 /// Errors produced outside the handlers (axum's extractor rejections, body
 /// limits, timeouts) come as plain text; rewrite them into the envelope.
-async fn envelope_errors(State(_): State<AppState>, req: Request, next: Next) -> Response {
+async fn envelope_errors(req: Request, next: Next) -> Response {
     let res = next.run(req).await;
     let status = res.status();
     let is_json = res
