@@ -3,6 +3,7 @@
 
 use std::ops::Deref;
 use std::sync::Arc;
+use std::time::Duration;
 
 use moka::sync::Cache;
 
@@ -89,11 +90,17 @@ impl App {
             blobs: blobs.clone(),
             analysis: config.analysis(),
         };
+        // Entries also expire, so a rewrite by another process (a CLI ingest
+        // beside the server) shows up without a restart.
         let call_graphs = moka::future::Cache::builder()
             .max_capacity(config.call_graph_cache_weight)
+            .time_to_live(Duration::from_secs(600))
             .weigher(|_k: &String, v: &Arc<CallGraph>| v.weight().max(1))
             .build();
-        let binaries = Cache::builder().max_capacity(100_000).build();
+        let binaries = Cache::builder()
+            .max_capacity(100_000)
+            .time_to_live(Duration::from_secs(30))
+            .build();
         let strings = moka::future::Cache::builder()
             .max_capacity(5_000_000)
             .weigher(|_k: &String, v: &Arc<Vec<FoundString>>| {
