@@ -15,5 +15,6 @@ CREATE INDEX ON :Import(uid);
 CREATE INDEX ON :Import(name);
 CREATE INDEX ON :Symbol(uid);
 CREATE INDEX ON :Symbol(name);
+CREATE INDEX ON :Symbol(binary);
 CREATE INDEX ON :String(binary);
 CREATE INDEX ON :Global(binary);

@@ -15,3 +15,4 @@ CREATE CONSTRAINT string_uid IF NOT EXISTS FOR (n:String) REQUIRE n.uid IS UNIQU
 CREATE CONSTRAINT global_uid IF NOT EXISTS FOR (n:Global) REQUIRE n.uid IS UNIQUE;
 CREATE INDEX string_binary IF NOT EXISTS FOR (n:String) ON (n.binary);
 CREATE INDEX global_binary IF NOT EXISTS FOR (n:Global) ON (n.binary);
+CREATE INDEX symbol_binary IF NOT EXISTS FOR (n:Symbol) ON (n.binary);

@@ -295,6 +295,11 @@ impl From<IngestError> for ApiError {
     fn from(e: IngestError) -> Self {
         match e {
             IngestError::Analysis(a) => a.into(),
+            // A value the store cannot hold (a giant symbol name, say) is the
+            // file's problem, not the request's or the server's.
+            IngestError::Graph(GraphError::Limit(m)) => {
+                ApiError::Malformed(format!("The binary holds a value too large to store: {m}."))
+            }
             IngestError::Graph(g) => g.into(),
             other => ApiError::Internal(other.to_string()),
         }

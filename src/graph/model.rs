@@ -254,16 +254,11 @@ pub fn binary_batch(facts: &BinaryFacts, origin: &Origin) -> Batch {
     }
 
     // Calls: one relationship per (caller, callee), with every call site.
-    let mut calls: BTreeMap<(u64, u64), (Vec<u64>, CallKind)> = BTreeMap::new();
-    for c in &code.calls {
-        let e = calls
-            .entry((c.caller, c.callee))
-            .or_insert((Vec::new(), c.kind));
-        e.0.push(c.site);
-        if c.kind == CallKind::Call {
-            e.1 = CallKind::Call;
-        }
-    }
+    let calls = group_calls(
+        code.calls
+            .iter()
+            .map(|c| ((c.caller, c.callee), c.site, c.kind)),
+    );
     for ((caller, callee), (sites, kind)) in calls {
         b.edges.push(call_edge(
             function_uid(sha, caller),
@@ -272,26 +267,23 @@ pub fn binary_batch(facts: &BinaryFacts, origin: &Origin) -> Batch {
             kind,
         ));
     }
-    let mut import_calls: BTreeMap<(u64, String), (Vec<u64>, CallKind)> = BTreeMap::new();
     for c in &code.import_calls {
         let uid = import_uid(&c.library, &c.name);
         if seen_imports.insert(uid.clone()) {
             // Called through a thunk the import table did not list.
             b.nodes.push(NodeWrite {
                 label: "Import",
-                uid: uid.clone(),
+                uid,
                 mode: NodeMode::Merge,
                 props: params! { "library" => &c.library, "name" => &c.name },
             });
         }
-        let e = import_calls
-            .entry((c.caller, uid))
-            .or_insert((Vec::new(), c.kind));
-        e.0.push(c.site);
-        if c.kind == CallKind::Call {
-            e.1 = CallKind::Call;
-        }
     }
+    let import_calls = group_calls(
+        code.import_calls
+            .iter()
+            .map(|c| ((c.caller, import_uid(&c.library, &c.name)), c.site, c.kind)),
+    );
     for ((caller, uid), (sites, kind)) in import_calls {
         b.edges.push(call_edge(
             function_uid(sha, caller),
@@ -368,6 +360,21 @@ pub fn binary_batch(facts: &BinaryFacts, origin: &Origin) -> Batch {
         });
     }
     b
+}
+
+/// Call sites grouped by (caller, callee); a plain call wins over a tail call.
+fn group_calls<K: Ord>(
+    calls: impl Iterator<Item = (K, u64, CallKind)>,
+) -> BTreeMap<K, (Vec<u64>, CallKind)> {
+    let mut out: BTreeMap<K, (Vec<u64>, CallKind)> = BTreeMap::new();
+    for (key, site, kind) in calls {
+        let e = out.entry(key).or_insert((Vec::new(), kind));
+        e.0.push(site);
+        if kind == CallKind::Call {
+            e.1 = CallKind::Call;
+        }
+    }
+    out
 }
 
 fn call_edge(

@@ -338,11 +338,10 @@ pub async fn symbols(
     page.insert("limit".into(), Value::from(limit));
     let rows = app.store.read(SYMBOLS, page).await?;
     let items = rows
-        .rows
+        .into_maps()
         .iter()
-        .filter_map(|r| r.first().and_then(Value::as_node))
-        .map(|n| {
-            let p = Props(&n.properties);
+        .map(|m| {
+            let p = Props(m);
             SymbolView {
                 name: p.string("name"),
                 demangled: p.str("demangled"),
