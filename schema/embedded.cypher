@@ -18,3 +18,11 @@ CREATE INDEX ON :Symbol(name);
 CREATE INDEX ON :Symbol(binary);
 CREATE INDEX ON :String(binary);
 CREATE INDEX ON :Global(binary);
+// Accounts: users, their API keys (looked up by hash on every request),
+// login sessions, and usage tallies.
+CREATE INDEX ON :User(uid);
+CREATE INDEX ON :User(name);
+CREATE INDEX ON :ApiKey(uid);
+CREATE INDEX ON :ApiKey(hash);
+CREATE INDEX ON :Session(uid);
+CREATE INDEX ON :Usage(uid);

@@ -1,5 +1,5 @@
 //! Application state shared by every handler and by the CLI: the config, the
-//! graph store, the blob store, ingest, and the read caches.
+//! graph store, the blob store, accounts, ingest, and the read caches.
 
 use std::ops::Deref;
 use std::sync::Arc;
@@ -8,6 +8,7 @@ use std::time::Duration;
 use moka::sync::Cache;
 
 use crate::analysis::{self, AnalysisConfig, FoundString};
+use crate::auth::Accounts;
 use crate::blobs::BlobStore;
 use crate::callgraph::CallGraph;
 use crate::config::Config;
@@ -40,6 +41,8 @@ pub struct App {
     pub config: Config,
     pub store: Arc<dyn GraphStore>,
     pub blobs: BlobStore,
+    /// Users, keys, sessions, rate limits and usage.
+    pub auth: Arc<Accounts>,
     ingestor: Ingestor,
     /// Loaded at most once at a time per binary (concurrent misses wait for one load).
     call_graphs: moka::future::Cache<String, Arc<CallGraph>>,
@@ -85,6 +88,15 @@ impl App {
         })?;
         let store = graph::open(&config.graph, &config.data_dir).await?;
         let blobs = BlobStore::new(&config.data_dir);
+        let auth = Arc::new(
+            Accounts::open(
+                store.clone(),
+                config.auth.clone(),
+                config.data_dir.join("keys"),
+            )
+            .map_err(|e| GraphError::Backend(format!("opening the keys directory: {e}")))?,
+        );
+        spawn_usage_flush(&auth);
         let ingestor = Ingestor {
             store: store.clone(),
             blobs: blobs.clone(),
@@ -111,6 +123,7 @@ impl App {
             config,
             store,
             blobs,
+            auth,
             ingestor,
             call_graphs,
             binaries,
@@ -135,6 +148,24 @@ impl App {
         // Any hash may have named the binary; lookups are cheap to redo.
         self.binaries.invalidate_all();
         result
+    }
+
+    /// Remove a stored binary: its subgraph, its file and what the caches held.
+    /// Shared imports stay. Returns false when there was no such binary.
+    pub async fn delete_binary(&self, sha256: &str) -> Result<bool, ApiError> {
+        let b = self.binary(sha256).await?;
+        let sha = b.sha256.clone();
+        self.store
+            .write_batch(graph::model::delete_batch(&sha))
+            .await?;
+        self.blobs
+            .remove(&sha)
+            .map_err(|e| ApiError::Internal(format!("removing the blob {sha}: {e}")))?;
+        self.call_graphs.invalidate(&sha).await;
+        self.strings.invalidate(&sha).await;
+        self.binaries.invalidate_all();
+        tracing::info!(sha256 = %sha, "binary deleted");
+        Ok(true)
     }
 
     /// Binaries matching a hash: one, or the slices of a fat Mach-O.
@@ -256,4 +287,20 @@ impl App {
             .await
             .map_err(Arc::unwrap_or_clone)
     }
+}
+
+/// Write the usage tally every 10 s while the accounts service lives.
+fn spawn_usage_flush(auth: &Arc<Accounts>) {
+    let weak = Arc::downgrade(auth);
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(Duration::from_secs(10));
+        tick.tick().await;
+        loop {
+            tick.tick().await;
+            let Some(auth) = weak.upgrade() else { break };
+            if let Err(e) = auth.usage.flush(auth.store()).await {
+                tracing::warn!(error = %e, "writing usage failed; kept for the next try");
+            }
+        }
+    });
 }

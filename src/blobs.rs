@@ -53,6 +53,17 @@ impl BlobStore {
         std::fs::rename(&tmp, &path)
     }
 
+    /// Remove a blob; removing one that is not there is not an error.
+    pub fn remove(&self, sha256: &str) -> std::io::Result<()> {
+        let Some(path) = self.path(sha256) else {
+            return Ok(());
+        };
+        match std::fs::remove_file(path) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(e),
+            _ => Ok(()),
+        }
+    }
+
     /// Read a blob; `Ok(None)` when it is not stored.
     pub fn get(&self, sha256: &str) -> std::io::Result<Option<Vec<u8>>> {
         let Some(path) = self.path(sha256) else {

@@ -1,5 +1,6 @@
 //! The commands behind the `bingraph` binary: `serve`, `ingest`, `query`,
-//! `analyze` and `disasm`. `main.rs` only parses arguments and calls these.
+//! `users`, `keys`, `analyze` and `disasm`. `main.rs` only parses arguments
+//! and calls these.
 
 use std::io::Read;
 use std::path::{Path, PathBuf};
@@ -11,6 +12,8 @@ use indicatif::{ProgressBar, ProgressStyle};
 
 use crate::analysis::{self, AnalysisConfig};
 use crate::app::{App, AppState};
+use crate::auth::accounts::NewKeyRequest;
+use crate::auth::{Scopes, Secret};
 use crate::config::Config;
 use crate::graph::{self, Params, Rows, Value};
 use crate::ingest::IngestStatus;
@@ -26,15 +29,35 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
         graph = app.store.backend(),
         "store open"
     );
-    let router = crate::router::router(AppState(Arc::new(app)));
+    if let Some((password, path)) = app
+        .auth
+        .bootstrap_admin()
+        .await
+        .map_err(|e| anyhow::anyhow!("creating the admin user: {e}"))?
+    {
+        // Printed once, to the terminal, never to the log.
+        println!(
+            "bingraph: created the user 'admin'. Its password is shown once, here, and kept in {} (mode 0600):",
+            path.display()
+        );
+        println!("{}", password.expose());
+    }
+    let app = AppState(Arc::new(app));
+    let router = crate::router::router(app.clone());
     let listener = tokio::net::TcpListener::bind(listen)
         .await
         .with_context(|| format!("listening on {listen}"))?;
     let addr = listener.local_addr()?;
     eprintln!("bingraph listening on http://{addr} (API reference: http://{addr}/api/v1/docs)");
-    axum::serve(listener, router)
-        .with_graceful_shutdown(shutdown())
-        .await?;
+    axum::serve(
+        listener,
+        router.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown())
+    .await?;
+    if let Err(e) = app.auth.usage.flush(app.auth.store()).await {
+        tracing::warn!(error = %e, "writing usage at shutdown failed");
+    }
     eprintln!("bingraph stopped");
     Ok(())
 }
@@ -53,6 +76,195 @@ async fn shutdown() {
     #[cfg(not(unix))]
     let term = std::future::pending::<()>();
     tokio::select! { _ = ctrl_c => {}, _ = term => {} }
+}
+
+/// Read a password from the first line of stdin.
+fn password_from_stdin() -> anyhow::Result<Secret> {
+    let mut line = String::new();
+    std::io::stdin()
+        .read_line(&mut line)
+        .context("reading the password from stdin")?;
+    let pw = line.trim_end_matches(['\n', '\r']);
+    if pw.is_empty() {
+        bail!("no password on stdin");
+    }
+    Ok(Secret::new(pw))
+}
+
+async fn open_accounts(config: Config) -> anyhow::Result<App> {
+    App::open(config)
+        .await
+        .context("opening the data directory")
+}
+
+/// `bingraph users add`: a new user; the password from stdin, or generated and printed.
+pub async fn users_add(
+    config: Config,
+    name: &str,
+    scopes: &str,
+    tier: Option<&str>,
+    password_stdin: bool,
+) -> anyhow::Result<()> {
+    let scopes = Scopes::parse(scopes).map_err(|m| anyhow::anyhow!("{m}"))?;
+    let (pw, generated) = if password_stdin {
+        (password_from_stdin()?, false)
+    } else {
+        (crate::auth::password::generate(), true)
+    };
+    let app = open_accounts(config).await?;
+    let user = app.auth.create_user(name, &pw, scopes, tier).await?;
+    println!(
+        "created user {} (scopes {}, tier {})",
+        user.name,
+        user.scopes.names().join(","),
+        user.tier
+    );
+    if generated {
+        println!("password (shown once):");
+        println!("{}", pw.expose());
+    }
+    Ok(())
+}
+
+/// `bingraph users list`.
+pub async fn users_list(config: Config) -> anyhow::Result<()> {
+    let app = open_accounts(config).await?;
+    let users = app.auth.list_users().await?;
+    let rows: Vec<Vec<String>> = users
+        .into_iter()
+        .map(|(u, keys)| {
+            vec![
+                u.name,
+                u.scopes.names().join(","),
+                u.tier,
+                if u.disabled { "disabled" } else { "active" }.into(),
+                keys.to_string(),
+                u.created_at,
+            ]
+        })
+        .collect();
+    print_rows(
+        &["name", "scopes", "tier", "state", "keys", "created"],
+        rows,
+    )?;
+    Ok(())
+}
+
+/// `bingraph users disable|enable`.
+pub async fn users_set_disabled(config: Config, name: &str, disabled: bool) -> anyhow::Result<()> {
+    let app = open_accounts(config).await?;
+    let user = app.auth.set_disabled(name, disabled).await?;
+    println!(
+        "user {} is {}",
+        user.name,
+        if user.disabled { "disabled" } else { "enabled" }
+    );
+    Ok(())
+}
+
+/// `bingraph users passwd`: a new password from stdin, or generated and printed.
+pub async fn users_passwd(config: Config, name: &str, password_stdin: bool) -> anyhow::Result<()> {
+    let (pw, generated) = if password_stdin {
+        (password_from_stdin()?, false)
+    } else {
+        (crate::auth::password::generate(), true)
+    };
+    let app = open_accounts(config).await?;
+    app.auth.set_password(name, &pw).await?;
+    println!("password of {name} changed");
+    if generated {
+        println!("new password (shown once):");
+        println!("{}", pw.expose());
+    }
+    Ok(())
+}
+
+/// `bingraph keys create`: the key alone on the last line of stdout.
+pub async fn keys_create(config: Config, req: NewKeyRequest) -> anyhow::Result<()> {
+    let app = open_accounts(config).await?;
+    let created = app.auth.create_key(req, None).await?;
+    let k = &created.info;
+    println!("id:      {}", k.id);
+    println!("name:    {}", k.name);
+    println!("user:    {}", k.user);
+    println!("scopes:  {}", k.scopes.names().join(","));
+    println!("tier:    {}", k.tier);
+    println!("expires: {}", k.expires_at.as_deref().unwrap_or("never"));
+    println!("The key is shown once; store it now:");
+    println!("{}", created.key);
+    Ok(())
+}
+
+/// `bingraph keys list`.
+pub async fn keys_list(config: Config, user: Option<&str>) -> anyhow::Result<()> {
+    let app = open_accounts(config).await?;
+    let keys = app.auth.list_keys(user).await?;
+    let rows: Vec<Vec<String>> = keys
+        .into_iter()
+        .map(|k| {
+            let state = if k.revoked {
+                "revoked"
+            } else if k
+                .expires_at
+                .as_deref()
+                .and_then(crate::auth::parse_rfc3339)
+                .is_some_and(|t| t <= time::OffsetDateTime::now_utc())
+            {
+                "expired"
+            } else {
+                "active"
+            };
+            vec![
+                k.id,
+                k.prefix,
+                k.user,
+                k.name,
+                k.scopes.names().join(","),
+                k.tier,
+                state.into(),
+                k.created_at,
+                k.expires_at.unwrap_or_else(|| "never".into()),
+                k.last_used_at.unwrap_or_else(|| "never".into()),
+            ]
+        })
+        .collect();
+    print_rows(
+        &[
+            "id",
+            "prefix",
+            "user",
+            "name",
+            "scopes",
+            "tier",
+            "state",
+            "created",
+            "expires",
+            "last used",
+        ],
+        rows,
+    )?;
+    Ok(())
+}
+
+/// `bingraph keys revoke`.
+pub async fn keys_revoke(config: Config, id: &str) -> anyhow::Result<()> {
+    let app = open_accounts(config).await?;
+    let k = app.auth.revoke_key(id, None).await?;
+    println!("revoked {} ({}, user {})", k.id, k.prefix, k.user);
+    Ok(())
+}
+
+/// Print string cells with the same table layout as `query`.
+fn print_rows(header: &[&str], rows: Vec<Vec<String>>) -> anyhow::Result<()> {
+    let rows = Rows {
+        columns: header.iter().map(|h| h.to_string()).collect(),
+        rows: rows
+            .into_iter()
+            .map(|r| r.into_iter().map(Value::String).collect())
+            .collect(),
+    };
+    print_table(&mut std::io::stdout().lock(), &rows)?;
+    Ok(())
 }
 
 /// Does the file start like an ELF, PE or Mach-O file?

@@ -8,9 +8,13 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use std::collections::BTreeMap;
+
 use serde::Deserialize;
 
 use crate::analysis::AnalysisConfig;
+use crate::auth::rate_limit::{default_tiers, Tier};
+use crate::auth::Secret;
 
 /// The service's settings.
 #[derive(Debug, Clone)]
@@ -31,6 +35,53 @@ pub struct Config {
     pub max_graph_nodes: usize,
     /// Log lines as JSON (`true`) or text.
     pub log_json: bool,
+    /// Accounts, tokens and rate limits.
+    pub auth: AuthSettings,
+}
+
+/// Accounts, tokens and rate limits.
+#[derive(Debug, Clone)]
+pub struct AuthSettings {
+    /// Lifetime of an access token.
+    pub access_ttl: Duration,
+    /// Lifetime of a refresh token (and of the login session).
+    pub refresh_ttl: Duration,
+    /// Tier of new users.
+    pub default_tier: String,
+    /// Tier of the `admin` user made on first start.
+    pub admin_tier: String,
+    /// Rate-limit tiers by name.
+    pub tiers: BTreeMap<String, Tier>,
+    /// Login attempts a minute per user name (three times this per client address).
+    pub login_attempts_per_min: u32,
+    /// Password for the `admin` user made on first start (`BINGRAPH_ADMIN_PASSWORD`);
+    /// a random one is printed when unset.
+    pub admin_password: Option<Secret>,
+}
+
+impl Default for AuthSettings {
+    fn default() -> Self {
+        AuthSettings {
+            access_ttl: Duration::from_secs(15 * 60),
+            refresh_ttl: Duration::from_secs(30 * 24 * 3600),
+            default_tier: "starter".into(),
+            admin_tier: "enterprise".into(),
+            tiers: default_tiers(),
+            login_attempts_per_min: 10,
+            admin_password: None,
+        }
+    }
+}
+
+/// The `[auth]` table of `bingraph.toml`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AuthFile {
+    pub access_token_ttl_secs: Option<u64>,
+    pub refresh_token_ttl_secs: Option<u64>,
+    pub default_tier: Option<String>,
+    pub admin_tier: Option<String>,
+    pub login_attempts_per_min: Option<u32>,
 }
 
 impl Default for Config {
@@ -44,6 +95,7 @@ impl Default for Config {
             call_graph_cache_weight: 20_000_000,
             max_graph_nodes: 5_000,
             log_json: false,
+            auth: AuthSettings::default(),
         }
     }
 }
@@ -60,6 +112,11 @@ pub struct FileConfig {
     pub call_graph_cache_weight: Option<u64>,
     pub max_graph_nodes: Option<usize>,
     pub log_json: Option<bool>,
+    #[serde(default)]
+    pub auth: AuthFile,
+    /// Tiers to add, or to replace the built-in ones of the same name.
+    #[serde(default)]
+    pub tiers: BTreeMap<String, Tier>,
 }
 
 /// Values given by flags or environment (clap already merged those two).
@@ -70,6 +127,7 @@ pub struct Overrides {
     pub listen: Option<SocketAddr>,
     pub max_upload_bytes: Option<u64>,
     pub log_json: Option<bool>,
+    pub admin_password: Option<Secret>,
 }
 
 /// Why the configuration could not be loaded.
@@ -82,6 +140,8 @@ pub enum ConfigError {
     },
     #[error("the config file {path} is not valid: {message}")]
     Parse { path: PathBuf, message: String },
+    #[error("the configuration is not valid: {0}")]
+    Invalid(String),
 }
 
 impl Config {
@@ -106,11 +166,61 @@ impl Config {
             }
             None => FileConfig::default(),
         };
-        Ok(Self::merge(from_file, over))
+        let config = Self::merge(from_file, over);
+        config.check()?;
+        Ok(config)
+    }
+
+    /// Settings that cannot work together.
+    pub fn check(&self) -> Result<(), ConfigError> {
+        let a = &self.auth;
+        for (what, tier) in [
+            ("default_tier", &a.default_tier),
+            ("admin_tier", &a.admin_tier),
+        ] {
+            if !a.tiers.contains_key(tier) {
+                return Err(ConfigError::Invalid(format!(
+                    "auth.{what} is '{tier}', but the tiers are: {}",
+                    a.tiers.keys().cloned().collect::<Vec<_>>().join(", ")
+                )));
+            }
+        }
+        if let Some((name, _)) = a.tiers.iter().find(|(_, t)| {
+            t.requests_per_min == 0
+                || t.submissions_per_min == 0
+                || t.downloads_per_min == 0
+                || t.concurrent_jobs == 0
+        }) {
+            return Err(ConfigError::Invalid(format!(
+                "tier '{name}' has a limit of 0; every limit must be at least 1"
+            )));
+        }
+        Ok(())
     }
 
     fn merge(file: FileConfig, over: Overrides) -> Self {
         let d = Config::default();
+        let da = d.auth;
+        let mut tiers = da.tiers;
+        tiers.extend(file.tiers);
+        let auth = AuthSettings {
+            access_ttl: file
+                .auth
+                .access_token_ttl_secs
+                .map_or(da.access_ttl, Duration::from_secs),
+            refresh_ttl: file
+                .auth
+                .refresh_token_ttl_secs
+                .map_or(da.refresh_ttl, Duration::from_secs),
+            default_tier: file.auth.default_tier.unwrap_or(da.default_tier),
+            admin_tier: file.auth.admin_tier.unwrap_or(da.admin_tier),
+            tiers,
+            login_attempts_per_min: file
+                .auth
+                .login_attempts_per_min
+                .unwrap_or(da.login_attempts_per_min),
+            admin_password: over.admin_password,
+        };
         Config {
             data_dir: over.data_dir.or(file.data_dir).unwrap_or(d.data_dir),
             graph: over.graph.or(file.graph).unwrap_or(d.graph),
@@ -127,6 +237,7 @@ impl Config {
                 .unwrap_or(d.call_graph_cache_weight),
             max_graph_nodes: file.max_graph_nodes.unwrap_or(d.max_graph_nodes),
             log_json: over.log_json.or(file.log_json).unwrap_or(d.log_json),
+            auth,
         }
     }
 
@@ -159,6 +270,23 @@ mod tests {
         assert_eq!(c.listen.port(), 7000);
         assert_eq!(c.max_graph_nodes, 10);
         assert_eq!(c.graph, "embedded");
+    }
+
+    #[test]
+    fn tiers_from_the_file_add_to_the_defaults() {
+        let file: FileConfig = toml::from_str(
+            "[auth]\ndefault_tier = \"bench\"\n[tiers.bench]\nrequests_per_min = 1000000\nsubmissions_per_min = 100\ndownloads_per_min = 100\nconcurrent_jobs = 4\n",
+        )
+        .unwrap();
+        let c = Config::merge(file, Overrides::default());
+        assert!(c.check().is_ok());
+        assert_eq!(c.auth.tiers["bench"].requests_per_min, 1_000_000);
+        assert_eq!(c.auth.tiers["starter"].requests_per_min, 60);
+        let file: FileConfig = toml::from_str("[auth]\ndefault_tier = \"gold\"\n").unwrap();
+        let err = Config::merge(file, Overrides::default())
+            .check()
+            .unwrap_err();
+        assert!(err.to_string().contains("gold"), "{err}");
     }
 
     #[test]

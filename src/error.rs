@@ -9,6 +9,8 @@ use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 
 use crate::analysis::AnalysisError;
+use crate::auth::rate_limit::Decision;
+use crate::auth::Scope;
 use crate::graph::GraphError;
 use crate::ingest::IngestError;
 
@@ -149,6 +151,25 @@ pub enum ApiError {
     },
     #[error("{0}")]
     Forbidden(String),
+    /// 401: no credentials, or ones that do not hold (`WWW-Authenticate` is set).
+    #[error("{message}")]
+    Unauthorized { code: &'static str, message: String },
+    /// 403: a valid credential without the scope the route needs.
+    #[error("{message}")]
+    InsufficientScope { need: Scope, message: String },
+    /// 429 with `Retry-After` and the rate-limit headers.
+    #[error("{message}")]
+    RateLimited {
+        code: &'static str,
+        message: String,
+        decision: Box<Decision>,
+    },
+    /// 429: the caller's tier has no free job slot.
+    #[error("{0}")]
+    TooManyJobs(String),
+    /// 409: the thing exists already.
+    #[error("{1}")]
+    Conflict(&'static str, String),
     #[error("{0}")]
     Unavailable(String),
     /// Anything else; the message goes to the log, never to the client.
@@ -190,7 +211,12 @@ impl ApiError {
             ApiError::BadRequest { .. } | ApiError::CypherSyntax { .. } => StatusCode::BAD_REQUEST,
             ApiError::Unsupported(_) | ApiError::Malformed(_) => StatusCode::UNPROCESSABLE_ENTITY,
             ApiError::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
-            ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
+            ApiError::Forbidden(_) | ApiError::InsufficientScope { .. } => StatusCode::FORBIDDEN,
+            ApiError::Unauthorized { .. } => StatusCode::UNAUTHORIZED,
+            ApiError::RateLimited { .. } | ApiError::TooManyJobs(_) => {
+                StatusCode::TOO_MANY_REQUESTS
+            }
+            ApiError::Conflict(..) => StatusCode::CONFLICT,
             ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -206,6 +232,11 @@ impl ApiError {
             ApiError::TooLarge(_) => "payload_too_large",
             ApiError::CypherSyntax { .. } => "cypher_syntax_error",
             ApiError::Forbidden(_) => "forbidden",
+            ApiError::Unauthorized { code, .. } => code,
+            ApiError::InsufficientScope { .. } => "insufficient_scope",
+            ApiError::RateLimited { code, .. } => code,
+            ApiError::TooManyJobs(_) => "too_many_jobs",
+            ApiError::Conflict(code, _) => code,
             ApiError::Unavailable(_) => "service_unavailable",
             ApiError::Internal(_) => "internal_error",
         }
@@ -216,6 +247,14 @@ impl ApiError {
             ApiError::CypherSyntax { line, column, .. } => {
                 Some(serde_json::json!({ "line": line, "column": column }))
             }
+            ApiError::InsufficientScope { need, .. } => {
+                Some(serde_json::json!({ "required_scope": need.name() }))
+            }
+            ApiError::RateLimited { decision, .. } => Some(serde_json::json!({
+                "class": decision.class,
+                "limit": decision.limit,
+                "retry_after": decision.retry_after,
+            })),
             _ => None,
         }
     }
@@ -250,7 +289,38 @@ impl IntoResponse for ApiError {
             }
             other => other.to_string(),
         };
-        error_response(self.status(), self.code(), message, self.details())
+        let mut res = error_response(self.status(), self.code(), message, self.details());
+        let headers = res.headers_mut();
+        match &self {
+            ApiError::Unauthorized { code, .. } => {
+                // RFC 6750: no error attribute when no credentials were sent.
+                let challenge = if *code == "missing_credentials" {
+                    r#"Bearer realm="bingraph""#.to_string()
+                } else {
+                    format!(
+                        r#"Bearer realm="bingraph", error="invalid_token", error_description="{code}""#
+                    )
+                };
+                if let Ok(v) = HeaderValue::from_str(&challenge) {
+                    headers.insert(header::WWW_AUTHENTICATE, v);
+                }
+            }
+            ApiError::InsufficientScope { need, .. } => {
+                let challenge = format!(
+                    r#"Bearer realm="bingraph", error="insufficient_scope", scope="{}""#,
+                    need.name()
+                );
+                if let Ok(v) = HeaderValue::from_str(&challenge) {
+                    headers.insert(header::WWW_AUTHENTICATE, v);
+                }
+            }
+            ApiError::RateLimited { decision, .. } => decision.write_headers(headers),
+            ApiError::TooManyJobs(_) => {
+                headers.insert(header::RETRY_AFTER, HeaderValue::from_static("5"));
+            }
+            _ => {}
+        }
+        res
     }
 }
 

@@ -4,11 +4,13 @@
 //! - [`graph`]: the `GraphStore` trait, its backends, the graph model, contract tests.
 //! - [`ingest`] and [`blobs`]: files into the graph and the content-addressed store.
 //! - [`callgraph`]: a binary's call graph in memory (petgraph), for walks and paths.
+//! - [`auth`]: users, API keys, JWT sessions, scopes, rate limits and usage.
 //! - [`app`], [`config`], [`error`], [`router`], [`http`], [`openapi`]: the REST service.
 //! - [`cli`]: the commands behind `bingraph serve | ingest | query`.
 
 pub mod analysis;
 pub mod app;
+pub mod auth;
 pub mod blobs;
 pub mod callgraph;
 pub mod cli;

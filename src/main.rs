@@ -5,6 +5,8 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+use bingraph::auth::accounts::NewKeyRequest;
+use bingraph::auth::Secret;
 use bingraph::cli::{self, QueryFormat};
 use bingraph::config::{Config, Overrides};
 use bingraph::graph::Value;
@@ -67,6 +69,16 @@ enum Command {
         #[arg(long)]
         write: bool,
     },
+    /// Manage users (works on the data directory, with or without a running server).
+    Users {
+        #[command(subcommand)]
+        command: UsersCommand,
+    },
+    /// Manage API keys (works on the data directory, with or without a running server).
+    Keys {
+        #[command(subcommand)]
+        command: KeysCommand,
+    },
     /// Analyse one file and print its facts as JSON (no store needed).
     Analyze {
         file: PathBuf,
@@ -85,6 +97,65 @@ enum Command {
         #[arg(long, default_value_t = 0)]
         slice: usize,
     },
+}
+
+#[derive(Subcommand)]
+enum UsersCommand {
+    /// Add a user. The password is read from stdin with --password-stdin,
+    /// else generated and printed once.
+    Add {
+        name: String,
+        /// Comma-separated: read, write, admin.
+        #[arg(long, default_value = "read,write")]
+        scopes: String,
+        /// Rate-limit tier [default: auth.default_tier].
+        #[arg(long)]
+        tier: Option<String>,
+        #[arg(long)]
+        password_stdin: bool,
+    },
+    /// List users.
+    List,
+    /// Disable a user: their keys and tokens stop working.
+    Disable { name: String },
+    /// Enable a disabled user.
+    Enable { name: String },
+    /// Set a user's password (from stdin with --password-stdin, else generated and printed).
+    Passwd {
+        name: String,
+        #[arg(long)]
+        password_stdin: bool,
+    },
+}
+
+#[derive(Subcommand)]
+enum KeysCommand {
+    /// Make an API key; the key is printed alone on the last line of stdout.
+    Create {
+        /// Owner [default: admin].
+        #[arg(long)]
+        user: Option<String>,
+        /// Comma-separated: read, write, admin.
+        #[arg(long, required = true)]
+        scopes: String,
+        /// Days until the key stops working [default: never].
+        #[arg(long)]
+        expires: Option<u32>,
+        /// A label for people.
+        #[arg(long)]
+        name: Option<String>,
+        /// Rate-limit tier [default: the owner's].
+        #[arg(long)]
+        tier: Option<String>,
+    },
+    /// List keys (never the keys themselves).
+    List {
+        /// Only this user's keys.
+        #[arg(long)]
+        user: Option<String>,
+    },
+    /// Revoke a key by id.
+    Revoke { id: String },
 }
 
 fn init_logging(json: bool, default: &str) {
@@ -115,6 +186,11 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         data_dir: cli.data_dir,
         graph: cli.graph,
         log_json: cli.log_json,
+        // Only from the environment: a flag would show in `ps`.
+        admin_password: std::env::var("BINGRAPH_ADMIN_PASSWORD")
+            .ok()
+            .filter(|p| !p.is_empty())
+            .map(Secret::new),
         ..Overrides::default()
     };
     if let Command::Serve {
@@ -152,6 +228,59 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         } => {
             init_logging(config.log_json, "warn");
             runtime()?.block_on(cli::query(config, &cypher, params, format, write))
+        }
+        Command::Users { command } => {
+            init_logging(config.log_json, "warn");
+            let rt = runtime()?;
+            match command {
+                UsersCommand::Add {
+                    name,
+                    scopes,
+                    tier,
+                    password_stdin,
+                } => rt.block_on(cli::users_add(
+                    config,
+                    &name,
+                    &scopes,
+                    tier.as_deref(),
+                    password_stdin,
+                )),
+                UsersCommand::List => rt.block_on(cli::users_list(config)),
+                UsersCommand::Disable { name } => {
+                    rt.block_on(cli::users_set_disabled(config, &name, true))
+                }
+                UsersCommand::Enable { name } => {
+                    rt.block_on(cli::users_set_disabled(config, &name, false))
+                }
+                UsersCommand::Passwd {
+                    name,
+                    password_stdin,
+                } => rt.block_on(cli::users_passwd(config, &name, password_stdin)),
+            }
+        }
+        Command::Keys { command } => {
+            init_logging(config.log_json, "warn");
+            let rt = runtime()?;
+            match command {
+                KeysCommand::Create {
+                    user,
+                    scopes,
+                    expires,
+                    name,
+                    tier,
+                } => rt.block_on(cli::keys_create(
+                    config,
+                    NewKeyRequest {
+                        name,
+                        scopes: scopes.split(',').map(|s| s.trim().to_string()).collect(),
+                        expires_in_days: expires,
+                        user,
+                        tier,
+                    },
+                )),
+                KeysCommand::List { user } => rt.block_on(cli::keys_list(config, user.as_deref())),
+                KeysCommand::Revoke { id } => rt.block_on(cli::keys_revoke(config, &id)),
+            }
         }
         Command::Analyze {
             file,

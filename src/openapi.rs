@@ -1,30 +1,65 @@
 //! The OpenAPI 3.1 document, generated from the handlers' annotations.
 
-use utoipa::OpenApi;
+use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{Modify, OpenApi};
 
-use crate::http::{binaries, functions, graph, system};
+use crate::http::{auth, binaries, functions, graph, system};
 
 /// Every documented route and schema.
 #[derive(OpenApi)]
 #[openapi(
     info(
         title = "bingraph",
-        description = "Binary intelligence as a property graph: ingest ELF, PE and Mach-O executables, then look them up by hash and explore their functions, call graph, call paths, symbols, strings and imports.\n\nEvery response is an envelope: `{\"status\":\"success\",\"data\":...,\"meta\":{request_id,timestamp,api_version,pagination?}}` or `{\"status\":\"error\",\"error\":{code,message,details?},\"meta\":...}`. Addresses are integers (virtual addresses as in the file), with `_hex` twins for people.",
+        description = "Binary intelligence as a property graph: ingest ELF, PE and Mach-O executables, then look them up by hash and explore their functions, call graph, call paths, symbols, strings and imports.\n\nEvery response is an envelope: `{\"status\":\"success\",\"data\":...,\"meta\":{request_id,timestamp,api_version,pagination?}}` or `{\"status\":\"error\",\"error\":{code,message,details?},\"meta\":...}`. Addresses are integers (virtual addresses as in the file), with `_hex` twins for people.\n\nAuthentication: every route except `/health` and the login routes needs an API key (`X-API-Key: bg_live_...` or `Authorization: Bearer bg_live_...`) or an access token from `POST /auth/login` (`Authorization: Bearer <token>`). Missing or bad credentials get 401 with `WWW-Authenticate`; a credential without the scope a route needs gets 403 (`insufficient_scope`). Scopes nest: `admin` ⊇ `write` ⊇ `read`. Authenticated responses carry `X-RateLimit-Limit`, `X-RateLimit-Remaining` and `X-RateLimit-Reset`; over the limit, 429 with `Retry-After`.",
         license(name = "Apache-2.0")
     ),
+    modifiers(&Security),
+    security(("api_key" = []), ("bearer" = [])),
     paths(
         system::health,
+        auth::login, auth::refresh, auth::logout, auth::me, auth::usage,
+        auth::list_keys, auth::create_key, auth::revoke_key,
         binaries::list_binaries, binaries::upload_binary, binaries::get_binary,
+        binaries::delete_binary, binaries::download,
         binaries::symbols, binaries::strings, binaries::imports,
         functions::list_functions, functions::get_function, functions::callers, functions::callees,
         graph::graph, graph::paths,
     ),
     components(schemas(crate::error::ErrorEnvelope, crate::error::Meta, crate::error::Pagination)),
     tags(
-        (name = "binaries", description = "Lookups by hash, the list, uploads, symbols, strings, imports"),
+        (name = "auth", description = "Login, tokens, API keys, the caller and its usage"),
+        (name = "binaries", description = "Lookups by hash, the list, uploads, downloads, deletes, symbols, strings, imports"),
         (name = "functions", description = "Functions, their disassembly and CFG, callers and callees"),
         (name = "graph", description = "Call and data graphs, call paths"),
         (name = "system", description = "Health"),
     )
 )]
 pub struct ApiDoc;
+
+/// The two ways to authenticate.
+struct Security;
+
+impl Modify for Security {
+    fn modify(&self, doc: &mut utoipa::openapi::OpenApi) {
+        let components = doc.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "api_key",
+            SecurityScheme::ApiKey(ApiKey::Header(ApiKeyValue::with_description(
+                "X-API-Key",
+                "An API key (`bg_live_...`), from `POST /keys` or `bingraph keys create`.",
+            ))),
+        );
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .bearer_format("JWT or API key")
+                    .description(Some(
+                        "An access token from `POST /auth/login`, or an API key.",
+                    ))
+                    .build(),
+            ),
+        );
+    }
+}

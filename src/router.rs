@@ -1,5 +1,6 @@
 //! Every route on one screen, and the middleware around them: a request id
-//! and tracing span per request, body limits, and the error envelope for
+//! and tracing span per request, authentication and rate limits in front of
+//! every route but the public ones, body limits, and the error envelope for
 //! responses the handlers did not write (unknown routes, rejected bodies).
 
 use std::time::Duration;
@@ -8,23 +9,35 @@ use axum::extract::{DefaultBodyLimit, Request};
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::{Redirect, Response};
-use axum::routing::get;
+use axum::routing::{delete, get, post};
 use axum::Router;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::timeout::TimeoutLayer;
 use tracing::Instrument;
 
 use crate::app::AppState;
+use crate::auth::extract::authenticate;
 use crate::error::{error_response, REQUEST_ID};
-use crate::http::{binaries, functions, graph, system};
+use crate::http::{auth, binaries, functions, graph, system};
 
 /// The whole application.
 pub fn router(state: AppState) -> Router {
     let upload_limit = usize::try_from(state.config.max_upload_bytes).unwrap_or(usize::MAX);
-    let api = Router::new()
+    // No credentials needed: health, the API's own description, and logging in.
+    let public = Router::new()
         .route("/health", get(system::health))
         .route("/openapi.json", get(system::openapi_json))
         .route("/docs", get(system::reference_page))
+        .route("/auth/login", post(auth::login))
+        .route("/auth/refresh", post(auth::refresh));
+    // Everything else: a valid credential (401), within its rate limit (429);
+    // each handler's `Auth<Scope>` checks the scope (403).
+    let protected = Router::new()
+        .route("/auth/logout", post(auth::logout))
+        .route("/me", get(auth::me))
+        .route("/usage", get(auth::usage))
+        .route("/keys", get(auth::list_keys).post(auth::create_key))
+        .route("/keys/{id}", delete(auth::revoke_key))
         .route(
             "/binaries",
             get(binaries::list_binaries)
@@ -34,7 +47,11 @@ pub fn router(state: AppState) -> Router {
                     upload_limit.saturating_add(64 * 1024),
                 )),
         )
-        .route("/binaries/{hash}", get(binaries::get_binary))
+        .route(
+            "/binaries/{hash}",
+            get(binaries::get_binary).delete(binaries::delete_binary),
+        )
+        .route("/binaries/{sha256}/file", get(binaries::download))
         .route("/binaries/{sha256}/symbols", get(binaries::symbols))
         .route("/binaries/{sha256}/strings", get(binaries::strings))
         .route("/binaries/{sha256}/imports", get(binaries::imports))
@@ -55,9 +72,10 @@ pub fn router(state: AppState) -> Router {
             get(functions::callees),
         )
         .route("/binaries/{sha256}/graph", get(graph::graph))
-        .route("/binaries/{sha256}/paths", get(graph::paths));
+        .route("/binaries/{sha256}/paths", get(graph::paths))
+        .route_layer(middleware::from_fn_with_state(state.clone(), authenticate));
     Router::new()
-        .nest("/api/v1", api)
+        .nest("/api/v1", public.merge(protected))
         .route("/", get(|| async { Redirect::temporary("/api/v1/docs") }))
         .fallback(not_found)
         // A panicking handler answers 500, put into the envelope just outside.
@@ -95,7 +113,14 @@ async fn request_id(req: Request, next: Next) -> Response {
         })
         .map(String::from)
         .unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
-    let span = tracing::info_span!("request", request_id = %id, method = %req.method(), path = %req.uri().path());
+    let span = tracing::info_span!(
+        "request",
+        request_id = %id,
+        method = %req.method(),
+        path = %req.uri().path(),
+        user = tracing::field::Empty,
+        key = tracing::field::Empty,
+    );
     let started = std::time::Instant::now();
     let mut res = REQUEST_ID
         .scope(id.clone(), next.run(req).instrument(span.clone()))

@@ -73,20 +73,25 @@ fn json_str<T: serde::Serialize>(v: &T) -> String {
     serde_json::to_string(v).unwrap_or_default()
 }
 
-/// The batch that replaces a binary's subgraph with `facts` in one transaction.
-pub fn binary_batch(facts: &BinaryFacts, origin: &Origin) -> Batch {
-    let sha = facts.hashes.sha256.as_str();
-    let id = &facts.identity;
-    let h = &facts.hardening;
-    let code = &facts.code;
-    let mut b = Batch {
+/// The batch that removes a binary's subgraph (shared imports stay).
+pub fn delete_batch(sha: &str) -> Batch {
+    Batch {
         before: vec![
             (DELETE_STRINGS, params! { "sha256" => sha }),
             (DELETE_GLOBALS, params! { "sha256" => sha }),
             (DELETE_BINARY, params! { "sha256" => sha }),
         ],
         ..Batch::default()
-    };
+    }
+}
+
+/// The batch that replaces a binary's subgraph with `facts` in one transaction.
+pub fn binary_batch(facts: &BinaryFacts, origin: &Origin) -> Batch {
+    let sha = facts.hashes.sha256.as_str();
+    let id = &facts.identity;
+    let h = &facts.hardening;
+    let code = &facts.code;
+    let mut b = delete_batch(sha);
     let binary = ("Binary", sha.to_string());
     let owned = |rel: &'static str, label: &'static str, uid: &str| EdgeWrite {
         rel_type: rel,

@@ -10,6 +10,7 @@ use utoipa::{IntoParams, ToSchema};
 
 use super::{hex, Paging, Props};
 use crate::app::AppState;
+use crate::auth::{Admin, Auth, Read, Write};
 use crate::error::{Api, ApiError};
 use crate::graph::{Node, Value};
 use crate::ingest::{IngestStatus, Ingested};
@@ -141,6 +142,7 @@ impl BinaryView {
     ))]
 pub async fn get_binary(
     State(app): State<AppState>,
+    _caller: Auth<Read>,
     Path(hash): Path<String>,
 ) -> Result<Api<BinaryWithSlices>, ApiError> {
     let found = app.lookup(&hash).await?;
@@ -153,6 +155,91 @@ pub async fn get_binary(
         binary: found[0].clone(),
         slices,
     }))
+}
+
+/// What a delete did.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Deleted {
+    pub sha256: String,
+    pub deleted: bool,
+}
+
+/// Delete a binary: its functions, symbols, strings, findings and stored
+/// file. Imports shared with other binaries stay. Needs `admin`.
+#[utoipa::path(delete, path = "/api/v1/binaries/{hash}", tag = "binaries",
+    params(("hash" = String, Path, description = "The binary's SHA-256, hex")),
+    responses(
+        (status = 200, description = "Deleted", body = Deleted),
+        (status = 403, description = "Not an admin credential (`insufficient_scope`)", body = crate::error::ErrorEnvelope),
+        (status = 404, description = "Never ingested (`binary_not_found`)", body = crate::error::ErrorEnvelope),
+    ))]
+pub async fn delete_binary(
+    State(app): State<AppState>,
+    caller: Auth<Admin>,
+    Path(sha256): Path<String>,
+) -> Result<Api<Deleted>, ApiError> {
+    let deleted = app.delete_binary(&sha256).await?;
+    tracing::info!(sha256 = %sha256, by = %caller.user, "binary deleted by request");
+    Ok(Api::ok(Deleted {
+        sha256: sha256.to_ascii_lowercase(),
+        deleted,
+    }))
+}
+
+/// Download the stored file of a binary (`application/octet-stream`).
+#[utoipa::path(get, path = "/api/v1/binaries/{sha256}/file", tag = "binaries",
+    params(("sha256" = String, Path, description = "SHA-256, hex")),
+    responses(
+        (status = 200, description = "The file's bytes", content_type = "application/octet-stream"),
+        (status = 404, description = "Never ingested (`binary_not_found`)", body = crate::error::ErrorEnvelope),
+    ))]
+pub async fn download(
+    State(app): State<AppState>,
+    _caller: Auth<Read>,
+    Path(sha256): Path<String>,
+) -> Result<axum::response::Response, ApiError> {
+    use axum::response::IntoResponse;
+    let b = app.binary(&sha256).await?;
+    let blobs = app.blobs.clone();
+    let sha = b.sha256.clone();
+    let bytes = tokio::task::spawn_blocking(move || blobs.get(&sha))
+        .await
+        .map_err(|e| ApiError::Internal(format!("blob task: {e}")))?
+        .map_err(|e| ApiError::Internal(format!("reading blob: {e}")))?
+        .ok_or_else(|| {
+            ApiError::NotFound(
+                "blob_not_found",
+                format!(
+                    "The file of binary {} is not in the blob store; upload it again.",
+                    b.sha256
+                ),
+            )
+        })?;
+    let name = b.names.first().cloned().unwrap_or_else(|| b.sha256.clone());
+    let safe: String = name
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || "._-".contains(c) {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    Ok((
+        [
+            (
+                axum::http::header::CONTENT_TYPE,
+                "application/octet-stream".to_string(),
+            ),
+            (
+                axum::http::header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{safe}\""),
+            ),
+        ],
+        bytes,
+    )
+        .into_response())
 }
 
 /// A binary, plus the sibling slices when the hash named a fat Mach-O.
@@ -180,6 +267,7 @@ pub struct ListQuery {
     responses((status = 200, description = "One page of binaries; `meta.pagination` has the totals", body = [BinaryView])))]
 pub async fn list_binaries(
     State(app): State<AppState>,
+    _caller: Auth<Read>,
     Query(filter): Query<ListQuery>,
     Query(paging): Query<Paging>,
 ) -> Result<Api<Vec<BinaryView>>, ApiError> {
@@ -222,6 +310,7 @@ pub struct UploadResult {
     ))]
 pub async fn upload_binary(
     State(app): State<AppState>,
+    caller: Auth<Write>,
     mut form: Multipart,
 ) -> Result<Api<UploadResult>, ApiError> {
     let mut file: Option<(String, Vec<u8>)> = None;
@@ -264,6 +353,10 @@ pub async fn upload_binary(
     let ingest = app.ingest(&name, Arc::new(bytes), force).await?;
     let mut binaries = Vec::new();
     for i in &ingest {
+        if let Err(e) = app.auth.record_upload(&caller, &i.sha256).await {
+            // The binary is stored; only the uploader's usage lacks it.
+            tracing::warn!(sha256 = %i.sha256, error = %e, "recording the upload failed");
+        }
         binaries.push(app.binary(&i.sha256).await?);
     }
     let created = ingest.iter().any(|i| i.status == IngestStatus::Created);
@@ -325,6 +418,7 @@ pub struct SymbolQuery {
               (status = 404, description = "Unknown binary", body = crate::error::ErrorEnvelope)))]
 pub async fn symbols(
     State(app): State<AppState>,
+    _caller: Auth<Read>,
     Path(sha256): Path<String>,
     Query(q): Query<SymbolQuery>,
     Query(paging): Query<Paging>,
@@ -391,6 +485,7 @@ pub struct StringQuery {
               (status = 404, description = "Unknown binary", body = crate::error::ErrorEnvelope)))]
 pub async fn strings(
     State(app): State<AppState>,
+    _caller: Auth<Read>,
     Path(sha256): Path<String>,
     Query(q): Query<StringQuery>,
     Query(paging): Query<Paging>,
@@ -455,6 +550,7 @@ pub struct ImportView {
               (status = 404, description = "Unknown binary", body = crate::error::ErrorEnvelope)))]
 pub async fn imports(
     State(app): State<AppState>,
+    _caller: Auth<Read>,
     Path(sha256): Path<String>,
 ) -> Result<Api<Vec<ImportView>>, ApiError> {
     let b = app.binary(&sha256).await?;

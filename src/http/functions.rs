@@ -9,6 +9,7 @@ use utoipa::{IntoParams, ToSchema};
 use super::{hex, parse_addr, Paging, Props};
 use crate::analysis::{self, ListingLine};
 use crate::app::AppState;
+use crate::auth::{Auth, Read};
 use crate::callgraph::CallNode;
 use crate::error::{Api, ApiError};
 use crate::graph::model::function_uid;
@@ -65,6 +66,7 @@ pub struct FunctionQuery {
               (status = 404, description = "Unknown binary", body = crate::error::ErrorEnvelope)))]
 pub async fn list_functions(
     State(app): State<AppState>,
+    _caller: Auth<Read>,
     Path(sha256): Path<String>,
     Query(q): Query<FunctionQuery>,
     Query(paging): Query<Paging>,
@@ -182,6 +184,7 @@ pub struct DetailQuery {
               (status = 404, description = "No function starts there", body = crate::error::ErrorEnvelope)))]
 pub async fn get_function(
     State(app): State<AppState>,
+    _caller: Auth<Read>,
     Path((sha256, addr)): Path<(String, String)>,
     Query(q): Query<DetailQuery>,
 ) -> Result<Api<FunctionDetail>, ApiError> {
@@ -385,6 +388,7 @@ async fn walk(
               (status = 404, description = "No such function", body = crate::error::ErrorEnvelope)))]
 pub async fn callers(
     State(app): State<AppState>,
+    _caller: Auth<Read>,
     Path((sha256, addr)): Path<(String, String)>,
     Query(q): Query<DepthQuery>,
 ) -> Result<Api<Neighbourhood>, ApiError> {
@@ -398,6 +402,7 @@ pub async fn callers(
               (status = 404, description = "No such function", body = crate::error::ErrorEnvelope)))]
 pub async fn callees(
     State(app): State<AppState>,
+    _caller: Auth<Read>,
     Path((sha256, addr)): Path<(String, String)>,
     Query(q): Query<DepthQuery>,
 ) -> Result<Api<Neighbourhood>, ApiError> {

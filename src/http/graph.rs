@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use crate::app::AppState;
+use crate::auth::{Auth, Read};
 use crate::callgraph::CallNode;
 use crate::error::{Api, ApiError};
 use crate::graph::Value;
@@ -77,6 +78,7 @@ pub struct GraphView {
               (status = 404, description = "Unknown binary", body = crate::error::ErrorEnvelope)))]
 pub async fn graph(
     State(app): State<AppState>,
+    _caller: Auth<Read>,
     Path(sha256): Path<String>,
     Query(q): Query<GraphQuery>,
 ) -> Result<Api<GraphView>, ApiError> {
@@ -233,6 +235,7 @@ pub struct PathsView {
               (status = 404, description = "An end names nothing in this binary", body = crate::error::ErrorEnvelope)))]
 pub async fn paths(
     State(app): State<AppState>,
+    _caller: Auth<Read>,
     Path(sha256): Path<String>,
     Query(q): Query<PathQuery>,
 ) -> Result<Api<PathsView>, ApiError> {

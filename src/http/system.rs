@@ -26,7 +26,7 @@ pub struct Health {
 }
 
 /// Whether the service and its graph store answer. Needs no credentials.
-#[utoipa::path(get, path = "/api/v1/health", tag = "system",
+#[utoipa::path(get, path = "/api/v1/health", tag = "system", security(()),
     responses((status = 200, description = "Healthy", body = Health),
               (status = 503, description = "The graph store does not answer", body = crate::error::ErrorEnvelope)))]
 pub async fn health(State(app): State<AppState>) -> Response {

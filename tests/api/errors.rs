@@ -120,10 +120,22 @@ async fn openapi_document_and_offline_reference() {
         "/api/v1/binaries/{sha256}/imports",
         "/api/v1/binaries/{sha256}/graph",
         "/api/v1/binaries/{sha256}/paths",
+        "/api/v1/binaries/{sha256}/file",
+        "/api/v1/auth/login",
+        "/api/v1/auth/refresh",
+        "/api/v1/auth/logout",
+        "/api/v1/me",
+        "/api/v1/usage",
+        "/api/v1/keys",
+        "/api/v1/keys/{id}",
     ] {
         assert!(paths.contains_key(p), "{p} is documented");
     }
     assert!(paths["/api/v1/binaries"]["post"]["responses"]["413"].is_object());
+    assert!(paths["/api/v1/binaries/{hash}"]["delete"].is_object());
+    let schemes = &doc["components"]["securitySchemes"];
+    assert_eq!(schemes["api_key"]["name"], "X-API-Key", "{schemes}");
+    assert_eq!(schemes["bearer"]["scheme"], "bearer", "{schemes}");
     assert!(doc["components"]["schemas"]["BinaryView"].is_object());
 
     let page = app

@@ -6,14 +6,24 @@ use std::process::Command;
 use std::sync::Arc;
 
 use bingraph::app::{App, AppState};
+use bingraph::auth::accounts::NewKeyRequest;
+use bingraph::auth::rate_limit::Tier;
+use bingraph::auth::Secret;
 use bingraph::config::Config;
 use serde_json::Value;
+
+/// The password of the `admin` user in every `TestApp`.
+pub const ADMIN_PASSWORD: &str = "admin-password-for-tests";
 
 /// A running service on a fresh data directory.
 pub struct TestApp {
     pub base: String,
+    /// Sends an admin API key on every request (tier `test`, no practical limit).
     pub client: reqwest::Client,
+    /// That key.
+    pub admin_key: String,
     pub app: AppState,
+    pub data_dir: PathBuf,
     _dir: tempfile::TempDir,
 }
 
@@ -29,18 +39,81 @@ impl TestApp {
             data_dir: dir.path().join("data"),
             ..Config::default()
         };
+        config.auth.admin_password = Some(Secret::new(ADMIN_PASSWORD));
+        config.auth.tiers.insert(
+            "test".into(),
+            Tier {
+                requests_per_min: 10_000_000,
+                submissions_per_min: 10_000_000,
+                downloads_per_min: 10_000_000,
+                concurrent_jobs: 1_000,
+            },
+        );
         f(&mut config);
+        let data_dir = config.data_dir.clone();
         let app = AppState(Arc::new(App::open(config).await.expect("open app")));
+        app.auth.bootstrap_admin().await.expect("admin user");
+        let admin_key = app
+            .auth
+            .create_key(
+                NewKeyRequest {
+                    name: Some("tests".into()),
+                    scopes: vec!["admin".into()],
+                    tier: Some("test".into()),
+                    ..NewKeyRequest::default()
+                },
+                None,
+            )
+            .await
+            .expect("admin key")
+            .key;
         let router = bingraph::router::router(app.clone());
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
-        tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
+        tokio::spawn(async move {
+            axum::serve(
+                listener,
+                router.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+            )
+            .await
+            .unwrap()
+        });
+        let mut headers = reqwest::header::HeaderMap::new();
+        headers.insert("x-api-key", admin_key.parse().unwrap());
         TestApp {
             base: format!("http://{addr}/api/v1"),
-            client: reqwest::Client::new(),
+            client: reqwest::Client::builder()
+                .default_headers(headers)
+                .build()
+                .unwrap(),
+            admin_key,
             app,
+            data_dir,
             _dir: dir,
         }
+    }
+
+    /// A client that sends no credentials.
+    pub fn anonymous(&self) -> reqwest::Client {
+        reqwest::Client::new()
+    }
+
+    /// A new API key for `user` with `scopes` (e.g. `read,write`) and `tier`.
+    pub async fn key(&self, user: &str, scopes: &str, tier: Option<&str>) -> String {
+        self.app
+            .auth
+            .create_key(
+                NewKeyRequest {
+                    scopes: scopes.split(',').map(String::from).collect(),
+                    user: Some(user.into()),
+                    tier: tier.map(String::from),
+                    ..NewKeyRequest::default()
+                },
+                None,
+            )
+            .await
+            .expect("key")
+            .key
     }
 
     /// GET `path` (under /api/v1); the status and the JSON body.

@@ -1,0 +1,3 @@
+// The user with id $uid: one row (u), or none.
+MATCH (u:User {uid: $uid})
+RETURN u

@@ -1,0 +1,81 @@
+//! API keys: `bg_live_` followed by 64 hex digits (256 random bits).
+//!
+//! The key is shown once, when it is made. The graph keeps its SHA-256 (a
+//! fast hash is right here: the key is random, not a password) and its first
+//! 16 characters so people can tell their keys apart.
+
+use sha2::{Digest, Sha256};
+use subtle::ConstantTimeEq;
+
+use super::Secret;
+
+/// Every key starts with this.
+pub const PREFIX: &str = "bg_live_";
+/// Characters of a key kept for display.
+pub const SHOWN: usize = 16;
+const SECRET_HEX: usize = 64;
+
+/// A freshly made key.
+#[derive(Debug)]
+pub struct NewKey {
+    /// The whole key; give it to the user once.
+    pub key: Secret,
+    /// Its first characters, for display.
+    pub prefix: String,
+    /// SHA-256 of the whole key, hex.
+    pub hash: String,
+    /// The key's id (not secret): `key_` and 16 hex digits.
+    pub id: String,
+}
+
+/// Make a new key.
+pub fn generate() -> NewKey {
+    let key = format!("{PREFIX}{}", hex::encode(super::random_bytes::<32>()));
+    NewKey {
+        prefix: key[..SHOWN].to_string(),
+        hash: hash(&key),
+        id: format!("key_{}", hex::encode(super::random_bytes::<8>())),
+        key: Secret::new(key),
+    }
+}
+
+/// SHA-256 of a key, hex.
+pub fn hash(key: &str) -> String {
+    hex::encode(Sha256::digest(key.as_bytes()))
+}
+
+/// Whether `s` has the shape of a key (checked before any lookup).
+pub fn well_formed(s: &str) -> bool {
+    s.len() == PREFIX.len() + SECRET_HEX
+        && s.starts_with(PREFIX)
+        && s[PREFIX.len()..].bytes().all(|b| b.is_ascii_hexdigit())
+}
+
+/// Compare two hashes in constant time.
+pub fn same_hash(a: &str, b: &str) -> bool {
+    a.len() == b.len() && bool::from(a.as_bytes().ct_eq(b.as_bytes()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keys_are_well_formed_unique_and_hashed() {
+        let a = generate();
+        let b = generate();
+        assert!(well_formed(a.key.expose()), "{}", a.key.expose());
+        assert_ne!(a.key.expose(), b.key.expose());
+        assert_ne!(a.id, b.id);
+        assert!(a.key.expose().starts_with(&a.prefix));
+        assert_eq!(a.hash, hash(a.key.expose()));
+        assert!(same_hash(&a.hash, &hash(a.key.expose())));
+        assert!(!same_hash(&a.hash, &b.hash));
+        assert!(!well_formed("bg_live_xyz"));
+        assert!(!well_formed(
+            &a.key.expose().replace("bg_live_", "bg_test_")
+        ));
+        // Debug never shows the key.
+        assert!(!format!("{a:?}").contains(a.key.expose()));
+    }
+}
