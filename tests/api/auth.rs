@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 
 use base64::Engine as _;
 use bingraph::auth::rate_limit::Tier;
-use bingraph::auth::{Credential, Principal, Scopes, Secret};
+use bingraph::auth::{Credential, Principal, Scopes};
 use reqwest::Client;
 use serde_json::{json, Value};
 
@@ -53,6 +53,18 @@ async fn with_key(
             .header("x-api-key", key),
     )
     .await
+}
+
+/// `POST /binaries` with `bytes`, authenticated by `key`.
+fn upload_as(app: &TestApp, key: &str, bytes: Vec<u8>) -> reqwest::RequestBuilder {
+    let form = reqwest::multipart::Form::new().part(
+        "file",
+        reqwest::multipart::Part::bytes(bytes).file_name("upload"),
+    );
+    app.anonymous()
+        .post(format!("{}/binaries", app.base))
+        .header("x-api-key", key)
+        .multipart(form)
 }
 
 fn challenge(h: &reqwest::header::HeaderMap) -> String {
@@ -341,17 +353,7 @@ async fn api_keys_scopes_revocation_and_expiry() {
     );
 
     // A read key cannot write or administer.
-    let form = reqwest::multipart::Form::new().part(
-        "file",
-        reqwest::multipart::Part::bytes(bytes.clone()).file_name("x"),
-    );
-    let (s, h, body) = send(
-        app.anonymous()
-            .post(format!("{}/binaries", app.base))
-            .header("x-api-key", &read_key)
-            .multipart(form),
-    )
-    .await;
+    let (s, h, body) = send(upload_as(&app, &read_key, bytes.clone())).await;
     assert_error(s, &body, 403, "insufficient_scope");
     assert_eq!(body["error"]["details"]["required_scope"], "write");
     assert!(
@@ -397,17 +399,7 @@ async fn api_keys_scopes_revocation_and_expiry() {
 
     // A write key uploads; an admin key deletes.
     let write_key = app.key("admin", "write", None).await;
-    let form = reqwest::multipart::Form::new().part(
-        "file",
-        reqwest::multipart::Part::bytes(bytes).file_name("x"),
-    );
-    let (s, _, body) = send(
-        app.anonymous()
-            .post(format!("{}/binaries", app.base))
-            .header("x-api-key", &write_key)
-            .multipart(form),
-    )
-    .await;
+    let (s, _, body) = send(upload_as(&app, &write_key, bytes)).await;
     assert_eq!(s, 200, "{body}");
     let (s, _, body) = send(app.client.delete(format!("{}/binaries/{sha}", app.base))).await;
     assert_eq!(s, 200, "{body}");
@@ -453,16 +445,7 @@ async fn api_keys_scopes_revocation_and_expiry() {
     }
 
     // A disabled user's keys stop working.
-    app.app
-        .auth
-        .create_user(
-            "dora",
-            &Secret::new("dora-password-1"),
-            Scopes::parse("read").unwrap(),
-            None,
-        )
-        .await
-        .unwrap();
+    app.user("dora", "dora-password-1", "read").await;
     let dora = app.key("dora", "read", None).await;
     assert_eq!(with_key(&app, &dora, "/me").await.0, 200);
     app.app.auth.set_disabled("dora", true).await.unwrap();
@@ -522,16 +505,7 @@ async fn rate_limits_by_class_with_headers_and_job_caps() {
 
     // Submissions have their own limit, and a cap on jobs at once.
     let bin = chain("auth_rl", &["-O0"]);
-    let upload = || {
-        let form = reqwest::multipart::Form::new().part(
-            "file",
-            reqwest::multipart::Part::bytes(std::fs::read(&bin).unwrap()).file_name("x"),
-        );
-        app.anonymous()
-            .post(format!("{}/binaries", app.base))
-            .header("x-api-key", &key)
-            .multipart(form)
-    };
+    let upload = || upload_as(&app, &key, std::fs::read(&bin).unwrap());
     let key_id = app
         .app
         .auth
@@ -592,16 +566,7 @@ async fn login_brute_force_is_throttled() {
 #[tokio::test]
 async fn usage_and_me() {
     let app = TestApp::start().await;
-    app.app
-        .auth
-        .create_user(
-            "alice",
-            &Secret::new("alice-password-1"),
-            Scopes::parse("read,write").unwrap(),
-            None,
-        )
-        .await
-        .unwrap();
+    app.user("alice", "alice-password-1", "read,write").await;
     let key = app.key("alice", "read,write", None).await;
     let (s, _, me) = with_key(&app, &key, "/me").await;
     assert_eq!(s, 200);
@@ -613,17 +578,7 @@ async fn usage_and_me() {
 
     let bin = chain("auth_usage", &["-O1"]);
     let size = std::fs::metadata(&bin).unwrap().len();
-    let form = reqwest::multipart::Form::new().part(
-        "file",
-        reqwest::multipart::Part::bytes(std::fs::read(&bin).unwrap()).file_name("u"),
-    );
-    let (s, _, body) = send(
-        app.anonymous()
-            .post(format!("{}/binaries", app.base))
-            .header("x-api-key", &key)
-            .multipart(form),
-    )
-    .await;
+    let (s, _, body) = send(upload_as(&app, &key, std::fs::read(&bin).unwrap())).await;
     assert_eq!(s, 201, "{body}");
     let (s, _, usage) = with_key(&app, &key, "/usage").await;
     assert_eq!(s, 200, "{usage}");
@@ -838,93 +793,53 @@ async fn first_start_credentials_and_no_secrets_in_logs() {
     let base = format!("http://127.0.0.1:{port}/api/v1");
     let c = Client::new();
     let wrong = "Wrong-Password-Never-Logged-42";
-    let r = c
-        .post(format!("{base}/auth/login"))
-        .json(&json!({"username":"admin","password":wrong}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 401);
-    let tokens: Value = c
-        .post(format!("{base}/auth/login"))
-        .json(&json!({"username":"admin","password":password}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let login_as = |pw: &str| {
+        c.post(format!("{base}/auth/login"))
+            .json(&json!({"username": "admin", "password": pw}))
+    };
+    let refresh_with = |t: &str| {
+        c.post(format!("{base}/auth/refresh"))
+            .json(&json!({"refresh_token": t}))
+    };
+    assert_eq!(send(login_as(wrong)).await.0, 401);
+    let tokens = send(login_as(&password)).await.2;
     let access = tokens["data"]["access_token"].as_str().unwrap().to_string();
     let refresh = tokens["data"]["refresh_token"]
         .as_str()
         .unwrap()
         .to_string();
-    let created: Value = c
-        .post(format!("{base}/keys"))
-        .bearer_auth(&access)
-        .json(&json!({"scopes":["read"]}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let created = send(
+        c.post(format!("{base}/keys"))
+            .bearer_auth(&access)
+            .json(&json!({"scopes": ["read"]})),
+    )
+    .await
+    .2;
     let key = created["data"]["key"].as_str().unwrap().to_string();
-    assert_eq!(
-        c.get(format!("{base}/binaries"))
-            .header("x-api-key", &key)
-            .send()
-            .await
-            .unwrap()
-            .status(),
-        200
-    );
-    assert_eq!(
-        c.get(format!("{base}/binaries"))
-            .bearer_auth(&key)
-            .send()
-            .await
-            .unwrap()
-            .status(),
-        200
-    );
     let bad_key = format!("bg_live_{}", "cd".repeat(32));
-    assert_eq!(
-        c.get(format!("{base}/me"))
-            .header("x-api-key", &bad_key)
-            .send()
-            .await
-            .unwrap()
-            .status(),
-        401
-    );
-    let r: Value = c
-        .post(format!("{base}/auth/refresh"))
-        .json(&json!({"refresh_token": refresh}))
-        .send()
-        .await
+    for (req, want) in [
+        (
+            c.get(format!("{base}/binaries")).header("x-api-key", &key),
+            200,
+        ),
+        (c.get(format!("{base}/binaries")).bearer_auth(&key), 200),
+        (
+            c.get(format!("{base}/me")).header("x-api-key", &bad_key),
+            401,
+        ),
+    ] {
+        assert_eq!(send(req).await.0, want);
+    }
+    let access2 = send(refresh_with(&refresh)).await.2["data"]["access_token"]
+        .as_str()
         .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let access2 = r["data"]["access_token"].as_str().unwrap().to_string();
-    // Reuse of the old refresh token is logged as such.
+        .to_string();
+    // Reusing the old refresh token ends the session, and is logged as such.
+    assert_eq!(send(refresh_with(&refresh)).await.0, 401);
     assert_eq!(
-        c.post(format!("{base}/auth/refresh"))
-            .json(&json!({"refresh_token": refresh}))
-            .send()
+        send(c.post(format!("{base}/auth/logout")).bearer_auth(&access2))
             .await
-            .unwrap()
-            .status(),
-        401
-    );
-    assert_eq!(
-        c.post(format!("{base}/auth/logout"))
-            .bearer_auth(&access2)
-            .send()
-            .await
-            .unwrap()
-            .status(),
+            .0,
         401
     );
 

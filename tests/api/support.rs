@@ -8,7 +8,7 @@ use std::sync::Arc;
 use bingraph::app::{App, AppState};
 use bingraph::auth::accounts::NewKeyRequest;
 use bingraph::auth::rate_limit::Tier;
-use bingraph::auth::Secret;
+use bingraph::auth::{Scopes, Secret};
 use bingraph::config::Config;
 use serde_json::Value;
 
@@ -96,6 +96,20 @@ impl TestApp {
     /// A client that sends no credentials.
     pub fn anonymous(&self) -> reqwest::Client {
         reqwest::Client::new()
+    }
+
+    /// A new user with `scopes` (e.g. `read,write`) in the default tier.
+    pub async fn user(&self, name: &str, password: &str, scopes: &str) {
+        self.app
+            .auth
+            .create_user(
+                name,
+                &Secret::new(password),
+                Scopes::parse(scopes).unwrap(),
+                None,
+            )
+            .await
+            .expect("user");
     }
 
     /// A new API key for `user` with `scopes` (e.g. `read,write`) and `tier`.
