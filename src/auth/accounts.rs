@@ -797,12 +797,9 @@ impl Accounts {
         let scopes = Scopes::parse_list(&req.scopes).map_err(|m| {
             ApiError::bad_request("invalid_scopes", format!("{}.", capitalised(&m)))
         })?;
-        let (owner, _) = self
-            .user_by_name(&owner_name)
-            .await?
-            .ok_or_else(|| no_user(&owner_name))?;
+        // Checked before the lookup, so non-admins cannot probe user names.
         if let Some(p) = by {
-            if owner.id != p.user_id && !p.scopes.allows(Scope::Admin) {
+            if owner_name != p.user && !p.scopes.allows(Scope::Admin) {
                 return Err(ApiError::InsufficientScope {
                     need: Scope::Admin,
                     message: "Making a key for another user needs the admin scope.".into(),
@@ -821,6 +818,10 @@ impl Accounts {
                 });
             }
         }
+        let (owner, _) = self
+            .user_by_name(&owner_name)
+            .await?
+            .ok_or_else(|| no_user(&owner_name))?;
         if !owner.scopes.covers(scopes) {
             return Err(ApiError::bad_request(
                 "invalid_scopes",

@@ -387,6 +387,18 @@ async fn api_keys_scopes_revocation_and_expiry() {
     )
     .await;
     assert_error(s, &body, 403, "insufficient_scope");
+    // Nor make one for another user, existing or not (no probing of names).
+    app.user("erin", "erin-password-1", "read").await;
+    for user in ["erin", "nobody"] {
+        let (s, _, body) = send(
+            app.anonymous()
+                .post(format!("{}/keys", app.base))
+                .header("x-api-key", &read_key)
+                .json(&json!({ "scopes": ["read"], "user": user })),
+        )
+        .await;
+        assert_error(s, &body, 403, "insufficient_scope");
+    }
     // Its own keys are listed without secrets.
     let (s, _, body) = with_key(&app, &read_key, "/keys").await;
     assert_eq!(s, 200);
