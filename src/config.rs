@@ -35,6 +35,12 @@ pub struct Config {
     pub max_graph_nodes: usize,
     /// Log lines as JSON (`true`) or text.
     pub log_json: bool,
+    /// Most rows `POST /cypher` returns.
+    pub cypher_max_rows: usize,
+    /// Most bytes of JSON rows `POST /cypher` returns.
+    pub cypher_max_result_bytes: usize,
+    /// Longest `timeout_ms` a Cypher request may ask for.
+    pub cypher_max_timeout: Duration,
     /// Accounts, tokens and rate limits.
     pub auth: AuthSettings,
 }
@@ -95,6 +101,9 @@ impl Default for Config {
             call_graph_cache_weight: 20_000_000,
             max_graph_nodes: 5_000,
             log_json: false,
+            cypher_max_rows: 10_000,
+            cypher_max_result_bytes: 16 * 1024 * 1024,
+            cypher_max_timeout: Duration::from_secs(300),
             auth: AuthSettings::default(),
         }
     }
@@ -112,6 +121,9 @@ pub struct FileConfig {
     pub call_graph_cache_weight: Option<u64>,
     pub max_graph_nodes: Option<usize>,
     pub log_json: Option<bool>,
+    pub cypher_max_rows: Option<usize>,
+    pub cypher_max_result_bytes: Option<usize>,
+    pub cypher_max_timeout_secs: Option<u64>,
     #[serde(default)]
     pub auth: AuthFile,
     /// Tiers to add, or to replace the built-in ones of the same name.
@@ -237,6 +249,13 @@ impl Config {
                 .unwrap_or(d.call_graph_cache_weight),
             max_graph_nodes: file.max_graph_nodes.unwrap_or(d.max_graph_nodes),
             log_json: over.log_json.or(file.log_json).unwrap_or(d.log_json),
+            cypher_max_rows: file.cypher_max_rows.unwrap_or(d.cypher_max_rows).max(1),
+            cypher_max_result_bytes: file
+                .cypher_max_result_bytes
+                .unwrap_or(d.cypher_max_result_bytes),
+            cypher_max_timeout: file
+                .cypher_max_timeout_secs
+                .map_or(d.cypher_max_timeout, |s| Duration::from_secs(s.max(1))),
             auth,
         }
     }

@@ -167,6 +167,12 @@ pub enum ApiError {
     /// 429: the caller's tier has no free job slot.
     #[error("{0}")]
     TooManyJobs(String),
+    /// 403: a query that writes, sent as read-only.
+    #[error("{message}")]
+    WriteNotAllowed { clause: String, message: String },
+    /// 408: a query over its time limit.
+    #[error("{0}")]
+    Timeout(String),
     /// 409: the thing exists already.
     #[error("{1}")]
     Conflict(&'static str, String),
@@ -211,7 +217,10 @@ impl ApiError {
             ApiError::BadRequest { .. } | ApiError::CypherSyntax { .. } => StatusCode::BAD_REQUEST,
             ApiError::Unsupported(_) | ApiError::Malformed(_) => StatusCode::UNPROCESSABLE_ENTITY,
             ApiError::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
-            ApiError::Forbidden(_) | ApiError::InsufficientScope { .. } => StatusCode::FORBIDDEN,
+            ApiError::Forbidden(_)
+            | ApiError::InsufficientScope { .. }
+            | ApiError::WriteNotAllowed { .. } => StatusCode::FORBIDDEN,
+            ApiError::Timeout(_) => StatusCode::REQUEST_TIMEOUT,
             ApiError::Unauthorized { .. } => StatusCode::UNAUTHORIZED,
             ApiError::RateLimited { .. } | ApiError::TooManyJobs(_) => {
                 StatusCode::TOO_MANY_REQUESTS
@@ -236,6 +245,8 @@ impl ApiError {
             ApiError::InsufficientScope { .. } => "insufficient_scope",
             ApiError::RateLimited { code, .. } => code,
             ApiError::TooManyJobs(_) => "too_many_jobs",
+            ApiError::WriteNotAllowed { .. } => "write_not_allowed",
+            ApiError::Timeout(_) => "query_timeout",
             ApiError::Conflict(code, _) => code,
             ApiError::Unavailable(_) => "service_unavailable",
             ApiError::Internal(_) => "internal_error",
@@ -249,6 +260,9 @@ impl ApiError {
             }
             ApiError::InsufficientScope { need, .. } => {
                 Some(serde_json::json!({ "required_scope": need.name() }))
+            }
+            ApiError::WriteNotAllowed { clause, .. } => {
+                Some(serde_json::json!({ "clause": clause }))
             }
             ApiError::RateLimited { decision, .. } => Some(serde_json::json!({
                 "class": decision.class,

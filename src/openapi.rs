@@ -3,7 +3,7 @@
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use crate::http::{auth, binaries, functions, graph, system};
+use crate::http::{auth, binaries, cypher, functions, graph, system};
 
 /// Every documented route and schema.
 #[derive(OpenApi)]
@@ -24,6 +24,7 @@ use crate::http::{auth, binaries, functions, graph, system};
         binaries::symbols, binaries::strings, binaries::imports,
         functions::list_functions, functions::get_function, functions::callers, functions::callees,
         graph::graph, graph::paths,
+        cypher::run, cypher::examples, cypher::run_example,
     ),
     components(schemas(crate::error::ErrorEnvelope, crate::error::Meta, crate::error::Pagination)),
     tags(
@@ -31,6 +32,7 @@ use crate::http::{auth, binaries, functions, graph, system};
         (name = "binaries", description = "Lookups by hash, the list, uploads, downloads, deletes, symbols, strings, imports"),
         (name = "functions", description = "Functions, their disassembly and CFG, callers and callees"),
         (name = "graph", description = "Call and data graphs, call paths"),
+        (name = "cypher", description = "Your own Cypher (read-only unless admin), and saved examples"),
         (name = "system", description = "Health"),
     )
 )]

@@ -18,7 +18,7 @@ use tracing::Instrument;
 use crate::app::AppState;
 use crate::auth::extract::authenticate;
 use crate::error::{error_response, REQUEST_ID};
-use crate::http::{auth, binaries, functions, graph, system};
+use crate::http::{auth, binaries, cypher, functions, graph, system};
 
 /// The whole application.
 pub fn router(state: AppState) -> Router {
@@ -38,6 +38,9 @@ pub fn router(state: AppState) -> Router {
         .route("/usage", get(auth::usage))
         .route("/keys", get(auth::list_keys).post(auth::create_key))
         .route("/keys/{id}", delete(auth::revoke_key))
+        .route("/cypher", post(cypher::run))
+        .route("/cypher/examples", get(cypher::examples))
+        .route("/cypher/examples/{name}", post(cypher::run_example))
         .route(
             "/binaries",
             get(binaries::list_binaries)

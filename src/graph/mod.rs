@@ -6,6 +6,7 @@
 
 pub mod contract;
 pub mod embedded;
+pub mod guard;
 pub mod model;
 mod value;
 

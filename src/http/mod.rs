@@ -2,6 +2,7 @@
 
 pub mod auth;
 pub mod binaries;
+pub mod cypher;
 pub mod functions;
 pub mod graph;
 pub mod system;

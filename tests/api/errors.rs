@@ -128,6 +128,9 @@ async fn openapi_document_and_offline_reference() {
         "/api/v1/usage",
         "/api/v1/keys",
         "/api/v1/keys/{id}",
+        "/api/v1/cypher",
+        "/api/v1/cypher/examples",
+        "/api/v1/cypher/examples/{name}",
     ] {
         assert!(paths.contains_key(p), "{p} is documented");
     }

@@ -4,6 +4,7 @@
 mod auth;
 mod binaries;
 mod contract;
+mod cypher;
 mod errors;
 mod formats;
 mod functions;
