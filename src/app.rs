@@ -86,7 +86,7 @@ impl App {
                 config.data_dir.display()
             ))
         })?;
-        let store = graph::open(&config.graph, &config.data_dir).await?;
+        let store = graph::open(&config).await?;
         let blobs = BlobStore::new(&config.data_dir);
         let auth = Arc::new(
             Accounts::open(

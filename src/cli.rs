@@ -460,7 +460,7 @@ pub async fn query(
     format: QueryFormat,
     write: bool,
 ) -> anyhow::Result<()> {
-    let store = graph::open(&config.graph, &config.data_dir)
+    let store = graph::open(&config)
         .await
         .context("opening the graph store")?;
     let params: Params = params.into_iter().collect();

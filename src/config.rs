@@ -21,8 +21,14 @@ use crate::auth::Secret;
 pub struct Config {
     /// Holds `graph.db`, `blobs/`, `keys/` and `index/`.
     pub data_dir: PathBuf,
-    /// Graph backend: `embedded` (default).
+    /// Graph backend: `embedded` (default) or `bolt://host:port`.
     pub graph: String,
+    /// Bolt user (`BINGRAPH_GRAPH_USER`, default `neo4j`).
+    pub graph_user: String,
+    /// Bolt password (`BINGRAPH_GRAPH_PASSWORD`).
+    pub graph_password: Option<Secret>,
+    /// Bolt database (`BINGRAPH_GRAPH_DATABASE`; default: the server's).
+    pub graph_database: Option<String>,
     /// Address `serve` listens on.
     pub listen: SocketAddr,
     /// Largest upload accepted by `POST /binaries`, in bytes.
@@ -95,6 +101,9 @@ impl Default for Config {
         Self {
             data_dir: PathBuf::from("data"),
             graph: "embedded".into(),
+            graph_user: "neo4j".into(),
+            graph_password: None,
+            graph_database: None,
             listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
             max_upload_bytes: 256 * 1024 * 1024,
             analysis_timeout: Duration::from_secs(300),
@@ -115,6 +124,8 @@ impl Default for Config {
 pub struct FileConfig {
     pub data_dir: Option<PathBuf>,
     pub graph: Option<String>,
+    pub graph_user: Option<String>,
+    pub graph_database: Option<String>,
     pub listen: Option<SocketAddr>,
     pub max_upload_bytes: Option<u64>,
     pub analysis_timeout_secs: Option<u64>,
@@ -140,6 +151,9 @@ pub struct Overrides {
     pub max_upload_bytes: Option<u64>,
     pub log_json: Option<bool>,
     pub admin_password: Option<Secret>,
+    pub graph_user: Option<String>,
+    pub graph_password: Option<Secret>,
+    pub graph_database: Option<String>,
 }
 
 /// Why the configuration could not be loaded.
@@ -236,6 +250,9 @@ impl Config {
         Config {
             data_dir: over.data_dir.or(file.data_dir).unwrap_or(d.data_dir),
             graph: over.graph.or(file.graph).unwrap_or(d.graph),
+            graph_user: over.graph_user.or(file.graph_user).unwrap_or(d.graph_user),
+            graph_password: over.graph_password,
+            graph_database: over.graph_database.or(file.graph_database),
             listen: over.listen.or(file.listen).unwrap_or(d.listen),
             max_upload_bytes: over
                 .max_upload_bytes

@@ -22,7 +22,8 @@ struct Cli {
     /// Data directory (graph.db, blobs/, keys/, index/).
     #[arg(long, global = true, env = "BINGRAPH_DATA_DIR")]
     data_dir: Option<PathBuf>,
-    /// Graph backend: `embedded`.
+    /// Graph backend: `embedded`, or `bolt://host:port` (with BINGRAPH_GRAPH_USER,
+    /// BINGRAPH_GRAPH_PASSWORD, BINGRAPH_GRAPH_DATABASE).
     #[arg(long, global = true, env = "BINGRAPH_GRAPH")]
     graph: Option<String>,
     /// Config file (default: ./bingraph.toml when it exists).
@@ -158,6 +159,11 @@ enum KeysCommand {
     Revoke { id: String },
 }
 
+/// A non-empty environment variable.
+fn env_var(name: &str) -> Option<String> {
+    std::env::var(name).ok().filter(|v| !v.is_empty())
+}
+
 fn init_logging(json: bool, default: &str) {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
@@ -193,6 +199,9 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             .ok()
             .filter(|p| !p.is_empty())
             .map(Secret::new),
+        graph_user: env_var("BINGRAPH_GRAPH_USER"),
+        graph_password: env_var("BINGRAPH_GRAPH_PASSWORD").map(Secret::new),
+        graph_database: env_var("BINGRAPH_GRAPH_DATABASE"),
         ..Overrides::default()
     };
     if let Command::Serve {

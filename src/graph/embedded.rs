@@ -238,7 +238,7 @@ fn resolve(
 }
 
 /// Split a schema file into statements: `;`-terminated, `//` comments dropped.
-pub(crate) fn statements(text: &str) -> Vec<String> {
+pub fn statements(text: &str) -> Vec<String> {
     let cleaned: String = text
         .lines()
         .map(|l| l.split("//").next().unwrap_or(""))

@@ -4,6 +4,7 @@
 //! Backends: [`embedded`] (graphdblite on `data/graph.db`, the default). A Bolt
 //! backend comes later and must pass the same [`contract`] suite.
 
+pub mod bolt;
 pub mod contract;
 pub mod embedded;
 pub mod guard;
@@ -150,18 +151,43 @@ pub trait GraphStore: Send + Sync + 'static {
 
 /// Open the store named by `uri` (`embedded` today) under `data_dir`.
 pub async fn open(
-    uri: &str,
-    data_dir: &std::path::Path,
+    config: &crate::config::Config,
 ) -> Result<std::sync::Arc<dyn GraphStore>, GraphError> {
+    let uri = config.graph.as_str();
     match uri {
         "embedded" | "" => {
-            let path = data_dir.join("graph.db");
+            let path = config.data_dir.join("graph.db");
             let store = embedded::EmbeddedStore::open(&path).await?;
             store.apply_schema().await?;
             Ok(std::sync::Arc::new(store))
         }
+        _ if [
+            "bolt://",
+            "bolt+s://",
+            "bolt+ssc://",
+            "neo4j://",
+            "neo4j+s://",
+        ]
+        .iter()
+        .any(|p| uri.starts_with(p)) =>
+        {
+            let store = bolt::BoltStore::connect(&bolt::BoltConfig {
+                uri: uri.to_string(),
+                user: config.graph_user.clone(),
+                password: config
+                    .graph_password
+                    .as_ref()
+                    .map(|p| p.expose().to_string())
+                    .unwrap_or_default(),
+                database: config.graph_database.clone(),
+                max_connections: 16,
+            })
+            .await?;
+            store.apply_schema().await?;
+            Ok(std::sync::Arc::new(store))
+        }
         other => Err(GraphError::Backend(format!(
-            "unknown graph backend '{other}'; this build supports 'embedded'"
+            "unknown graph backend '{other}': use 'embedded' or a bolt://host:port URI"
         ))),
     }
 }

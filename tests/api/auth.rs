@@ -632,6 +632,7 @@ async fn cli_manages_users_and_keys_beside_a_running_server() {
         let mut child = Command::new(bin)
             .arg("--data-dir")
             .arg(&app.data_dir)
+            .envs(app.cli_env())
             .args(args)
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())

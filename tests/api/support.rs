@@ -10,7 +10,44 @@ use bingraph::auth::accounts::NewKeyRequest;
 use bingraph::auth::rate_limit::Tier;
 use bingraph::auth::{Scopes, Secret};
 use bingraph::config::Config;
+use bingraph::graph::bolt::BoltConfig;
 use serde_json::Value;
+
+/// A fresh, empty database on the Bolt server `scripts/test` started
+/// (ArcadeDB): `None` when `BINGRAPH_TEST_BOLT` is unset, a panic then if
+/// `BINGRAPH_REQUIRE_BOLT` is set.
+pub async fn bolt_database() -> Option<BoltConfig> {
+    let Ok(uri) = std::env::var("BINGRAPH_TEST_BOLT") else {
+        assert!(
+            std::env::var_os("BINGRAPH_REQUIRE_BOLT").is_none(),
+            "BINGRAPH_REQUIRE_BOLT is set but BINGRAPH_TEST_BOLT is not"
+        );
+        return None;
+    };
+    let http = std::env::var("BINGRAPH_TEST_ARCADEDB_HTTP").expect("BINGRAPH_TEST_ARCADEDB_HTTP");
+    let password =
+        std::env::var("BINGRAPH_TEST_BOLT_PASSWORD").expect("BINGRAPH_TEST_BOLT_PASSWORD");
+    let name = format!("t{}", uuid::Uuid::new_v4().simple());
+    let res = reqwest::Client::new()
+        .post(format!("{http}/api/v1/server"))
+        .basic_auth("root", Some(&password))
+        .json(&serde_json::json!({ "command": format!("create database {name}") }))
+        .send()
+        .await
+        .expect("ArcadeDB answers");
+    assert!(
+        res.status().is_success(),
+        "create database: {}",
+        res.text().await.unwrap_or_default()
+    );
+    Some(BoltConfig {
+        uri,
+        user: "root".into(),
+        password,
+        database: Some(name),
+        max_connections: 8,
+    })
+}
 
 /// The password of the `admin` user in every `TestApp`.
 pub const ADMIN_PASSWORD: &str = "admin-password-for-tests";
@@ -40,6 +77,16 @@ impl TestApp {
             ..Config::default()
         };
         config.auth.admin_password = Some(Secret::new(ADMIN_PASSWORD));
+        // The same tests on the Bolt backend: `BINGRAPH_TEST_GRAPH=bolt`.
+        if std::env::var("BINGRAPH_TEST_GRAPH").as_deref() == Ok("bolt") {
+            let bolt = bolt_database()
+                .await
+                .expect("BINGRAPH_TEST_GRAPH=bolt needs BINGRAPH_TEST_BOLT");
+            config.graph = bolt.uri;
+            config.graph_user = bolt.user;
+            config.graph_password = Some(Secret::new(bolt.password));
+            config.graph_database = bolt.database;
+        }
         config.auth.tiers.insert(
             "test".into(),
             Tier {
@@ -51,7 +98,13 @@ impl TestApp {
         );
         f(&mut config);
         let data_dir = config.data_dir.clone();
+        let want_backend = if config.graph == "embedded" {
+            "embedded"
+        } else {
+            "bolt"
+        };
         let app = AppState(Arc::new(App::open(config).await.expect("open app")));
+        assert_eq!(app.store.backend(), want_backend);
         app.auth.bootstrap_admin().await.expect("admin user");
         let admin_key = app
             .auth
@@ -91,6 +144,22 @@ impl TestApp {
             data_dir,
             _dir: dir,
         }
+    }
+
+    /// The environment a `bingraph` child process needs to use this app's store.
+    pub fn cli_env(&self) -> Vec<(&'static str, String)> {
+        let c = &self.app.config;
+        let mut env = vec![("BINGRAPH_GRAPH", c.graph.clone())];
+        if c.graph != "embedded" {
+            env.push(("BINGRAPH_GRAPH_USER", c.graph_user.clone()));
+            if let Some(p) = &c.graph_password {
+                env.push(("BINGRAPH_GRAPH_PASSWORD", p.expose().to_string()));
+            }
+            if let Some(d) = &c.graph_database {
+                env.push(("BINGRAPH_GRAPH_DATABASE", d.clone()));
+            }
+        }
+        env
     }
 
     /// A client that sends no credentials.

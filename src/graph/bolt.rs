@@ -1,0 +1,649 @@
+//! The Bolt backend: Neo4j 5 (or any Bolt 4.4 server: tested against
+//! ArcadeDB) through neo4rs 0.8, with its connection pool.
+//!
+//! - Reads run as auto-commit queries after the parse-level write check
+//!   (`guard`), because not every Bolt server enforces read access modes.
+//! - Writes and batches run in one explicit transaction each; batches become
+//!   `UNWIND $rows` statements per (label, mode) and per (type, end labels),
+//!   500 rows at a time.
+//! - Transient failures (connection drops, `Neo.TransientError.*`) are
+//!   retried three times with backoff; a retried transaction starts over.
+//! - neo4rs 0.8 keeps a row's values in a hash map, so RETURN order is
+//!   recovered from the query text (`return_columns`); columns it cannot name
+//!   follow in name order.
+
+use std::collections::{BTreeMap, HashMap};
+use std::time::Duration;
+
+use async_trait::async_trait;
+use neo4rs::{BoltType, ConfigBuilder, Graph, Query, Txn};
+
+use super::guard::first_write_clause;
+use super::{
+    Batch, GraphError, GraphStore, Node, NodeMode, Params, Path, Relationship, Rows, Value,
+    WriteStats,
+};
+
+const SCHEMA: &str = include_str!("../../schema/neo4j.cypher");
+/// Rows per UNWIND statement in a batch.
+const CHUNK: usize = 500;
+const ATTEMPTS: u32 = 3;
+
+/// A Bolt server's graph.
+pub struct BoltStore {
+    graph: Graph,
+}
+
+/// Where and how to connect.
+#[derive(Debug, Clone)]
+pub struct BoltConfig {
+    /// `bolt://host:port` (or `neo4j://`).
+    pub uri: String,
+    pub user: String,
+    pub password: String,
+    /// The database (default: the server's default).
+    pub database: Option<String>,
+    pub max_connections: usize,
+}
+
+impl BoltStore {
+    pub async fn connect(c: &BoltConfig) -> Result<Self, GraphError> {
+        let mut b = ConfigBuilder::default()
+            .uri(c.uri.as_str())
+            .user(c.user.as_str())
+            .password(c.password.as_str())
+            .max_connections(c.max_connections)
+            .fetch_size(1000);
+        if let Some(db) = &c.database {
+            b = b.db(db.as_str());
+        }
+        let config = b
+            .build()
+            .map_err(|e| GraphError::Backend(format!("bolt config: {e}")))?;
+        let graph = Graph::connect(config)
+            .await
+            .map_err(|e| GraphError::Backend(format!("cannot connect to {}: {e}", c.uri)))?;
+        let store = BoltStore { graph };
+        // Fail at start, not at the first request, when the server is wrong.
+        store.read("RETURN 1 AS ok", Params::new()).await?;
+        Ok(store)
+    }
+
+    async fn with_retry<T, F, Fut>(&self, what: &str, mut f: F) -> Result<T, GraphError>
+    where
+        F: FnMut() -> Fut,
+        Fut: std::future::Future<Output = Result<T, neo4rs::Error>>,
+    {
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            match f().await {
+                Ok(v) => return Ok(v),
+                Err(e) if attempt < ATTEMPTS && transient(&e) => {
+                    tracing::warn!(attempt, error = %e, what, "transient bolt error; retrying");
+                    tokio::time::sleep(Duration::from_millis(100 * 2u64.pow(attempt))).await;
+                }
+                Err(e) => return Err(convert(e)),
+            }
+        }
+    }
+}
+
+#[async_trait]
+impl GraphStore for BoltStore {
+    fn backend(&self) -> &'static str {
+        "bolt"
+    }
+
+    async fn read(&self, query: &str, params: Params) -> Result<Rows, GraphError> {
+        if first_write_clause(query).is_some() {
+            return Err(GraphError::ReadOnly);
+        }
+        let columns = return_columns(query);
+        self.with_retry("read", || async {
+            let mut stream = self.graph.execute(build(query, &params)).await?;
+            let mut rows = Vec::new();
+            while let Some(row) = stream.next().await? {
+                rows.push(row);
+            }
+            Ok(rows)
+        })
+        .await
+        .and_then(|rows| to_rows(&columns, rows))
+    }
+
+    async fn write(&self, query: &str, params: Params) -> Result<Rows, GraphError> {
+        let columns = return_columns(query);
+        self.with_retry("write", || async {
+            let mut txn = self.graph.start_txn().await?;
+            let rows = collect(&mut txn, build(query, &params)).await?;
+            txn.commit().await?;
+            Ok(rows)
+        })
+        .await
+        .and_then(|rows| to_rows(&columns, rows))
+    }
+
+    async fn write_batch(&self, batch: Batch) -> Result<WriteStats, GraphError> {
+        let plan = plan(&batch);
+        let result = self
+            .with_retry("batch", || async {
+                let mut txn = self.graph.start_txn().await?;
+                match run_plan(&mut txn, &plan).await? {
+                    Ok(stats) => {
+                        txn.commit().await?;
+                        Ok(Ok(stats))
+                    }
+                    Err(e) => {
+                        txn.rollback().await?;
+                        Ok(Err(e))
+                    }
+                }
+            })
+            .await?;
+        result
+    }
+
+    async fn apply_schema(&self) -> Result<(), GraphError> {
+        for statement in super::embedded::statements(SCHEMA) {
+            self.with_retry("schema", || async {
+                self.graph.run(Query::new(statement.clone())).await
+            })
+            .await?;
+        }
+        Ok(())
+    }
+}
+
+/// One statement of a batch, with its rows, and what it counts.
+struct Step {
+    query: String,
+    rows: Vec<BoltType>,
+    kind: StepKind,
+}
+
+enum StepKind {
+    Before,
+    /// Counts the uids that already exist (merged), before the merge step.
+    CountExisting,
+    CreateNodes,
+    MergeNodes,
+    Edges,
+}
+
+fn plan(batch: &Batch) -> Vec<Step> {
+    let mut steps: Vec<Step> = batch
+        .before
+        .iter()
+        .map(|(q, p)| Step {
+            query: q.to_string(),
+            rows: vec![params_map(p)],
+            kind: StepKind::Before,
+        })
+        .collect();
+    let mut node_groups: BTreeMap<(&str, bool), Vec<BoltType>> = BTreeMap::new();
+    for n in &batch.nodes {
+        let mut row = BTreeMap::new();
+        row.insert("uid".to_string(), Value::String(n.uid.clone()));
+        row.insert("props".to_string(), Value::Map(n.props.clone()));
+        node_groups
+            .entry((n.label, n.mode == NodeMode::Merge))
+            .or_default()
+            .push(to_bolt(&Value::Map(row)));
+    }
+    for ((label, merge), rows) in node_groups {
+        for chunk in rows.chunks(CHUNK) {
+            if merge {
+                steps.push(Step {
+                    query: format!(
+                        "UNWIND $rows AS r MATCH (n:`{label}` {{uid: r.uid}}) RETURN count(n) AS n"
+                    ),
+                    rows: chunk.to_vec(),
+                    kind: StepKind::CountExisting,
+                });
+                steps.push(Step {
+                    query: format!("UNWIND $rows AS r MERGE (n:`{label}` {{uid: r.uid}}) SET n += r.props RETURN count(n) AS n"),
+                    rows: chunk.to_vec(),
+                    kind: StepKind::MergeNodes,
+                });
+            } else {
+                steps.push(Step {
+                    query: format!("UNWIND $rows AS r CREATE (n:`{label}` {{uid: r.uid}}) SET n += r.props RETURN count(n) AS n"),
+                    rows: chunk.to_vec(),
+                    kind: StepKind::CreateNodes,
+                });
+            }
+        }
+    }
+    let mut edge_groups: BTreeMap<(&str, &str, &str), Vec<BoltType>> = BTreeMap::new();
+    for e in &batch.edges {
+        let mut row = BTreeMap::new();
+        row.insert("from".to_string(), Value::String(e.from.1.clone()));
+        row.insert("to".to_string(), Value::String(e.to.1.clone()));
+        row.insert("props".to_string(), Value::Map(e.props.clone()));
+        edge_groups
+            .entry((e.rel_type, e.from.0, e.to.0))
+            .or_default()
+            .push(to_bolt(&Value::Map(row)));
+    }
+    for ((rel, from, to), rows) in edge_groups {
+        for chunk in rows.chunks(CHUNK) {
+            steps.push(Step {
+                query: format!(
+                    "UNWIND $rows AS r MATCH (a:`{from}` {{uid: r.from}}) MATCH (b:`{to}` {{uid: r.to}}) \
+                     CREATE (a)-[e:`{rel}`]->(b) SET e += r.props RETURN count(e) AS n"
+                ),
+                rows: chunk.to_vec(),
+                kind: StepKind::Edges,
+            });
+        }
+    }
+    steps
+}
+
+/// Run a batch's steps. The outer error is the server's; the inner one a
+/// batch that must be rolled back (an edge end that does not exist).
+async fn run_plan(
+    txn: &mut Txn,
+    plan: &[Step],
+) -> Result<Result<WriteStats, GraphError>, neo4rs::Error> {
+    let mut stats = WriteStats::default();
+    let mut existing = 0u64;
+    for step in plan {
+        let q = match step.kind {
+            StepKind::Before => {
+                let mut q = Query::new(step.query.clone());
+                if let Some(BoltType::Map(m)) = step.rows.first() {
+                    for (k, v) in &m.value {
+                        q = q.param(&k.value, v.clone());
+                    }
+                }
+                q
+            }
+            _ => Query::new(step.query.clone()).param("rows", step.rows.clone()),
+        };
+        let rows = collect(txn, q).await?;
+        let n = rows
+            .first()
+            .and_then(|r| r.get::<i64>("n").ok())
+            .unwrap_or(0) as u64;
+        let expected = step.rows.len() as u64;
+        match step.kind {
+            StepKind::Before => {}
+            StepKind::CountExisting => existing = n,
+            StepKind::CreateNodes => stats.nodes_created += n,
+            StepKind::MergeNodes => {
+                stats.nodes_merged += existing;
+                stats.nodes_created += expected.saturating_sub(existing);
+            }
+            StepKind::Edges => {
+                if n != expected {
+                    return Ok(Err(GraphError::Query(format!(
+                        "{} of {expected} relationships have an end that does not exist",
+                        expected - n.min(expected)
+                    ))));
+                }
+                stats.relationships_created += n;
+            }
+        }
+    }
+    Ok(Ok(stats))
+}
+
+async fn collect(txn: &mut Txn, q: Query) -> Result<Vec<neo4rs::Row>, neo4rs::Error> {
+    let mut stream = txn.execute(q).await?;
+    let mut rows = Vec::new();
+    while let Some(row) = stream.next(txn.handle()).await? {
+        rows.push(row);
+    }
+    Ok(rows)
+}
+
+fn build(query: &str, params: &Params) -> Query {
+    let mut q = Query::new(query.to_string());
+    for (k, v) in params {
+        q = q.param(k, to_bolt(v));
+    }
+    q
+}
+
+fn params_map(p: &Params) -> BoltType {
+    to_bolt(&Value::Map(p.clone()))
+}
+
+fn to_rows(columns: &[String], rows: Vec<neo4rs::Row>) -> Result<Rows, GraphError> {
+    let mut out = Rows {
+        columns: columns.to_vec(),
+        rows: Vec::with_capacity(rows.len()),
+    };
+    let mut first = true;
+    for row in rows {
+        let mut values: HashMap<String, BoltType> = row
+            .to_strict()
+            .map_err(|e| GraphError::Backend(format!("reading a bolt row: {e}")))?;
+        if first {
+            // Names the query text did not give, in name order.
+            let mut extra: Vec<String> = values
+                .keys()
+                .filter(|k| !out.columns.contains(k))
+                .cloned()
+                .collect();
+            extra.sort();
+            out.columns.retain(|c| values.contains_key(c));
+            out.columns.extend(extra);
+            first = false;
+        }
+        out.rows.push(
+            out.columns
+                .iter()
+                .map(|c| values.remove(c).map_or(Value::Null, from_bolt))
+                .collect(),
+        );
+    }
+    Ok(out)
+}
+
+/// The column names of the last RETURN of a query, as Cypher names them:
+/// the alias after AS, else the expression's text.
+pub fn return_columns(query: &str) -> Vec<String> {
+    let upper = query.to_ascii_uppercase();
+    let Some(start) = find_last_keyword(&upper, "RETURN") else {
+        return Vec::new();
+    };
+    let mut body = &query[start + "RETURN".len()..];
+    // Cut at ORDER BY / SKIP / LIMIT / UNION at depth 0.
+    let body_upper = body.to_ascii_uppercase();
+    for kw in ["ORDER BY", "SKIP", "LIMIT", "UNION"] {
+        if let Some(i) = find_last_keyword(&body_upper, kw) {
+            body = &body[..i.min(body.len())];
+        }
+    }
+    let body = body.trim();
+    let body = body
+        .strip_prefix("DISTINCT ")
+        .or_else(|| body.strip_prefix("distinct "))
+        .unwrap_or(body);
+    split_top_level(body)
+        .into_iter()
+        .map(|item| {
+            let item = item.trim();
+            let upper = item.to_ascii_uppercase();
+            match find_last_keyword(&upper, "AS") {
+                Some(i) => item[i + 2..].trim().trim_matches('`').to_string(),
+                None => item.to_string(),
+            }
+        })
+        .filter(|c| !c.is_empty() && c != "*")
+        .collect()
+}
+
+/// The byte offset of the last `kw` that stands as a word outside brackets
+/// and quotes.
+fn find_last_keyword(upper: &str, kw: &str) -> Option<usize> {
+    let bytes = upper.as_bytes();
+    let mut depth = 0i32;
+    let mut quote: Option<u8> = None;
+    let mut found = None;
+    let mut i = 0;
+    while i < bytes.len() {
+        let c = bytes[i];
+        if let Some(q) = quote {
+            if c == q {
+                quote = None;
+            }
+            i += 1;
+            continue;
+        }
+        match c {
+            b'\'' | b'"' | b'`' => quote = Some(c),
+            b'(' | b'[' | b'{' => depth += 1,
+            b')' | b']' | b'}' => depth -= 1,
+            _ if depth == 0 && upper[i..].starts_with(kw) => {
+                let before_ok =
+                    i == 0 || !(bytes[i - 1].is_ascii_alphanumeric() || bytes[i - 1] == b'_');
+                let end = i + kw.len();
+                let after_ok = end >= bytes.len()
+                    || !(bytes[end].is_ascii_alphanumeric() || bytes[end] == b'_');
+                if before_ok && after_ok {
+                    found = Some(i);
+                }
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    found
+}
+
+fn split_top_level(s: &str) -> Vec<&str> {
+    let mut out = Vec::new();
+    let (mut depth, mut quote, mut start) = (0i32, None, 0);
+    for (i, c) in s.char_indices() {
+        if let Some(q) = quote {
+            if c == q {
+                quote = None;
+            }
+            continue;
+        }
+        match c {
+            '\'' | '"' | '`' => quote = Some(c),
+            '(' | '[' | '{' => depth += 1,
+            ')' | ']' | '}' => depth -= 1,
+            ',' if depth == 0 => {
+                out.push(&s[start..i]);
+                start = i + 1;
+            }
+            _ => {}
+        }
+    }
+    out.push(&s[start..]);
+    out
+}
+
+fn to_bolt(v: &Value) -> BoltType {
+    match v {
+        Value::Null => BoltType::Null(neo4rs::BoltNull),
+        Value::Bool(b) => BoltType::from(*b),
+        Value::Int(i) => BoltType::from(*i),
+        Value::Float(f) => BoltType::from(*f),
+        Value::String(s) => BoltType::from(s.as_str()),
+        Value::List(l) => {
+            let mut list = neo4rs::BoltList::with_capacity(l.len());
+            for i in l {
+                list.push(to_bolt(i));
+            }
+            BoltType::List(list)
+        }
+        Value::Map(m) => {
+            let mut map = neo4rs::BoltMap::with_capacity(m.len());
+            for (k, v) in m {
+                map.put(neo4rs::BoltString::new(k), to_bolt(v));
+            }
+            BoltType::Map(map)
+        }
+        // Graph values are results, never parameters; pass their properties.
+        Value::Node(n) => to_bolt(&Value::Map(n.properties.clone())),
+        Value::Relationship(r) => to_bolt(&Value::Map(r.properties.clone())),
+        Value::Path(_) => BoltType::Null(neo4rs::BoltNull),
+    }
+}
+
+fn props(m: neo4rs::BoltMap) -> BTreeMap<String, Value> {
+    m.value
+        .into_iter()
+        .map(|(k, v)| (k.value, from_bolt(v)))
+        .collect()
+}
+
+fn node(n: neo4rs::BoltNode) -> Node {
+    Node {
+        id: n.id.value.to_string(),
+        labels: n
+            .labels
+            .value
+            .into_iter()
+            .filter_map(|l| match l {
+                BoltType::String(s) => Some(s.value),
+                _ => None,
+            })
+            .collect(),
+        properties: props(n.properties),
+    }
+}
+
+fn from_bolt(b: BoltType) -> Value {
+    match b {
+        BoltType::Null(_) => Value::Null,
+        BoltType::Boolean(b) => Value::Bool(b.value),
+        BoltType::Integer(i) => Value::Int(i.value),
+        BoltType::Float(f) => Value::Float(f.value),
+        BoltType::String(s) => Value::String(s.value),
+        BoltType::List(l) => Value::List(l.value.into_iter().map(from_bolt).collect()),
+        BoltType::Map(m) => Value::Map(props(m)),
+        BoltType::Node(n) => Value::Node(node(n)),
+        BoltType::Relation(r) => Value::Relationship(Relationship {
+            id: r.id.value.to_string(),
+            rel_type: r.typ.value,
+            start: r.start_node_id.value.to_string(),
+            end: r.end_node_id.value.to_string(),
+            properties: props(r.properties),
+        }),
+        BoltType::UnboundedRelation(r) => Value::Relationship(Relationship {
+            id: r.id.value.to_string(),
+            rel_type: r.typ.value,
+            start: String::new(),
+            end: String::new(),
+            properties: props(r.properties),
+        }),
+        BoltType::Path(p) => Value::Path(path(p)),
+        BoltType::Bytes(b) => Value::String(hex::encode(b.value)),
+        other => Value::String(format!("{other:?}")),
+    }
+}
+
+/// A Bolt path (nodes, unbound relationships, and an index walk) as the
+/// sequence of nodes and directed relationships along it.
+fn path(p: neo4rs::BoltPath) -> Path {
+    let nodes: Vec<Node> = p.nodes().into_iter().map(node).collect();
+    let rels = p.rels();
+    let idx: Vec<i64> = p.indices().into_iter().map(|i| i.value).collect();
+    let mut seq = vec![nodes.first().cloned()];
+    let mut out_rels = Vec::new();
+    let mut prev = 0usize;
+    for pair in idx.chunks(2) {
+        let (r, n) = (pair[0], pair.get(1).copied().unwrap_or(0).max(0) as usize);
+        let Some(rel) = rels.get(r.unsigned_abs() as usize - 1) else {
+            break;
+        };
+        let (a, b) = (nodes.get(prev), nodes.get(n));
+        let (start, end) = if r > 0 { (a, b) } else { (b, a) };
+        out_rels.push(Relationship {
+            id: rel.id.value.to_string(),
+            rel_type: rel.typ.value.clone(),
+            start: start.map(|x| x.id.clone()).unwrap_or_default(),
+            end: end.map(|x| x.id.clone()).unwrap_or_default(),
+            properties: props(rel.properties.clone()),
+        });
+        seq.push(nodes.get(n).cloned());
+        prev = n;
+    }
+    Path {
+        nodes: seq.into_iter().flatten().collect(),
+        relationships: out_rels,
+    }
+}
+
+fn transient(e: &neo4rs::Error) -> bool {
+    match e {
+        neo4rs::Error::Neo4j(n) => n.code().starts_with("Neo.TransientError"),
+        neo4rs::Error::IOError { .. } | neo4rs::Error::ConnectionError => true,
+        _ => false,
+    }
+}
+
+fn convert(e: neo4rs::Error) -> GraphError {
+    match &e {
+        neo4rs::Error::Neo4j(n) => {
+            let code = n.code();
+            let message = n.message().to_string();
+            if code.contains("SyntaxError") || message.contains("Syntax error") {
+                let (line, column) = position(&message);
+                GraphError::Syntax {
+                    message,
+                    line,
+                    column,
+                }
+            } else if code.contains("AccessMode") || code.contains("ForbiddenOnReadOnly") {
+                GraphError::ReadOnly
+            } else if code.starts_with("Neo.ClientError") {
+                GraphError::Query(message)
+            } else {
+                GraphError::Backend(format!("{code}: {message}"))
+            }
+        }
+        _ => GraphError::Backend(e.to_string()),
+    }
+}
+
+/// `line 3, column 7` (Neo4j) or `line 3:7` (ArcadeDB) from an error message.
+fn position(message: &str) -> (u32, u32) {
+    let lower = message.to_ascii_lowercase();
+    let Some(i) = lower.find("line ") else {
+        return (1, 1);
+    };
+    let rest = &lower[i + 5..];
+    let digits = |s: &str| {
+        s.chars()
+            .take_while(char::is_ascii_digit)
+            .collect::<String>()
+    };
+    let line: u32 = digits(rest).parse().unwrap_or(1);
+    let after = &rest[digits(rest).len()..];
+    let col_text = after
+        .strip_prefix(':')
+        .map(str::to_string)
+        .or_else(|| after.find("column ").map(|j| after[j + 7..].to_string()))
+        .unwrap_or_default();
+    let column: u32 = digits(&col_text).parse().unwrap_or(1);
+    (line.max(1), column.max(1))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn return_columns_follow_cypher_naming() {
+        assert_eq!(
+            return_columns("MATCH (b:Binary) RETURN b.sha256 AS sha, count(f) AS n, b.name ORDER BY n DESC LIMIT 5"),
+            ["sha", "n", "b.name"]
+        );
+        assert_eq!(
+            return_columns("MATCH (u) WITH u RETURN u, collect(x)[..3] AS xs, {a: 1, b: 2} AS m"),
+            ["u", "xs", "m"]
+        );
+        assert_eq!(return_columns("RETURN DISTINCT f.name AS name"), ["name"]);
+        assert_eq!(
+            return_columns("CREATE (n) RETURN n.uid = $uid AS created"),
+            ["created"]
+        );
+        assert!(return_columns("CREATE (n)").is_empty());
+        assert_eq!(
+            return_columns("MATCH (n) RETURN n.x AS `odd name`"),
+            ["odd name"]
+        );
+    }
+
+    #[test]
+    fn error_positions_from_both_servers() {
+        assert_eq!(
+            position("Invalid input 'X' (line 3, column 7 (offset: 20))"),
+            (3, 7)
+        );
+        assert_eq!(
+            position("Syntax error at line 1:16 - mismatched input"),
+            (1, 16)
+        );
+        assert_eq!(position("no position"), (1, 1));
+    }
+}
