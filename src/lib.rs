@@ -6,6 +6,7 @@
 //! - [`callgraph`]: a binary's call graph in memory (petgraph), for walks and paths.
 //! - [`auth`]: users, API keys, JWT sessions, scopes, rate limits and usage.
 //! - [`app`], [`config`], [`error`], [`router`], [`http`], [`openapi`]: the REST service.
+//! - [`transfer`]: export and import a whole graph as JSON lines (between backends).
 //! - [`cli`]: the commands behind `bingraph serve | ingest | query`.
 
 pub mod analysis;
@@ -21,3 +22,4 @@ pub mod http;
 pub mod ingest;
 pub mod openapi;
 pub mod router;
+pub mod transfer;

@@ -80,6 +80,17 @@ enum Command {
         #[command(subcommand)]
         command: KeysCommand,
     },
+    /// Write the whole graph as JSON lines (to move it to another backend).
+    Export {
+        /// Output file, or `-` for stdout.
+        #[arg(long, short, default_value = "-")]
+        output: PathBuf,
+    },
+    /// Read a file made by `export` into the graph (best into an empty one).
+    Import {
+        /// Input file, or `-` for stdin.
+        input: PathBuf,
+    },
     /// Analyse one file and print its facts as JSON (no store needed).
     Analyze {
         file: PathBuf,
@@ -292,6 +303,14 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 KeysCommand::List { user } => rt.block_on(cli::keys_list(config, user.as_deref())),
                 KeysCommand::Revoke { id } => rt.block_on(cli::keys_revoke(config, &id)),
             }
+        }
+        Command::Export { output } => {
+            init_logging(config.log_json, "warn");
+            runtime()?.block_on(cli::export(config, &output))
+        }
+        Command::Import { input } => {
+            init_logging(config.log_json, "warn");
+            runtime()?.block_on(cli::import(config, &input))
         }
         Command::Analyze {
             file,

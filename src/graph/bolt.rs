@@ -144,6 +144,22 @@ impl GraphStore for BoltStore {
         result
     }
 
+    async fn ensure_uid_index(&self, label: &str) -> Result<(), GraphError> {
+        if label.is_empty() || !label.chars().all(|c| c.is_alphanumeric() || c == '_') {
+            return Err(GraphError::Query(format!(
+                "'{label}' is not a label bingraph can index"
+            )));
+        }
+        let statement = format!(
+            "CREATE INDEX uid_{} IF NOT EXISTS FOR (n:`{label}`) ON (n.uid)",
+            label.to_lowercase()
+        );
+        self.with_retry("index", || async {
+            self.graph.run(Query::new(statement.clone())).await
+        })
+        .await
+    }
+
     async fn apply_schema(&self) -> Result<(), GraphError> {
         for statement in super::embedded::statements(SCHEMA) {
             self.with_retry("schema", || async {

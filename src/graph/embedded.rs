@@ -198,6 +198,18 @@ impl GraphStore for EmbeddedStore {
         .await
     }
 
+    async fn ensure_uid_index(&self, label: &str) -> Result<(), GraphError> {
+        let statement = uid_index_statement(label)?;
+        self.blocking(move |inner| {
+            let mut db = inner.writer();
+            match db.execute(&statement) {
+                Ok(_) | Err(gdb::GraphError::IndexAlreadyExists { .. }) => Ok(()),
+                Err(e) => Err(convert(e)),
+            }
+        })
+        .await
+    }
+
     async fn apply_schema(&self) -> Result<(), GraphError> {
         self.blocking(|inner| {
             let mut db = inner.writer();
@@ -211,6 +223,16 @@ impl GraphStore for EmbeddedStore {
         })
         .await
     }
+}
+
+/// `CREATE INDEX ON :label(uid)` for a label name that is safe to splice.
+fn uid_index_statement(label: &str) -> Result<String, GraphError> {
+    if label.is_empty() || !label.chars().all(|c| c.is_alphanumeric() || c == '_') {
+        return Err(GraphError::Query(format!(
+            "'{label}' is not a label bingraph can index"
+        )));
+    }
+    Ok(format!("CREATE INDEX ON :{label}(uid)"))
 }
 
 /// Find a relationship end: a node of this batch, or one already stored.

@@ -147,6 +147,10 @@ pub trait GraphStore: Send + Sync + 'static {
 
     /// Apply the backend's `schema/` file (constraints and indexes); idempotent.
     async fn apply_schema(&self) -> Result<(), GraphError>;
+
+    /// Make sure nodes of `label` are indexed by `uid` (batches find
+    /// relationship ends by it). Idempotent.
+    async fn ensure_uid_index(&self, label: &str) -> Result<(), GraphError>;
 }
 
 /// Open the store named by `uri` (`embedded` today) under `data_dir`.

@@ -9,3 +9,4 @@ mod errors;
 mod formats;
 mod functions;
 mod support;
+mod transfer;
