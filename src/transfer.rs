@@ -31,8 +31,10 @@ const NODE_IDS_PAGE: &str = include_str!("../cypher/system/export_node_ids.cyphe
 const RELS_PAGE: &str = include_str!("../cypher/system/export_relationships.cypher");
 const NODES_BY_SKIP: &str = include_str!("../cypher/system/export_nodes_by_skip.cypher");
 const RELS_BY_SKIP: &str = include_str!("../cypher/system/export_relationships_by_skip.cypher");
-/// Rows read per query while exporting, and elements per import transaction.
-const PAGE: i64 = 5_000;
+/// Nodes read per query while exporting (with their relationships: the
+/// embedded store decodes both ends' properties), and elements per import
+/// transaction.
+const PAGE: i64 = 2_000;
 
 #[derive(Debug, Serialize, Deserialize)]
 struct Header {
@@ -98,8 +100,9 @@ pub async fn export(store: &dyn GraphStore, out: &mut dyn Write) -> Result<Moved
         serde_json::to_string(&header).unwrap_or_default()
     )?;
     let mut moved = Moved::default();
-    // Embedded: keyset pages on id(). Bolt servers: SKIP pages in id order
-    // (ArcadeDB cannot compare id() in WHERE).
+    // Embedded: a page of ids, then the nodes in that id range (no whole
+    // nodes are sorted). Bolt servers: SKIP pages in id order (ArcadeDB
+    // cannot compare id() in WHERE).
     let by_skip = store.backend() == "bolt";
     let mut after = -1i64;
     let mut skip = 0i64;
@@ -109,9 +112,19 @@ pub async fn export(store: &dyn GraphStore, out: &mut dyn Write) -> Result<Moved
                 .read(NODES_BY_SKIP, params! { "skip" => skip, "page" => PAGE })
                 .await?
         } else {
-            store
-                .read(NODES_PAGE, params! { "after" => after, "page" => PAGE })
-                .await?
+            let ids = store
+                .read(NODE_IDS_PAGE, params! { "after" => after, "page" => PAGE })
+                .await?;
+            let ids: Vec<i64> = ids
+                .rows
+                .iter()
+                .filter_map(|r| r.first()?.as_i64())
+                .collect();
+            let Some(&upto) = ids.iter().max() else {
+                break;
+            };
+            after = upto;
+            store.read(NODES_PAGE, params! { "ids" => ids }).await?
         };
         if rows.rows.is_empty() {
             break;
@@ -123,7 +136,6 @@ pub async fn export(store: &dyn GraphStore, out: &mut dyn Write) -> Result<Moved
             else {
                 continue;
             };
-            after = after.max(id);
             let line = NodeLine {
                 node: id.to_string(),
                 labels: n.labels.clone(),
@@ -151,14 +163,16 @@ pub async fn export(store: &dyn GraphStore, out: &mut dyn Write) -> Result<Moved
             let ids = store
                 .read(NODE_IDS_PAGE, params! { "after" => after, "page" => PAGE })
                 .await?;
-            let Some(upto) = ids.rows.iter().filter_map(|r| r.first()?.as_i64()).max() else {
+            let ids: Vec<i64> = ids
+                .rows
+                .iter()
+                .filter_map(|r| r.first()?.as_i64())
+                .collect();
+            let Some(&upto) = ids.iter().max() else {
                 break;
             };
-            let rows = store
-                .read(RELS_PAGE, params! { "after" => after, "upto" => upto })
-                .await?;
             after = upto;
-            rows
+            store.read(RELS_PAGE, params! { "ids" => ids }).await?
         };
         for row in &rows.rows {
             let (Some(start), Some(end)) = (

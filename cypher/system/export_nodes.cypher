@@ -1,7 +1,6 @@
-// A page of nodes for `bingraph export`: ids above $after, in id order, at most $page.
-// Returns id, n.
+// The nodes with the ids in $ids, for `bingraph export` (the ids come from
+// export_node_ids, so no whole nodes are sorted). Returns id, n.
+UNWIND $ids AS i
 MATCH (n)
-WHERE id(n) > $after
+WHERE id(n) = i
 RETURN id(n) AS id, n
-ORDER BY id
-LIMIT $page

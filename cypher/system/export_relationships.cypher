@@ -1,6 +1,8 @@
-// The relationships leaving nodes whose ids are in ($after, $upto], for
-// `bingraph export` (relationship ids are not portable across backends).
+// The relationships leaving the nodes with the ids in $ids, for `bingraph
+// export` (relationship ids are not portable, and graphdblite has none).
 // Returns start, end, type, props.
+UNWIND $ids AS i
+MATCH (a)
+WHERE id(a) = i
 MATCH (a)-[r]->(b)
-WHERE id(a) > $after AND id(a) <= $upto
 RETURN id(a) AS start, id(b) AS end, type(r) AS type, properties(r) AS props
