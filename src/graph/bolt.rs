@@ -28,6 +28,8 @@ const SCHEMA: &str = include_str!("../../schema/neo4j.cypher");
 /// Rows per UNWIND statement in a batch.
 const CHUNK: usize = 500;
 const ATTEMPTS: u32 = 3;
+/// How long opening the store may take.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(20);
 
 /// A Bolt server's graph.
 pub struct BoltStore {
@@ -60,13 +62,26 @@ impl BoltStore {
         let config = b
             .build()
             .map_err(|e| GraphError::Backend(format!("bolt config: {e}")))?;
-        let graph = Graph::connect(config)
+        // neo4rs retries a failing connection or login with backoff for about
+        // two minutes; say what is wrong sooner.
+        let connect = async {
+            let graph = Graph::connect(config)
+                .await
+                .map_err(|e| GraphError::Backend(format!("cannot connect to {}: {e}", c.uri)))?;
+            let store = BoltStore { graph };
+            // Fail at start, not at the first request, when the server is wrong.
+            store.read("RETURN 1 AS ok", Params::new()).await?;
+            Ok(store)
+        };
+        tokio::time::timeout(CONNECT_TIMEOUT, connect)
             .await
-            .map_err(|e| GraphError::Backend(format!("cannot connect to {}: {e}", c.uri)))?;
-        let store = BoltStore { graph };
-        // Fail at start, not at the first request, when the server is wrong.
-        store.read("RETURN 1 AS ok", Params::new()).await?;
-        Ok(store)
+            .map_err(|_| {
+                GraphError::Backend(format!(
+                    "no answer from the Bolt server at {} within {} s: check the address, that it is up, and the user and password",
+                    c.uri,
+                    CONNECT_TIMEOUT.as_secs()
+                ))
+            })?
     }
 
     async fn with_retry<T, F, Fut>(&self, what: &str, mut f: F) -> Result<T, GraphError>
