@@ -112,18 +112,9 @@ pub async fn export(store: &dyn GraphStore, out: &mut dyn Write) -> Result<Moved
                 .read(NODES_BY_SKIP, params! { "skip" => skip, "page" => PAGE })
                 .await?
         } else {
-            let ids = store
-                .read(NODE_IDS_PAGE, params! { "after" => after, "page" => PAGE })
-                .await?;
-            let ids: Vec<i64> = ids
-                .rows
-                .iter()
-                .filter_map(|r| r.first()?.as_i64())
-                .collect();
-            let Some(&upto) = ids.iter().max() else {
+            let Some(ids) = next_ids(store, &mut after).await? else {
                 break;
             };
-            after = upto;
             store.read(NODES_PAGE, params! { "ids" => ids }).await?
         };
         if rows.rows.is_empty() {
@@ -160,18 +151,9 @@ pub async fn export(store: &dyn GraphStore, out: &mut dyn Write) -> Result<Moved
             skip += rows.rows.len() as i64;
             rows
         } else {
-            let ids = store
-                .read(NODE_IDS_PAGE, params! { "after" => after, "page" => PAGE })
-                .await?;
-            let ids: Vec<i64> = ids
-                .rows
-                .iter()
-                .filter_map(|r| r.first()?.as_i64())
-                .collect();
-            let Some(&upto) = ids.iter().max() else {
+            let Some(ids) = next_ids(store, &mut after).await? else {
                 break;
             };
-            after = upto;
             store.read(RELS_PAGE, params! { "ids" => ids }).await?
         };
         for row in &rows.rows {
@@ -197,6 +179,26 @@ pub async fn export(store: &dyn GraphStore, out: &mut dyn Write) -> Result<Moved
     }
     out.flush()?;
     Ok(moved)
+}
+
+/// The next page of node ids above `after` (which moves past them), or
+/// `None` at the end.
+async fn next_ids(store: &dyn GraphStore, after: &mut i64) -> Result<Option<Vec<i64>>, GraphError> {
+    let rows = store
+        .read(NODE_IDS_PAGE, params! { "after" => *after, "page" => PAGE })
+        .await?;
+    let ids: Vec<i64> = rows
+        .rows
+        .iter()
+        .filter_map(|r| r.first()?.as_i64())
+        .collect();
+    match ids.iter().max() {
+        Some(&upto) => {
+            *after = upto;
+            Ok(Some(ids))
+        }
+        None => Ok(None),
+    }
 }
 
 /// Labels and relationship types become `&'static str` in batches; there are
