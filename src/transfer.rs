@@ -301,6 +301,12 @@ pub async fn import(
             flush(store, &mut batch, &mut moved).await?;
         }
     }
+    if line_no == 0 {
+        return Err(TransferError::Format {
+            line: 0,
+            message: "the file is empty; make one with `bingraph export`".into(),
+        });
+    }
     flush(store, &mut batch, &mut moved).await?;
     Ok(moved)
 }

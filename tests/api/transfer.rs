@@ -142,7 +142,17 @@ async fn export_then_import_into_embedded_and_bolt() {
         );
     }
 
-    // A file that is not an export is refused with the line.
+    // An empty file, and a file that is not an export, are refused.
+    std::fs::write(&file, "").unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_bingraph"))
+        .arg("--data-dir")
+        .arg(dir.path().join("empty"))
+        .args(["import", file.to_str().unwrap()])
+        .env("BINGRAPH_GRAPH", "embedded")
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("empty"));
     std::fs::write(
         &file,
         "{\"format\":\"something-else\",\"version\":1,\"model_version\":1,\"backend\":\"x\"}\n",
