@@ -305,6 +305,7 @@ pub struct UploadResult {
         (status = 201, description = "Ingested", body = UploadResult),
         (status = 200, description = "Already stored", body = UploadResult),
         (status = 400, description = "No `file` field (`missing_file`)", body = crate::error::ErrorEnvelope),
+        (status = 403, description = "A credential without the write scope (`insufficient_scope`)", body = crate::error::ErrorEnvelope),
         (status = 413, description = "Over the upload limit (`payload_too_large`)", body = crate::error::ErrorEnvelope),
         (status = 422, description = "Not an executable, or corrupt (`unsupported_format`, `malformed_binary`)", body = crate::error::ErrorEnvelope),
     ))]

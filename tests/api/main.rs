@@ -8,5 +8,6 @@ mod cypher;
 mod errors;
 mod formats;
 mod functions;
+mod snapshots;
 mod support;
 mod transfer;
