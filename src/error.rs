@@ -390,7 +390,8 @@ impl From<IngestError> for ApiError {
     }
 }
 
-fn capitalise(s: &str) -> String {
+/// `s` with its first letter in upper case.
+pub(crate) fn capitalise(s: &str) -> String {
     let mut c = s.chars();
     match c.next() {
         Some(f) => f.to_uppercase().chain(c).collect(),

@@ -206,10 +206,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         graph: cli.graph,
         log_json: cli.log_json,
         // Only from the environment: a flag would show in `ps`.
-        admin_password: std::env::var("BINGRAPH_ADMIN_PASSWORD")
-            .ok()
-            .filter(|p| !p.is_empty())
-            .map(Secret::new),
+        admin_password: env_var("BINGRAPH_ADMIN_PASSWORD").map(Secret::new),
         graph_user: env_var("BINGRAPH_GRAPH_USER"),
         graph_password: env_var("BINGRAPH_GRAPH_PASSWORD").map(Secret::new),
         graph_database: env_var("BINGRAPH_GRAPH_DATABASE"),

@@ -31,8 +31,9 @@ use super::{
     api_key, now_rfc3339, parse_rfc3339, password, Credential, Principal, Scope, Scopes, Secret,
 };
 use crate::config::AuthSettings;
-use crate::error::ApiError;
+use crate::error::{capitalise, ApiError};
 use crate::graph::{GraphError, GraphStore, Node, Value};
+use crate::http::Props;
 use crate::params;
 
 const USER_CREATE: &str = include_str!("../../cypher/auth/user_create.cypher");
@@ -76,20 +77,20 @@ pub struct User {
 impl User {
     fn from_node(n: &Node) -> Self {
         User {
-            id: str_prop(n, "uid"),
-            name: str_prop(n, "name"),
+            id: Props(&n.properties).string("uid"),
+            name: Props(&n.properties).string("name"),
             scopes: n
                 .properties
                 .get("scopes")
                 .map(Scopes::from_value)
                 .unwrap_or_default(),
-            tier: str_prop(n, "tier"),
+            tier: Props(&n.properties).string("tier"),
             disabled: n
                 .properties
                 .get("disabled")
                 .and_then(Value::as_bool)
                 .unwrap_or(false),
-            created_at: str_prop(n, "created_at"),
+            created_at: Props(&n.properties).string("created_at"),
         }
     }
 }
@@ -116,25 +117,25 @@ pub struct KeyInfo {
 impl KeyInfo {
     fn from_node(k: &Node, user: &str) -> Self {
         KeyInfo {
-            id: str_prop(k, "uid"),
-            name: str_prop(k, "name"),
-            prefix: str_prop(k, "prefix"),
+            id: Props(&k.properties).string("uid"),
+            name: Props(&k.properties).string("name"),
+            prefix: Props(&k.properties).string("prefix"),
             user: user.to_string(),
             scopes: k
                 .properties
                 .get("scopes")
                 .map(Scopes::from_value)
                 .unwrap_or_default(),
-            tier: str_prop(k, "tier"),
-            created_at: str_prop(k, "created_at"),
-            expires_at: opt_prop(k, "expires_at"),
-            last_used_at: opt_prop(k, "last_used_at"),
+            tier: Props(&k.properties).string("tier"),
+            created_at: Props(&k.properties).string("created_at"),
+            expires_at: Props(&k.properties).str("expires_at"),
+            last_used_at: Props(&k.properties).str("last_used_at"),
             revoked: k
                 .properties
                 .get("revoked")
                 .and_then(Value::as_bool)
                 .unwrap_or(false),
-            revoked_at: opt_prop(k, "revoked_at"),
+            revoked_at: Props(&k.properties).str("revoked_at"),
         }
     }
 
@@ -338,10 +339,12 @@ impl Accounts {
             .store
             .read(USER_BY_NAME, params! { "name" => name })
             .await?;
-        Ok(rows
-            .first("u")
-            .and_then(Value::as_node)
-            .map(|n| (User::from_node(n), str_prop(n, "password_hash"))))
+        Ok(rows.first("u").and_then(Value::as_node).map(|n| {
+            (
+                User::from_node(n),
+                Props(&n.properties).string("password_hash"),
+            )
+        }))
     }
 
     /// The user with id `uid` (cached).
@@ -589,7 +592,7 @@ impl Accounts {
             return Ok(None);
         };
         let s = SessionState {
-            user_id: str_prop(n, "user"),
+            user_id: Props(&n.properties).string("user"),
             revoked: n
                 .properties
                 .get("revoked")
@@ -668,9 +671,9 @@ impl Accounts {
                     return Err(invalid());
                 };
                 let e = Arc::new(KeyEntry {
-                    info: KeyInfo::from_node(k, &str_prop(u, "name")),
-                    hash: str_prop(k, "hash"),
-                    user_id: str_prop(u, "uid"),
+                    info: KeyInfo::from_node(k, &Props(&u.properties).string("name")),
+                    hash: Props(&k.properties).string("hash"),
+                    user_id: Props(&u.properties).string("uid"),
                     touched: AtomicI64::new(0),
                 });
                 self.keys.insert(hash.clone(), e.clone());
@@ -794,9 +797,8 @@ impl Accounts {
             .clone()
             .or_else(|| by.map(|p| p.user.clone()))
             .unwrap_or_else(|| ADMIN.to_string());
-        let scopes = Scopes::parse_list(&req.scopes).map_err(|m| {
-            ApiError::bad_request("invalid_scopes", format!("{}.", capitalised(&m)))
-        })?;
+        let scopes = Scopes::parse_list(&req.scopes)
+            .map_err(|m| ApiError::bad_request("invalid_scopes", format!("{}.", capitalise(&m))))?;
         // Checked before the lookup, so non-admins cannot probe user names.
         if let Some(p) = by {
             if owner_name != p.user && !p.scopes.allows(Scope::Admin) {
@@ -940,7 +942,7 @@ impl Accounts {
             .first("k")
             .and_then(Value::as_node)
             .ok_or_else(missing)?;
-        self.keys.invalidate(&str_prop(k, "hash"));
+        self.keys.invalidate(&Props(&k.properties).string("hash"));
         let info = KeyInfo::from_node(k, owner);
         tracing::info!(key = %info.id, owner = %owner, "api key revoked");
         Ok(info)
@@ -980,33 +982,11 @@ fn short_lived_cache<V: Clone + Send + Sync + 'static>() -> Cache<String, V> {
         .build()
 }
 
-fn str_prop(n: &Node, key: &str) -> String {
-    n.properties
-        .get(key)
-        .and_then(Value::as_str)
-        .unwrap_or_default()
-        .to_string()
-}
-
-fn opt_prop(n: &Node, key: &str) -> Option<String> {
-    n.properties
-        .get(key)
-        .and_then(Value::as_str)
-        .map(String::from)
-}
-
 fn no_user(name: &str) -> ApiError {
     ApiError::NotFound(
         "user_not_found",
         format!("There is no user named '{name}'."),
     )
-}
-
-fn capitalised(s: &str) -> String {
-    let mut c = s.chars();
-    c.next()
-        .map(|f| f.to_uppercase().chain(c).collect())
-        .unwrap_or_default()
 }
 
 /// A 401 with a stable code.

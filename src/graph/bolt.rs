@@ -160,14 +160,20 @@ impl GraphStore for BoltStore {
     }
 
     async fn ensure_uid_index(&self, label: &str) -> Result<(), GraphError> {
-        if label.is_empty() || !label.chars().all(|c| c.is_alphanumeric() || c == '_') {
-            return Err(GraphError::Query(format!(
-                "'{label}' is not a label bingraph can index"
-            )));
-        }
+        // Index names cannot be quoted the same way everywhere: derive a plain one.
+        let name: String = label
+            .chars()
+            .map(|c| {
+                if c.is_ascii_alphanumeric() {
+                    c.to_ascii_lowercase()
+                } else {
+                    '_'
+                }
+            })
+            .collect();
         let statement = format!(
-            "CREATE INDEX uid_{} IF NOT EXISTS FOR (n:`{label}`) ON (n.uid)",
-            label.to_lowercase()
+            "CREATE INDEX uid_{name} IF NOT EXISTS FOR (n:{}) ON (n.uid)",
+            quoted(label)
         );
         self.with_retry("index", || async {
             self.graph.run(Query::new(statement.clone())).await
@@ -223,23 +229,24 @@ fn plan(batch: &Batch) -> Vec<Step> {
             .push(to_bolt(&Value::Map(row)));
     }
     for ((label, merge), rows) in node_groups {
+        let label = quoted(label);
         for chunk in rows.chunks(CHUNK) {
             if merge {
                 steps.push(Step {
                     query: format!(
-                        "UNWIND $rows AS r MATCH (n:`{label}` {{uid: r.uid}}) RETURN count(n) AS n"
+                        "UNWIND $rows AS r MATCH (n:{label} {{uid: r.uid}}) RETURN count(n) AS n"
                     ),
                     rows: chunk.to_vec(),
                     kind: StepKind::CountExisting,
                 });
                 steps.push(Step {
-                    query: format!("UNWIND $rows AS r MERGE (n:`{label}` {{uid: r.uid}}) SET n += r.props RETURN count(n) AS n"),
+                    query: format!("UNWIND $rows AS r MERGE (n:{label} {{uid: r.uid}}) SET n += r.props RETURN count(n) AS n"),
                     rows: chunk.to_vec(),
                     kind: StepKind::MergeNodes,
                 });
             } else {
                 steps.push(Step {
-                    query: format!("UNWIND $rows AS r CREATE (n:`{label}` {{uid: r.uid}}) SET n += r.props RETURN count(n) AS n"),
+                    query: format!("UNWIND $rows AS r CREATE (n:{label} {{uid: r.uid}}) SET n += r.props RETURN count(n) AS n"),
                     rows: chunk.to_vec(),
                     kind: StepKind::CreateNodes,
                 });
@@ -258,11 +265,12 @@ fn plan(batch: &Batch) -> Vec<Step> {
             .push(to_bolt(&Value::Map(row)));
     }
     for ((rel, from, to), rows) in edge_groups {
+        let (rel, from, to) = (quoted(rel), quoted(from), quoted(to));
         for chunk in rows.chunks(CHUNK) {
             steps.push(Step {
                 query: format!(
-                    "UNWIND $rows AS r MATCH (a:`{from}` {{uid: r.from}}) MATCH (b:`{to}` {{uid: r.to}}) \
-                     CREATE (a)-[e:`{rel}`]->(b) SET e += r.props RETURN count(e) AS n"
+                    "UNWIND $rows AS r MATCH (a:{from} {{uid: r.from}}) MATCH (b:{to} {{uid: r.to}}) \
+                     CREATE (a)-[e:{rel}]->(b) SET e += r.props RETURN count(e) AS n"
                 ),
                 rows: chunk.to_vec(),
                 kind: StepKind::Edges,
@@ -328,6 +336,13 @@ async fn collect(txn: &mut Txn, q: Query) -> Result<Vec<neo4rs::Row>, neo4rs::Er
         rows.push(row);
     }
     Ok(rows)
+}
+
+/// A label or relationship type as a Cypher identifier: backquoted, with
+/// backquotes inside doubled, so names from an import file cannot change the
+/// statement they are spliced into (values always go as parameters).
+fn quoted(name: &str) -> String {
+    format!("`{}`", name.replace('`', "``"))
 }
 
 fn build(query: &str, params: &Params) -> Query {
@@ -662,6 +677,15 @@ mod tests {
         assert_eq!(
             return_columns("MATCH (n) RETURN n.x AS `odd name`"),
             ["odd name"]
+        );
+    }
+
+    #[test]
+    fn names_are_quoted_as_identifiers() {
+        assert_eq!(quoted("Function"), "`Function`");
+        assert_eq!(
+            quoted("X`]->() DETACH DELETE a //"),
+            "`X``]->() DETACH DELETE a //`"
         );
     }
 

@@ -10,7 +10,7 @@ use bingraph::auth::{Credential, Principal, Scopes};
 use reqwest::Client;
 use serde_json::{json, Value};
 
-use crate::support::{assert_error, chain, TestApp, ADMIN_PASSWORD};
+use crate::support::{assert_error, chain, is_public, TestApp, ADMIN_PASSWORD};
 
 async fn send(req: reqwest::RequestBuilder) -> (u16, reqwest::header::HeaderMap, Value) {
     let res = req.send().await.expect("request");
@@ -76,15 +76,7 @@ fn challenge(h: &reqwest::header::HeaderMap) -> String {
 #[tokio::test]
 async fn every_route_but_health_and_login_needs_credentials() {
     let app = TestApp::start().await;
-    let doc: Value = app
-        .anonymous()
-        .get(format!("{}/openapi.json", app.base))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let doc = app.openapi().await;
     let public = [
         "get /api/v1/health",
         "post /api/v1/auth/login",
@@ -94,10 +86,7 @@ async fn every_route_but_health_and_login_needs_credentials() {
     for (path, ops) in doc["paths"].as_object().unwrap() {
         for (method, op) in ops.as_object().unwrap() {
             let id = format!("{method} {path}");
-            let declared_public = op["security"].as_array().is_some_and(|s| {
-                s.iter()
-                    .any(|r| r.as_object().is_some_and(|o| o.is_empty()))
-            });
+            let declared_public = is_public(op);
             assert_eq!(
                 declared_public,
                 public.contains(&id.as_str()),

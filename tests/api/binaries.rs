@@ -4,7 +4,7 @@
 use bingraph::graph::Params;
 use serde_json::Value;
 
-use crate::support::{chain, TestApp};
+use crate::support::{assert_error, chain, TestApp};
 
 async fn graph_size(app: &TestApp) -> (i64, i64) {
     let n = app
@@ -200,6 +200,38 @@ async fn symbols_strings_and_imports() {
     assert_eq!(system["library"], "libc.so.6");
     assert_eq!(system["callers"], 1, "only b calls system: {system}");
     assert!(system["slot"].as_u64().is_some());
+}
+
+#[tokio::test]
+async fn download_gives_back_the_stored_file() {
+    let app = TestApp::start().await;
+    let path = chain("download", &["-O0"]);
+    let sha = app.ingest(&path).await;
+    let res = app
+        .client
+        .get(format!("{}/binaries/{sha}/file", app.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status().as_u16(), 200);
+    assert_eq!(res.headers()["content-type"], "application/octet-stream");
+    assert_eq!(
+        res.headers()["content-disposition"],
+        "attachment; filename=\"download\""
+    );
+    assert!(
+        res.headers().contains_key("x-ratelimit-limit"),
+        "the download class is counted"
+    );
+    assert_eq!(
+        res.bytes().await.unwrap().to_vec(),
+        std::fs::read(&path).unwrap()
+    );
+
+    let (s, body) = app.get(&format!("/binaries/{}/file", "0".repeat(64))).await;
+    assert_error(s, &body, 404, "binary_not_found");
+    let (s, body) = app.get("/binaries/xyz/file").await;
+    assert_error(s, &body, 400, "invalid_hash");
 }
 
 #[test]

@@ -93,14 +93,7 @@ async fn request_ids() {
 #[tokio::test]
 async fn openapi_document_and_offline_reference() {
     let app = TestApp::start().await;
-    let res = app
-        .client
-        .get(format!("{}/openapi.json", app.base))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status().as_u16(), 200);
-    let doc: serde_json::Value = res.json().await.unwrap();
+    let doc = app.openapi().await;
     assert!(
         doc["openapi"].as_str().unwrap().starts_with("3.1"),
         "{}",

@@ -162,6 +162,18 @@ impl TestApp {
         env
     }
 
+    /// The OpenAPI document, fetched without credentials.
+    pub async fn openapi(&self) -> Value {
+        let res = self
+            .anonymous()
+            .get(format!("{}/openapi.json", self.base))
+            .send()
+            .await
+            .expect("request");
+        assert_eq!(res.status().as_u16(), 200);
+        res.json().await.expect("JSON body")
+    }
+
     /// A client that sends no credentials.
     pub fn anonymous(&self) -> reqwest::Client {
         reqwest::Client::new()
@@ -254,6 +266,15 @@ impl TestApp {
             .unwrap()
             .to_string()
     }
+}
+
+/// Whether an OpenAPI operation is marked as needing no credentials
+/// (`security: [{}]`).
+pub fn is_public(op: &Value) -> bool {
+    op["security"].as_array().is_some_and(|s| {
+        s.iter()
+            .any(|r| r.as_object().is_some_and(|o| o.is_empty()))
+    })
 }
 
 /// Assert an error envelope with `status` and `code`.
