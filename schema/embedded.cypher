@@ -26,3 +26,10 @@ CREATE INDEX ON :ApiKey(uid);
 CREATE INDEX ON :ApiKey(hash);
 CREATE INDEX ON :Session(uid);
 CREATE INDEX ON :Usage(uid);
+// Analysis jobs: by id, by state (the queue), by owner and by input file.
+CREATE INDEX ON :Job(uid);
+CREATE INDEX ON :Job(state);
+CREATE INDEX ON :Job(owner);
+CREATE INDEX ON :Job(file_sha256);
+// Findings are listed per binary.
+CREATE INDEX ON :Finding(binary);

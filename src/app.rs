@@ -16,7 +16,9 @@ use crate::error::ApiError;
 use crate::graph::{self, GraphError, GraphStore};
 use crate::http::binaries::BinaryView;
 use crate::ingest::{IngestError, Ingested, Ingestor};
+use crate::jobs::{JobState, Jobs};
 use crate::params;
+use crate::provenance::Signer;
 
 const FUNCTIONS: &str = include_str!("../cypher/graph/functions.cypher");
 const CALLS: &str = include_str!("../cypher/graph/calls.cypher");
@@ -43,6 +45,10 @@ pub struct App {
     pub blobs: BlobStore,
     /// Users, keys, sessions, rate limits and usage.
     pub auth: Arc<Accounts>,
+    /// Analysis jobs: the queue, the workers and the stored reports.
+    pub jobs: Arc<Jobs>,
+    /// The Ed25519 key that signs provenance.
+    pub signer: Arc<Signer>,
     ingestor: Ingestor,
     /// Loaded at most once at a time per binary (concurrent misses wait for one load).
     call_graphs: moka::future::Cache<String, Arc<CallGraph>>,
@@ -102,6 +108,18 @@ impl App {
             blobs: blobs.clone(),
             analysis: config.analysis(),
         };
+        let signer = Arc::new(
+            Signer::open(&config.data_dir.join("keys"))
+                .map_err(|e| GraphError::Backend(format!("opening the signing key: {e}")))?,
+        );
+        let jobs = Arc::new(Jobs::new(
+            store.clone(),
+            blobs.clone(),
+            ingestor.clone(),
+            config.jobs.clone(),
+            signer.clone(),
+            &config.data_dir,
+        ));
         // Entries also expire, so a rewrite by another process (a CLI ingest
         // beside the server) shows up without a restart.
         let call_graphs = moka::future::Cache::builder()
@@ -124,11 +142,42 @@ impl App {
             store,
             blobs,
             auth,
+            jobs,
+            signer,
             ingestor,
             call_graphs,
             binaries,
             strings,
         })
+    }
+
+    /// Start the job workers, and drop cached views of every binary a job writes.
+    pub async fn start_workers(self: &Arc<Self>) -> Result<(), GraphError> {
+        let mut events = self.jobs.subscribe();
+        let weak = Arc::downgrade(self);
+        tokio::spawn(async move {
+            loop {
+                let e = match events.recv().await {
+                    Ok(e) => e,
+                    Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {
+                        if let Some(app) = weak.upgrade() {
+                            app.binaries.invalidate_all();
+                        }
+                        continue;
+                    }
+                    Err(_) => break,
+                };
+                let Some(app) = weak.upgrade() else { break };
+                if e.state == JobState::Succeeded {
+                    for sha in &e.binaries {
+                        app.call_graphs.invalidate(sha).await;
+                        app.strings.invalidate(sha).await;
+                    }
+                    app.binaries.invalidate_all();
+                }
+            }
+        });
+        self.jobs.start().await
     }
 
     /// Ingest a file and drop whatever the caches held for it.

@@ -16,7 +16,7 @@ use crate::auth::accounts::NewKeyRequest;
 use crate::auth::{Scopes, Secret};
 use crate::config::Config;
 use crate::graph::{self, Params, Rows, Value};
-use crate::ingest::IngestStatus;
+use crate::jobs::{JobOptions, JobState, JobView};
 
 /// Serve the API until Ctrl-C or SIGTERM.
 pub async fn serve(config: Config) -> anyhow::Result<()> {
@@ -42,7 +42,11 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
         );
         println!("{}", password.expose());
     }
-    let app = AppState(Arc::new(app));
+    let app = Arc::new(app);
+    app.start_workers()
+        .await
+        .context("starting the job workers")?;
+    let app = AppState(app);
     let router = crate::router::router(app.clone());
     let listener = tokio::net::TcpListener::bind(listen)
         .await
@@ -348,6 +352,89 @@ fn collect(paths: &[PathBuf]) -> anyhow::Result<Vec<PathBuf>> {
     Ok(files)
 }
 
+/// How one file of `ingest` ended.
+enum Outcome {
+    /// Already stored with the current model: only the name was recorded.
+    Unchanged(usize),
+    /// The job, as it ended.
+    Done(Box<JobView>),
+}
+
+/// Owner of the jobs the command line runs.
+const CLI_OWNER: &str = "cli";
+
+async fn ingest_one(
+    app: &Arc<App>,
+    path: &Path,
+    force: bool,
+    names: &std::sync::Mutex<std::collections::HashMap<String, String>>,
+) -> anyhow::Result<Outcome> {
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let bytes = Arc::new(tokio::fs::read(path).await?);
+    let submitted = app
+        .jobs
+        .submit(
+            CLI_OWNER,
+            CLI_OWNER,
+            None,
+            &name,
+            bytes.clone(),
+            JobOptions {
+                force,
+                ..JobOptions::default()
+            },
+        )
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    if submitted.existing && submitted.job.state == JobState::Succeeded {
+        // Record the new name, as a re-upload does.
+        let done = app.ingest(&name, bytes, false).await?;
+        return Ok(Outcome::Unchanged(done.len()));
+    }
+    let id = submitted.job.job_id.clone();
+    names.lock().expect("names").insert(id.clone(), name);
+    let ran = app.jobs.run_now(&id).await?;
+    let job = match ran {
+        Some(job) => job,
+        // A server on the same data directory took it: wait for it there.
+        None => loop {
+            let job = app.jobs.load(&id).await?.context("the job vanished")?;
+            if job.state.is_final() {
+                break job;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(250)).await;
+        },
+    };
+    if !job.state.is_final() {
+        bail!("job {id} did not finish ({})", job.state.as_str());
+    }
+    Ok(Outcome::Done(Box::new(job)))
+}
+
+/// `bingraph verify REPORT PROVENANCE`: check a report offline.
+pub fn verify(report: &Path, provenance: &Path, key: Option<&str>) -> anyhow::Result<()> {
+    let r = std::fs::read(report).with_context(|| format!("reading {}", report.display()))?;
+    let p =
+        std::fs::read(provenance).with_context(|| format!("reading {}", provenance.display()))?;
+    match crate::provenance::verify(&p, &r, key) {
+        Ok(v) => {
+            println!(
+                "OK: {} is the {} report of analysis {} of file {}, signed by key {}",
+                report.display(),
+                v.format,
+                v.job_id,
+                v.subject_sha256,
+                v.key_id
+            );
+            Ok(())
+        }
+        Err(e) => bail!("verification FAILED: {e}"),
+    }
+}
+
 /// What `ingest` did, for its summary line.
 #[derive(Debug, Default)]
 pub struct IngestSummary {
@@ -363,8 +450,10 @@ pub struct IngestSummary {
     pub write_ms: u64,
 }
 
-/// Ingest files and directories into the store, with a progress bar.
-/// Up to `jobs` files are in flight, so one is analysed while another is written.
+/// Ingest files and directories into the store, with a progress bar. Each
+/// file is an analysis job run in this process (the same phases, graph
+/// write, findings and signed reports as `POST /analysis`); up to `jobs`
+/// files are in flight at once.
 pub async fn ingest(
     config: Config,
     paths: &[PathBuf],
@@ -384,6 +473,22 @@ pub async fn ingest(
         )
         .expect("valid template"),
     );
+    // Phase progress of the jobs in flight, on the bar's message line.
+    let mut events = app.jobs.subscribe();
+    let names: Arc<std::sync::Mutex<std::collections::HashMap<String, String>>> = Arc::default();
+    let (ev_bar, ev_names) = (bar.clone(), names.clone());
+    let follower = tokio::spawn(async move {
+        while let Ok(e) = events.recv().await {
+            if let (Some(p), Some(name)) =
+                (&e.phase, ev_names.lock().expect("names").get(&e.job_id))
+            {
+                ev_bar.set_message(
+                    format!("{name}: phase {}/12 {} ({:?})", p.number, p.name, p.status)
+                        .to_lowercase(),
+                );
+            }
+        }
+    });
     let started = Instant::now();
     let mut summary = IngestSummary {
         files: files.len(),
@@ -399,18 +504,10 @@ pub async fn ingest(
                 bar.inc(1);
                 continue;
             }
-            let app = app.clone();
+            let (app, names) = (app.clone(), names.clone());
             tasks.spawn(async move {
-                let name = path
-                    .file_name()
-                    .map(|n| n.to_string_lossy().into_owned())
-                    .unwrap_or_default();
-                let bytes = match tokio::fs::read(&path).await {
-                    Ok(b) => b,
-                    Err(e) => return (path, Err(anyhow::anyhow!(e))),
-                };
-                let result = app.ingest(&name, Arc::new(bytes), force).await;
-                (path, result.map_err(anyhow::Error::from))
+                let result = ingest_one(&app, &path, force, &names).await;
+                (path, result)
             });
         }
         let Some(done) = tasks.join_next().await else {
@@ -418,37 +515,39 @@ pub async fn ingest(
         };
         let (path, result) = done.context("ingest task panicked")?;
         bar.inc(1);
-        bar.set_message(path.display().to_string());
         match result {
-            Ok(done) => {
-                for i in done {
-                    match i.status {
-                        IngestStatus::Created => summary.created += 1,
-                        IngestStatus::Replaced => summary.replaced += 1,
-                        IngestStatus::Unchanged => summary.unchanged += 1,
-                    }
-                    summary.functions += i.functions;
-                    summary.relationships += i.relationships;
-                    summary.write_ms += i.write_ms;
-                    summary.analysis_ms += i.analysis_ms;
-                }
+            Ok(Outcome::Unchanged(n)) => summary.unchanged += n,
+            Ok(Outcome::Done(job)) if job.state == JobState::Succeeded => {
+                let count = |phase: usize, k: &str| {
+                    job.phases
+                        .get(phase)
+                        .and_then(|p| p.counts.get(k))
+                        .copied()
+                        .unwrap_or(0)
+                };
+                summary.created += count(10, "created") as usize;
+                summary.replaced += count(10, "replaced") as usize;
+                summary.functions += count(4, "functions");
+                summary.relationships += count(10, "relationships");
+                summary.write_ms += job.phases.get(10).and_then(|p| p.ms).unwrap_or(0);
+                summary.analysis_ms += job.phases.iter().take(10).filter_map(|p| p.ms).sum::<u64>();
             }
-            Err(e) => {
-                let unsupported = e
-                    .downcast_ref::<crate::ingest::IngestError>()
-                    .is_some_and(|e| {
-                        matches!(
-                            e,
-                            crate::ingest::IngestError::Analysis(
-                                analysis::AnalysisError::Unsupported(_)
-                            )
-                        )
-                    });
-                if unsupported {
+            Ok(Outcome::Done(job)) => {
+                let code = job
+                    .error
+                    .as_ref()
+                    .map(|e| e.code.as_str())
+                    .unwrap_or("failed");
+                if code == "unsupported_format" {
                     summary.skipped += 1;
                 } else {
                     summary.failed += 1;
-                    let line = format!("failed: {}: {e:#}", path.display());
+                    let line = format!(
+                        "failed: {}: {} ({code}, job {})",
+                        path.display(),
+                        job.error.as_ref().map(|e| e.message.as_str()).unwrap_or(""),
+                        job.job_id
+                    );
                     if bar.is_hidden() {
                         eprintln!("{line}");
                     } else {
@@ -456,8 +555,18 @@ pub async fn ingest(
                     }
                 }
             }
+            Err(e) => {
+                summary.failed += 1;
+                let line = format!("failed: {}: {e:#}", path.display());
+                if bar.is_hidden() {
+                    eprintln!("{line}");
+                } else {
+                    bar.println(line);
+                }
+            }
         }
     }
+    follower.abort();
     bar.finish_and_clear();
     let secs = started.elapsed().as_secs_f64();
     println!(

@@ -15,6 +15,7 @@ use serde::Deserialize;
 use crate::analysis::AnalysisConfig;
 use crate::auth::rate_limit::{default_tiers, Tier};
 use crate::auth::Secret;
+use crate::jobs::JobsConfig;
 
 /// The service's settings.
 #[derive(Debug, Clone)]
@@ -49,6 +50,8 @@ pub struct Config {
     pub cypher_max_timeout: Duration,
     /// Accounts, tokens and rate limits.
     pub auth: AuthSettings,
+    /// The analysis job workers.
+    pub jobs: JobsConfig,
 }
 
 /// Accounts, tokens and rate limits.
@@ -114,8 +117,23 @@ impl Default for Config {
             cypher_max_result_bytes: 16 * 1024 * 1024,
             cypher_max_timeout: Duration::from_secs(300),
             auth: AuthSettings::default(),
+            jobs: JobsConfig::default(),
         }
     }
+}
+
+/// The `[jobs]` table of `bingraph.toml`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct JobsFile {
+    /// Jobs run at once by one process (default 2).
+    pub workers: Option<usize>,
+    /// Wall-clock limit of one job (default 900).
+    pub timeout_secs: Option<u64>,
+    /// Attempts before a job is failed for good (default 3).
+    pub max_attempts: Option<u32>,
+    /// Stop a job when the process's resident memory passes this (default 8192; 0: off).
+    pub memory_limit_mb: Option<u64>,
 }
 
 /// What `bingraph.toml` may set (every key optional).
@@ -137,6 +155,8 @@ pub struct FileConfig {
     pub cypher_max_timeout_secs: Option<u64>,
     #[serde(default)]
     pub auth: AuthFile,
+    #[serde(default)]
+    pub jobs: JobsFile,
     /// Tiers to add, or to replace the built-in ones of the same name.
     #[serde(default)]
     pub tiers: BTreeMap<String, Tier>,
@@ -154,6 +174,8 @@ pub struct Overrides {
     pub graph_user: Option<String>,
     pub graph_password: Option<Secret>,
     pub graph_database: Option<String>,
+    /// `BINGRAPH_WORKERS`.
+    pub workers: Option<usize>,
 }
 
 /// Why the configuration could not be loaded.
@@ -247,7 +269,23 @@ impl Config {
                 .unwrap_or(da.login_attempts_per_min),
             admin_password: over.admin_password,
         };
+        let dj = d.jobs;
+        let jobs = JobsConfig {
+            workers: over
+                .workers
+                .or(file.jobs.workers)
+                .unwrap_or(dj.workers)
+                .max(1),
+            timeout: file
+                .jobs
+                .timeout_secs
+                .map_or(dj.timeout, |s| Duration::from_secs(s.max(1))),
+            max_attempts: file.jobs.max_attempts.unwrap_or(dj.max_attempts).max(1),
+            memory_limit_mb: file.jobs.memory_limit_mb.unwrap_or(dj.memory_limit_mb),
+            lease: dj.lease,
+        };
         Config {
+            jobs,
             data_dir: over.data_dir.or(file.data_dir).unwrap_or(d.data_dir),
             graph: over.graph.or(file.graph).unwrap_or(d.graph),
             graph_user: over.graph_user.or(file.graph_user).unwrap_or(d.graph_user),

@@ -12,6 +12,7 @@ use std::time::Instant;
 
 use serde::Serialize;
 
+use crate::analysis::findings::{self, Finding};
 use crate::analysis::{self, AnalysisConfig, AnalysisError, BinaryFacts};
 use crate::blobs::BlobStore;
 use crate::graph::model::{self, Origin, MODEL_VERSION};
@@ -61,17 +62,19 @@ pub enum IngestError {
 }
 
 /// Runs ingests against one store and blob directory.
+#[derive(Clone)]
 pub struct Ingestor {
     pub store: Arc<dyn GraphStore>,
     pub blobs: BlobStore,
     pub analysis: AnalysisConfig,
 }
 
-struct Existing {
-    sha256: String,
-    model_version: i64,
-    names: Vec<String>,
-    first_seen: String,
+/// A binary already stored from the same file.
+pub struct Existing {
+    pub sha256: String,
+    pub model_version: i64,
+    pub names: Vec<String>,
+    pub first_seen: String,
 }
 
 fn now() -> String {
@@ -81,7 +84,9 @@ fn now() -> String {
 }
 
 impl Ingestor {
-    /// Ingest one file's bytes under the file name `name`.
+    /// Ingest one file's bytes under the file name `name`: analyse, run the
+    /// rules and write, all in this call (the job pipeline runs the same
+    /// steps one phase at a time).
     pub async fn ingest(
         &self,
         name: &str,
@@ -90,93 +95,138 @@ impl Ingestor {
     ) -> Result<Vec<Ingested>, IngestError> {
         let file_sha = analysis::hashes(&bytes).sha256;
         let existing = self.existing(&file_sha).await?;
-        let name = name.to_string();
         if !force
             && !existing.is_empty()
             && existing.iter().all(|e| e.model_version == MODEL_VERSION)
         {
-            let mut out = Vec::new();
-            for e in existing {
-                if !name.is_empty() && !e.names.contains(&name) {
-                    let mut names = e.names.clone();
-                    names.push(name.clone());
-                    self.store
-                        .write(
-                            SET_NAMES,
-                            params! { "sha256" => &e.sha256, "names" => names },
-                        )
-                        .await?;
-                }
-                out.push(Ingested {
-                    sha256: e.sha256,
-                    status: IngestStatus::Unchanged,
-                    functions: 0,
-                    nodes: 0,
-                    relationships: 0,
-                    analysis_ms: 0,
-                    write_ms: 0,
-                });
-            }
-            return Ok(out);
+            return self.unchanged(name, existing).await;
         }
 
         let started = Instant::now();
         let cfg = self.analysis.clone();
         let input = bytes.clone();
         let analysed = tokio::task::spawn_blocking(move || {
-            let facts = analysis::analyze(&input, &cfg)?;
-            Ok::<_, AnalysisError>(split_slices(&input, facts))
+            let mut all = analyse(&input, &cfg)?;
+            for a in &mut all {
+                run_rules(&input, a, &cfg);
+            }
+            Ok::<_, AnalysisError>(all)
         })
         .await
         .map_err(|e| IngestError::Task(e.to_string()))??;
         let analysis_ms = started.elapsed().as_millis() as u64;
 
         let mut out = Vec::new();
-        for (facts, slice_bytes) in analysed {
-            let sha = facts.hashes.sha256.clone();
-            let before = existing.iter().find(|e| e.sha256 == sha);
-            let mut names = before.map(|e| e.names.clone()).unwrap_or_default();
-            if !name.is_empty() && !names.contains(&name) {
-                names.push(name.clone());
-            }
-            let ingested_at = now();
-            let origin = Origin {
-                names,
-                first_seen: before.map_or_else(|| ingested_at.clone(), |e| e.first_seen.clone()),
-                ingested_at,
-                container_sha256: slice_bytes.as_ref().map(|_| file_sha.clone()),
-            };
-            let blob = slice_bytes.unwrap_or_else(|| bytes.clone());
-            let blobs = self.blobs.clone();
-            let blob_sha = sha.clone();
-            tokio::task::spawn_blocking(move || blobs.put(&blob_sha, &blob))
-                .await
-                .map_err(|e| IngestError::Task(e.to_string()))??;
+        for a in analysed {
+            let mut done = self
+                .write(name, &file_sha, &bytes, &existing, Arc::new(a), None)
+                .await?;
+            done.analysis_ms = analysis_ms;
+            out.push(done);
+        }
+        Ok(out)
+    }
 
-            let write_started = Instant::now();
-            let functions = facts.code.functions.len() as u64;
-            let batch = tokio::task::spawn_blocking(move || model::binary_batch(&facts, &origin))
-                .await
-                .map_err(|e| IngestError::Task(e.to_string()))?;
-            let stats = self.store.write_batch(batch).await?;
+    /// Record a new file name on binaries already stored with the current model.
+    pub async fn unchanged(
+        &self,
+        name: &str,
+        existing: Vec<Existing>,
+    ) -> Result<Vec<Ingested>, IngestError> {
+        let mut out = Vec::new();
+        for e in existing {
+            if !name.is_empty() && !e.names.iter().any(|n| n == name) {
+                let mut names = e.names.clone();
+                names.push(name.to_string());
+                self.store
+                    .write(
+                        SET_NAMES,
+                        params! { "sha256" => &e.sha256, "names" => names },
+                    )
+                    .await?;
+            }
             out.push(Ingested {
-                sha256: sha,
-                status: if before.is_some() {
-                    IngestStatus::Replaced
-                } else {
-                    IngestStatus::Created
-                },
-                functions,
-                nodes: stats.nodes_created,
-                relationships: stats.relationships_created,
-                analysis_ms,
-                write_ms: write_started.elapsed().as_millis() as u64,
+                sha256: e.sha256,
+                status: IngestStatus::Unchanged,
+                functions: 0,
+                nodes: 0,
+                relationships: 0,
+                analysis_ms: 0,
+                write_ms: 0,
             });
         }
         Ok(out)
     }
 
-    async fn existing(&self, sha256: &str) -> Result<Vec<Existing>, GraphError> {
+    /// Store one analysed binary: its blob, then its subgraph and findings in
+    /// one transaction (replacing an older copy), linked to `job` if given.
+    pub async fn write(
+        &self,
+        name: &str,
+        file_sha: &str,
+        file: &Arc<Vec<u8>>,
+        existing: &[Existing],
+        a: Arc<Analysed>,
+        job: Option<&str>,
+    ) -> Result<Ingested, IngestError> {
+        let sha = a.facts.hashes.sha256.clone();
+        let before = existing.iter().find(|e| e.sha256 == sha);
+        let mut names = before.map(|e| e.names.clone()).unwrap_or_default();
+        if !name.is_empty() && !names.iter().any(|n| n == name) {
+            names.push(name.to_string());
+        }
+        let ingested_at = now();
+        let origin = Origin {
+            names,
+            first_seen: before.map_or_else(|| ingested_at.clone(), |e| e.first_seen.clone()),
+            ingested_at,
+            container_sha256: a.slice.as_ref().map(|_| file_sha.to_string()),
+        };
+        let blob = a.slice.clone().unwrap_or_else(|| file.clone());
+        let blobs = self.blobs.clone();
+        let blob_sha = sha.clone();
+        tokio::task::spawn_blocking(move || blobs.put(&blob_sha, &blob))
+            .await
+            .map_err(|e| IngestError::Task(e.to_string()))??;
+
+        let write_started = Instant::now();
+        let functions = a.facts.code.functions.len() as u64;
+        let job = job.map(String::from);
+        let batch = tokio::task::spawn_blocking(move || {
+            let (facts, findings) = (&a.facts, &a.findings);
+            let mut b = model::binary_batch(facts, &origin);
+            let addrs = facts.code.functions.iter().map(|f| f.addr).collect();
+            model::add_findings(&mut b, &facts.hashes.sha256, findings, &addrs);
+            if let Some(job) = job {
+                b.edges.push(crate::graph::EdgeWrite {
+                    rel_type: "ANALYZES",
+                    from: ("Job", job),
+                    to: ("Binary", facts.hashes.sha256.clone()),
+                    props: crate::graph::Params::new(),
+                });
+            }
+            b
+        })
+        .await
+        .map_err(|e| IngestError::Task(e.to_string()))?;
+        let stats = self.store.write_batch(batch).await?;
+        Ok(Ingested {
+            sha256: sha,
+            status: if before.is_some() {
+                IngestStatus::Replaced
+            } else {
+                IngestStatus::Created
+            },
+            functions,
+            nodes: stats.nodes_created,
+            relationships: stats.relationships_created,
+            analysis_ms: 0,
+            write_ms: write_started.elapsed().as_millis() as u64,
+        })
+    }
+
+    /// The binaries already stored from the file with this sha256.
+    pub async fn existing(&self, sha256: &str) -> Result<Vec<Existing>, GraphError> {
         let rows = self
             .store
             .read(FIND_EXISTING, params! { "sha256" => sha256 })
@@ -198,6 +248,42 @@ impl Ingestor {
             })
             .collect())
     }
+}
+
+/// One binary of an analysed file, ready to write.
+pub struct Analysed {
+    pub facts: BinaryFacts,
+    /// The slice's own bytes, for a slice of a fat Mach-O.
+    pub slice: Option<Arc<Vec<u8>>>,
+    /// Position in the file (0 unless fat).
+    pub index: usize,
+    pub findings: Vec<Finding>,
+}
+
+/// Analyse a file (blocking): one [`Analysed`] per binary, without findings yet.
+pub fn analyse(bytes: &Arc<Vec<u8>>, cfg: &AnalysisConfig) -> Result<Vec<Analysed>, AnalysisError> {
+    let facts = analysis::analyze(bytes, cfg)?;
+    Ok(split_slices(bytes, facts)
+        .into_iter()
+        .enumerate()
+        .map(|(index, (facts, slice))| Analysed {
+            facts,
+            slice,
+            index,
+            findings: Vec::new(),
+        })
+        .collect())
+}
+
+/// Most functions disassembled again for the format-string rules.
+const MAX_RULE_LISTINGS: usize = 2_000;
+
+/// Run the rules on one analysed binary (blocking; disassembles the callers
+/// of printf- and scanf-family functions once more).
+pub fn run_rules(file: &[u8], a: &mut Analysed, cfg: &AnalysisConfig) {
+    let wanted = findings::listing_requests(&a.facts, MAX_RULE_LISTINGS);
+    let listings = analysis::listings(file, a.index, &wanted, cfg).unwrap_or_default();
+    a.findings = findings::evaluate(&a.facts, &listings);
 }
 
 /// For the slices of a fat Mach-O, give each its own bytes and hashes.

@@ -101,6 +101,18 @@ enum Command {
         #[arg(long)]
         no_code: bool,
     },
+    /// Check a downloaded report against its signed provenance, offline.
+    /// Exits 0 when the signature holds and the report is one it signs.
+    Verify {
+        /// The report file (any format: json, sarif, html, md).
+        report: PathBuf,
+        /// The provenance document (GET /analysis/{job_id}/provenance).
+        provenance: PathBuf,
+        /// Require this signer: its public key (base64) or key id
+        /// (GET /provenance/key).
+        #[arg(long)]
+        key: Option<String>,
+    },
     /// Print the disassembly of the function at ADDR (hex with 0x, or decimal).
     Disasm {
         file: PathBuf,
@@ -210,6 +222,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         graph_user: env_var("BINGRAPH_GRAPH_USER"),
         graph_password: env_var("BINGRAPH_GRAPH_PASSWORD").map(Secret::new),
         graph_database: env_var("BINGRAPH_GRAPH_DATABASE"),
+        workers: env_var("BINGRAPH_WORKERS").and_then(|w| w.parse().ok()),
         ..Overrides::default()
     };
     if let Command::Serve {
@@ -315,5 +328,10 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             no_code,
         } => cli::analyze(&file, summary, no_code),
         Command::Disasm { file, addr, slice } => cli::disasm(&file, &addr, slice),
+        Command::Verify {
+            report,
+            provenance,
+            key,
+        } => cli::verify(&report, &provenance, key.as_deref()),
     }
 }

@@ -4,7 +4,7 @@ use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder
 use utoipa::openapi::{ContentBuilder, Ref, ResponseBuilder};
 use utoipa::{Modify, OpenApi};
 
-use crate::http::{auth, binaries, cypher, functions, graph, system};
+use crate::http::{analysis, auth, binaries, cypher, functions, graph, system};
 
 /// Every documented route and schema.
 #[derive(OpenApi)]
@@ -26,6 +26,9 @@ use crate::http::{auth, binaries, cypher, functions, graph, system};
         functions::list_functions, functions::get_function, functions::callers, functions::callees,
         graph::graph, graph::paths,
         cypher::run, cypher::examples, cypher::run_example,
+        analysis::submit, analysis::get_job, analysis::list, analysis::cancel, analysis::delete,
+        analysis::events, analysis::report, analysis::section, analysis::vulnerabilities,
+        analysis::provenance, analysis::signing_key, analysis::validate,
     ),
     components(schemas(crate::error::ErrorEnvelope, crate::error::Meta, crate::error::Pagination)),
     tags(
@@ -34,6 +37,7 @@ use crate::http::{auth, binaries, cypher, functions, graph, system};
         (name = "functions", description = "Functions, their disassembly and CFG, callers and callees"),
         (name = "graph", description = "Call and data graphs, call paths"),
         (name = "cypher", description = "Your own Cypher (read-only unless admin), and saved examples"),
+        (name = "analysis", description = "Analysis jobs, live progress, reports (JSON, SARIF, HTML, Markdown), findings, signed provenance, and the phase-1 pre-screen"),
         (name = "system", description = "Health"),
     )
 )]

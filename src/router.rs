@@ -18,7 +18,7 @@ use tracing::Instrument;
 use crate::app::AppState;
 use crate::auth::extract::authenticate;
 use crate::error::{error_response, REQUEST_ID};
-use crate::http::{auth, binaries, cypher, functions, graph, system};
+use crate::http::{analysis, auth, binaries, cypher, functions, graph, system};
 
 /// The whole application.
 pub fn router(state: AppState) -> Router {
@@ -54,6 +54,36 @@ pub fn router(state: AppState) -> Router {
             "/binaries/{hash}",
             get(binaries::get_binary).delete(binaries::delete_binary),
         )
+        .route(
+            "/analysis",
+            post(analysis::submit).layer(DefaultBodyLimit::max(
+                upload_limit.saturating_add(64 * 1024),
+            )),
+        )
+        .route(
+            "/validate",
+            post(analysis::validate).layer(DefaultBodyLimit::max(
+                upload_limit.saturating_add(64 * 1024),
+            )),
+        )
+        .route("/analyses", get(analysis::list))
+        .route(
+            "/analysis/{job_id}",
+            get(analysis::get_job).delete(analysis::delete),
+        )
+        .route("/analysis/{job_id}/cancel", post(analysis::cancel))
+        .route("/analysis/{job_id}/events", get(analysis::events))
+        .route("/analysis/{job_id}/report", get(analysis::report))
+        .route(
+            "/analysis/{job_id}/report/section/{n}",
+            get(analysis::section),
+        )
+        .route(
+            "/analysis/{job_id}/vulnerabilities",
+            get(analysis::vulnerabilities),
+        )
+        .route("/analysis/{job_id}/provenance", get(analysis::provenance))
+        .route("/provenance/key", get(analysis::signing_key))
         .route("/binaries/{sha256}/file", get(binaries::download))
         .route("/binaries/{sha256}/symbols", get(binaries::symbols))
         .route("/binaries/{sha256}/strings", get(binaries::strings))

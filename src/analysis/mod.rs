@@ -9,6 +9,7 @@
 
 pub mod code;
 mod elf;
+pub mod findings;
 pub mod image;
 mod macho;
 pub mod model;
@@ -45,6 +46,10 @@ pub struct AnalysisConfig {
     pub max_strings: usize,
     /// Run the code analysis (disassembly) at all.
     pub disassemble: bool,
+    /// Set from another thread to stop discovery early (a cancelled job, a
+    /// memory guard); the facts found so far are returned with a warning.
+    #[serde(skip)]
+    pub abort: Option<std::sync::Arc<std::sync::atomic::AtomicBool>>,
 }
 
 impl Default for AnalysisConfig {
@@ -58,6 +63,7 @@ impl Default for AnalysisConfig {
             min_string_len: 4,
             max_strings: 2_000_000,
             disassemble: true,
+            abort: None,
         }
     }
 }
@@ -115,7 +121,13 @@ pub fn analyze(bytes: &[u8], cfg: &AnalysisConfig) -> Result<Vec<BinaryFacts>, A
         });
     }
     let h = hashes(bytes);
-    guarded(|| with_loaded(bytes, |loaded| Ok(finish(h.clone(), loaded, cfg))))?
+    let started = std::time::Instant::now();
+    guarded(|| {
+        with_loaded(bytes, |loaded| {
+            let load_ms = started.elapsed().as_millis() as u64;
+            Ok(finish(h.clone(), loaded, cfg, load_ms))
+        })
+    })?
 }
 
 /// Phase 1 only: hashes, format, arch, without strings or code.
@@ -161,6 +173,35 @@ pub fn listing(
             "the file has no binary number {slice}"
         ))),
     }
+}
+
+/// Disassemble several functions of binary `slice` with one parse of the file.
+/// Addresses with no decodable code are left out.
+pub fn listings(
+    bytes: &[u8],
+    slice: usize,
+    addrs: &[u64],
+    cfg: &AnalysisConfig,
+) -> Result<std::collections::HashMap<u64, Vec<ListingLine>>, AnalysisError> {
+    let mut out = std::collections::HashMap::new();
+    if addrs.is_empty() {
+        return Ok(out);
+    }
+    let mut i = 0;
+    guarded(|| {
+        with_loaded(bytes, |loaded| {
+            if i == slice {
+                for &a in addrs {
+                    if let Some(lines) = code::listing(&loaded.image, a, cfg) {
+                        out.insert(a, lines);
+                    }
+                }
+            }
+            i += 1;
+            Ok(())
+        })
+    })??;
+    Ok(out)
 }
 
 /// Run `f` and turn a panic (a parser bug on hostile input) into an error value.
@@ -246,7 +287,7 @@ fn classify_parse_error(bytes: &[u8], e: goblin::error::Error) -> AnalysisError 
     }
 }
 
-fn finish(hashes: Hashes, l: Loaded<'_>, cfg: &AnalysisConfig) -> BinaryFacts {
+fn finish(hashes: Hashes, l: Loaded<'_>, cfg: &AnalysisConfig, load_ms: u64) -> BinaryFacts {
     let Loaded {
         identity,
         sections,
@@ -260,9 +301,17 @@ fn finish(hashes: Hashes, l: Loaded<'_>, cfg: &AnalysisConfig) -> BinaryFacts {
         string_areas,
     } = l;
     let mut warnings = image.warnings.clone();
+    let t = std::time::Instant::now();
     let strings = strings::extract(&string_areas, cfg.min_string_len, cfg.max_strings);
+    let mut stages = Stages {
+        load_ms,
+        strings_ms: t.elapsed().as_millis() as u64,
+        ..Stages::default()
+    };
     let code = if cfg.disassemble && identity.arch.is_supported() {
         let out = code::analyze(&image, &strings, cfg);
+        stages.discovery_ms = out.discovery_ms;
+        stages.build_ms = out.build_ms;
         for imp in &mut imports {
             if let Some(slot) = imp.slot {
                 imp.stub = out.stubs.get(&slot).copied();
@@ -292,6 +341,7 @@ fn finish(hashes: Hashes, l: Loaded<'_>, cfg: &AnalysisConfig) -> BinaryFacts {
         hardening,
         code,
         warnings,
+        stages,
     }
 }
 

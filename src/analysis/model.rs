@@ -361,6 +361,21 @@ pub struct BinaryFacts {
     pub code: CodeFacts,
     /// Problems met on the way; the facts above are still valid but may be partial.
     pub warnings: Vec<String>,
+    /// Where the time went (not part of the facts: never serialized).
+    #[serde(skip)]
+    pub stages: Stages,
+}
+
+/// Milliseconds spent in each stage of one analysis.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Stages {
+    /// Parsing headers, sections, symbols, imports and exports.
+    pub load_ms: u64,
+    pub strings_ms: u64,
+    /// Function discovery and disassembly.
+    pub discovery_ms: u64,
+    /// CFGs, call edges and data references from the decoded bodies.
+    pub build_ms: u64,
 }
 
 /// One line of a disassembly listing.

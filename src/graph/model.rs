@@ -14,6 +14,7 @@
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
+use crate::analysis::findings::Finding;
 use crate::analysis::{BinaryFacts, CallKind, Relro};
 use crate::params;
 
@@ -21,7 +22,8 @@ use super::{Batch, EdgeWrite, NodeMode, NodeWrite, Params, Value};
 
 /// Bumped whenever the analysis or the graph model changes what ingest
 /// writes, so that re-ingesting a binary of an older version rewrites it.
-pub const MODEL_VERSION: i64 = 1;
+/// Version 2 added findings.
+pub const MODEL_VERSION: i64 = 2;
 
 /// A function's CFG (blocks and edges as JSON) is stored on it up to this
 /// size; larger ones are left out and `cfg_omitted` is set.
@@ -82,6 +84,41 @@ pub fn delete_batch(sha: &str) -> Batch {
             (DELETE_BINARY, params! { "sha256" => sha }),
         ],
         ..Batch::default()
+    }
+}
+
+/// Add a binary's findings to its batch: `(:Binary)-[:HAS_FINDING]->(:Finding)`
+/// and, for findings inside a function, `(:Function)-[:HAS_FINDING]->(:Finding)`.
+/// Uids are `<sha256>:finding:<n>` in the engine's (stable) order.
+pub fn add_findings(b: &mut Batch, sha: &str, findings: &[Finding], functions: &HashSet<u64>) {
+    for (i, f) in findings.iter().enumerate() {
+        let uid = format!("{sha}:finding:{i}");
+        b.nodes.push(NodeWrite {
+            label: "Finding",
+            uid: uid.clone(),
+            mode: NodeMode::Create,
+            props: params! {
+                "binary" => sha, "rule" => &f.rule, "name" => &f.name, "cwe" => f.cwe.clone(),
+                "severity" => f.severity.as_str(), "title" => &f.title, "location" => &f.location,
+                "addr" => f.addr, "function" => f.function.clone(), "function_addr" => f.function_addr,
+                "evidence" => f.evidence.clone(), "recommendation" => &f.recommendation,
+                "path" => f.path.clone(), "cve" => f.cve.clone(), "index" => i,
+            },
+        });
+        b.edges.push(EdgeWrite {
+            rel_type: "HAS_FINDING",
+            from: ("Binary", sha.to_string()),
+            to: ("Finding", uid.clone()),
+            props: Params::new(),
+        });
+        if let Some(addr) = f.function_addr.filter(|a| functions.contains(a)) {
+            b.edges.push(EdgeWrite {
+                rel_type: "HAS_FINDING",
+                from: ("Function", function_uid(sha, addr)),
+                to: ("Finding", uid),
+                props: Params::new(),
+            });
+        }
     }
 }
 

@@ -314,43 +314,9 @@ pub async fn upload_binary(
     caller: Auth<Write>,
     mut form: Multipart,
 ) -> Result<Api<UploadResult>, ApiError> {
-    let mut file: Option<(String, Vec<u8>)> = None;
-    let mut force = false;
-    while let Some(field) = form.next_field().await.map_err(multipart_error)? {
-        match field.name() {
-            Some("file") => {
-                let name = field.file_name().unwrap_or("upload").to_string();
-                let limit = app.config.max_upload_bytes;
-                let mut field = field;
-                let mut bytes = Vec::new();
-                while let Some(chunk) = field.chunk().await.map_err(multipart_error)? {
-                    if (bytes.len() + chunk.len()) as u64 > limit {
-                        return Err(ApiError::TooLarge(format!(
-                            "The file is larger than this server accepts ({limit} bytes, max_upload_bytes)."
-                        )));
-                    }
-                    bytes.extend_from_slice(&chunk);
-                }
-                file = Some((name, bytes));
-            }
-            Some("force") => {
-                let v = field.text().await.map_err(multipart_error)?;
-                force = matches!(v.trim(), "true" | "1" | "yes");
-            }
-            _ => {}
-        }
-    }
-    let Some((name, bytes)) = file else {
-        return Err(ApiError::bad_request(
-            "missing_file",
-            "Send the executable as the multipart field 'file'.",
-        ));
-    };
-    if bytes.is_empty() {
-        return Err(ApiError::Unsupported(
-            "The uploaded file is empty.".to_string(),
-        ));
-    }
+    let upload = read_upload(&mut form, app.config.max_upload_bytes).await?;
+    let force = upload.flag("force");
+    let (name, bytes) = (upload.name, upload.bytes);
     let ingest = app.ingest(&name, Arc::new(bytes), force).await?;
     let mut binaries = Vec::new();
     for i in &ingest {
@@ -369,6 +335,65 @@ pub async fn upload_binary(
         },
         data: UploadResult { binaries, ingest },
         pagination: None,
+    })
+}
+
+/// A multipart upload: the `file` field and the other fields as text.
+pub(crate) struct Upload {
+    pub name: String,
+    pub bytes: Vec<u8>,
+    pub fields: std::collections::BTreeMap<String, String>,
+}
+
+impl Upload {
+    /// A boolean field (`true`, `1`, `yes`).
+    pub fn flag(&self, k: &str) -> bool {
+        self.fields
+            .get(k)
+            .is_some_and(|v| matches!(v.trim(), "true" | "1" | "yes"))
+    }
+}
+
+/// Read a multipart body with a non-empty `file` of at most `limit` bytes.
+pub(crate) async fn read_upload(form: &mut Multipart, limit: u64) -> Result<Upload, ApiError> {
+    let mut file: Option<(String, Vec<u8>)> = None;
+    let mut fields = std::collections::BTreeMap::new();
+    while let Some(mut field) = form.next_field().await.map_err(multipart_error)? {
+        let Some(key) = field.name().map(String::from) else {
+            continue;
+        };
+        if key == "file" {
+            let name = field.file_name().unwrap_or("upload").to_string();
+            let mut bytes = Vec::new();
+            while let Some(chunk) = field.chunk().await.map_err(multipart_error)? {
+                if (bytes.len() + chunk.len()) as u64 > limit {
+                    return Err(ApiError::TooLarge(format!(
+                        "The file is larger than this server accepts ({limit} bytes, max_upload_bytes)."
+                    )));
+                }
+                bytes.extend_from_slice(&chunk);
+            }
+            file = Some((name, bytes));
+        } else if fields.len() < 32 {
+            let v = field.text().await.map_err(multipart_error)?;
+            fields.insert(key, v.chars().take(4096).collect());
+        }
+    }
+    let Some((name, bytes)) = file else {
+        return Err(ApiError::bad_request(
+            "missing_file",
+            "Send the executable as the multipart field 'file'.",
+        ));
+    };
+    if bytes.is_empty() {
+        return Err(ApiError::Unsupported(
+            "The uploaded file is empty.".to_string(),
+        ));
+    }
+    Ok(Upload {
+        name,
+        bytes,
+        fields,
     })
 }
 

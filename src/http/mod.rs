@@ -1,5 +1,6 @@
 //! HTTP handlers, one file per resource, and the small helpers they share.
 
+pub mod analysis;
 pub mod auth;
 pub mod binaries;
 pub mod cypher;

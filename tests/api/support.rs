@@ -103,7 +103,9 @@ impl TestApp {
         } else {
             "bolt"
         };
-        let app = AppState(Arc::new(App::open(config).await.expect("open app")));
+        let app = Arc::new(App::open(config).await.expect("open app"));
+        app.start_workers().await.expect("job workers");
+        let app = AppState(app);
         assert_eq!(app.store.backend(), want_backend);
         app.auth.bootstrap_admin().await.expect("admin user");
         let admin_key = app

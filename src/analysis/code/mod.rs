@@ -66,6 +66,8 @@ pub struct CodeOutput {
     /// Import slot address to the address of the stub that jumps through it.
     pub stubs: HashMap<u64, u64>,
     pub warnings: Vec<String>,
+    pub discovery_ms: u64,
+    pub build_ms: u64,
 }
 
 /// What one function's exploration found.
@@ -188,6 +190,8 @@ pub fn analyze(img: &Image<'_>, strings: &[FoundString], cfg: &AnalysisConfig) -
             facts: CodeFacts::default(),
             stubs: HashMap::new(),
             warnings,
+            discovery_ms: 0,
+            build_ms: 0,
         };
     };
     let Some(dec) = Decoder::new(&arch, img.big_endian, img.got_base) else {
@@ -195,6 +199,8 @@ pub fn analyze(img: &Image<'_>, strings: &[FoundString], cfg: &AnalysisConfig) -
             facts: CodeFacts::default(),
             stubs: HashMap::new(),
             warnings,
+            discovery_ms: 0,
+            build_ms: 0,
         };
     };
 
@@ -311,6 +317,15 @@ pub fn analyze(img: &Image<'_>, strings: &[FoundString], cfg: &AnalysisConfig) -
             pending.clear();
             stopped = true;
         }
+        if cfg
+            .abort
+            .as_ref()
+            .is_some_and(|a| a.load(std::sync::atomic::Ordering::Relaxed))
+        {
+            warnings.push("analysis stopped early on request".to_string());
+            pending.clear();
+            stopped = true;
+        }
         if started.elapsed() > cfg.time_budget {
             warnings.push(format!(
                 "time budget of {:?} spent; discovery stopped with partial results",
@@ -391,7 +406,10 @@ pub fn analyze(img: &Image<'_>, strings: &[FoundString], cfg: &AnalysisConfig) -
         }
     }
 
+    let discovery_ms = started.elapsed().as_millis() as u64;
+    let built = Instant::now();
     let facts = build_facts(&ctx, &known, bodies, strings, main);
+    let build_ms = built.elapsed().as_millis() as u64;
     // Slot -> lowest stub address jumping through it.
     let mut stubs: HashMap<u64, u64> = HashMap::new();
     for (&stub, &slot) in &ctx.stub_slots {
@@ -404,6 +422,8 @@ pub fn analyze(img: &Image<'_>, strings: &[FoundString], cfg: &AnalysisConfig) -
         facts,
         stubs,
         warnings,
+        discovery_ms,
+        build_ms,
     }
 }
 

@@ -1,0 +1,779 @@
+//! Analysis jobs: a durable queue kept in the graph store, a worker pool,
+//! the twelve pipeline phases, live progress events, and the stored reports.
+//!
+//! A job is one `(:Job)` node: enqueueing is one write. Workers claim a job
+//! with a conditional write (`state = 'queued'` → `running`, with their
+//! runner id and a lease), renew the lease as they go, and write progress
+//! only while they still hold it. A job whose runner died (its process is
+//! gone, or its lease ran out) goes back to the queue and runs again from
+//! phase 1: the graph write replaces the binary's subgraph and the report
+//! files are rewritten, so a rerun duplicates nothing.
+
+mod worker;
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::PathBuf;
+use std::sync::atomic::AtomicBool;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+use tokio::sync::{broadcast, Notify};
+use utoipa::ToSchema;
+
+use crate::analysis::findings::Finding;
+use crate::auth::Principal;
+use crate::blobs::BlobStore;
+use crate::error::ApiError;
+use crate::graph::{GraphError, GraphStore, Node, Value};
+use crate::http::Props;
+use crate::ingest::Ingestor;
+use crate::params;
+use crate::provenance::Signer;
+use crate::report::ReportFormat;
+
+const CREATE: &str = include_str!("../../cypher/jobs/create.cypher");
+const GET: &str = include_str!("../../cypher/jobs/get.cypher");
+const FIND_FOR_FILE: &str = include_str!("../../cypher/jobs/find_for_file.cypher");
+const COUNT_ACTIVE: &str = include_str!("../../cypher/jobs/count_active.cypher");
+const COUNT_MONTH: &str = include_str!("../../cypher/jobs/count_month.cypher");
+const CANCEL: &str = include_str!("../../cypher/jobs/cancel.cypher");
+const CANCEL_QUEUED: &str = include_str!("../../cypher/jobs/cancel_queued.cypher");
+const DELETE: &str = include_str!("../../cypher/jobs/delete.cypher");
+const LIST_NEWEST: &str = include_str!("../../cypher/jobs/list_newest.cypher");
+const LIST_OLDEST: &str = include_str!("../../cypher/jobs/list_oldest.cypher");
+const COUNT: &str = include_str!("../../cypher/jobs/count.cypher");
+const FINDINGS: &str = include_str!("../../cypher/jobs/findings.cypher");
+const QUEUE_DEPTH: &str = include_str!("../../cypher/jobs/queue_depth.cypher");
+
+/// The pipeline phases of DESIGN.md, in order (numbered from 1).
+pub const PHASES: [&str; 12] = [
+    "identify",
+    "headers",
+    "symbols",
+    "strings",
+    "functions",
+    "cfg",
+    "data_refs",
+    "signatures",
+    "similarity",
+    "rules",
+    "graph_write",
+    "report",
+];
+
+/// Worker pool settings (`[jobs]` in `bingraph.toml`).
+#[derive(Debug, Clone)]
+pub struct JobsConfig {
+    /// Jobs run at once by this process.
+    pub workers: usize,
+    /// Wall-clock limit for one job, all phases.
+    pub timeout: Duration,
+    /// Attempts before a job that keeps failing transiently (or keeps
+    /// killing its worker) is failed for good.
+    pub max_attempts: u32,
+    /// The analysis is stopped, and the job failed, when this process's
+    /// resident memory passes this many MiB while the job runs (0: no limit).
+    pub memory_limit_mb: u64,
+    /// How long a claimed job stays with its runner without a heartbeat.
+    pub lease: Duration,
+}
+
+impl Default for JobsConfig {
+    fn default() -> Self {
+        JobsConfig {
+            workers: 2,
+            timeout: Duration::from_secs(900),
+            max_attempts: 3,
+            memory_limit_mb: 8192,
+            lease: Duration::from_secs(30),
+        }
+    }
+}
+
+/// Where a job is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum JobState {
+    Queued,
+    Running,
+    Succeeded,
+    Failed,
+    Cancelled,
+}
+
+impl JobState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            JobState::Queued => "queued",
+            JobState::Running => "running",
+            JobState::Succeeded => "succeeded",
+            JobState::Failed => "failed",
+            JobState::Cancelled => "cancelled",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<JobState> {
+        [
+            JobState::Queued,
+            JobState::Running,
+            JobState::Succeeded,
+            JobState::Failed,
+            JobState::Cancelled,
+        ]
+        .into_iter()
+        .find(|x| x.as_str() == s)
+    }
+
+    pub fn is_final(self) -> bool {
+        matches!(
+            self,
+            JobState::Succeeded | JobState::Failed | JobState::Cancelled
+        )
+    }
+}
+
+/// Where a phase is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum PhaseStatus {
+    Pending,
+    Running,
+    Done,
+    Skipped,
+    Failed,
+}
+
+/// One phase of a job.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct PhaseRecord {
+    pub number: u8,
+    pub name: String,
+    pub status: PhaseStatus,
+    pub started_at: Option<String>,
+    /// Time spent, in milliseconds.
+    pub ms: Option<u64>,
+    /// What the phase produced (`functions`, `strings`, `findings`, …).
+    #[serde(default)]
+    pub counts: BTreeMap<String, u64>,
+    /// sha256 of the phase's output (canonical JSON), for the provenance chain.
+    pub output_sha256: Option<String>,
+    /// Why it was skipped, or how its time was measured.
+    pub note: Option<String>,
+}
+
+/// Fresh phase records, all pending.
+pub fn fresh_phases() -> Vec<PhaseRecord> {
+    PHASES
+        .iter()
+        .enumerate()
+        .map(|(i, n)| PhaseRecord {
+            number: (i + 1) as u8,
+            name: n.to_string(),
+            status: PhaseStatus::Pending,
+            started_at: None,
+            ms: None,
+            counts: BTreeMap::new(),
+            output_sha256: None,
+            note: None,
+        })
+        .collect()
+}
+
+/// Options of a submission.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct JobOptions {
+    /// Report formats the client wants (all four are always rendered; this
+    /// is recorded and echoed in the job's links).
+    pub output_formats: Vec<ReportFormat>,
+    /// Analyse again even if this file was analysed before.
+    pub force: bool,
+    /// Higher runs first (-10 to 10, default 0).
+    pub priority: i64,
+    pub tags: Vec<String>,
+}
+
+impl Default for JobOptions {
+    fn default() -> Self {
+        JobOptions {
+            output_formats: vec![ReportFormat::Json],
+            force: false,
+            priority: 0,
+            tags: Vec::new(),
+        }
+    }
+}
+
+/// Why a job failed.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct JobErrorView {
+    /// `malformed_binary`, `unsupported_format`, `job_timeout`,
+    /// `memory_limit_exceeded`, `too_many_attempts`, `cancelled`, `internal`.
+    pub code: String,
+    pub message: String,
+}
+
+/// Links to a job's resources.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct JobLinks {
+    #[serde(rename = "self")]
+    pub self_: String,
+    pub events: String,
+    pub report: BTreeMap<String, String>,
+    pub vulnerabilities: String,
+    pub provenance: String,
+}
+
+/// A job as the API shows it.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct JobView {
+    pub job_id: String,
+    pub state: JobState,
+    /// File name as uploaded.
+    pub name: String,
+    pub file_sha256: String,
+    pub size: u64,
+    pub owner: String,
+    pub priority: i64,
+    pub tags: Vec<String>,
+    pub output_formats: Vec<String>,
+    pub force: bool,
+    pub created_at: String,
+    pub started_at: Option<String>,
+    pub finished_at: Option<String>,
+    pub duration_ms: Option<u64>,
+    pub attempts: u64,
+    /// The phase running now (or last run), 1–12; 0 before the first.
+    pub phase: u64,
+    /// Finished phases (done or skipped) over 12.
+    pub progress: f64,
+    pub phases: Vec<PhaseRecord>,
+    pub format: Option<String>,
+    pub arch: Option<String>,
+    /// sha256 of each binary the job wrote (one per slice of a fat Mach-O).
+    pub binaries: Vec<String>,
+    pub findings: Option<u64>,
+    pub risk_score: Option<u64>,
+    pub risk_level: Option<String>,
+    /// sha256 of the JSON report.
+    pub report_sha256: Option<String>,
+    pub error: Option<JobErrorView>,
+    pub links: JobLinks,
+    /// Internal: the owner's user id (not shown).
+    #[serde(skip)]
+    pub owner_id: String,
+}
+
+impl JobView {
+    pub fn from_node(n: &Node) -> JobView {
+        let p = Props(&n.properties);
+        let id = p.string("uid");
+        let phases: Vec<PhaseRecord> = p
+            .str("phases")
+            .and_then(|s| serde_json::from_str(&s).ok())
+            .unwrap_or_else(fresh_phases);
+        let finished = phases
+            .iter()
+            .filter(|x| matches!(x.status, PhaseStatus::Done | PhaseStatus::Skipped))
+            .count();
+        let state = JobState::parse(&p.string("state")).unwrap_or(JobState::Failed);
+        let error = p.str("error_code").map(|code| JobErrorView {
+            code,
+            message: p.string("error"),
+        });
+        let base = format!("/api/v1/analysis/{id}");
+        JobView {
+            links: JobLinks {
+                self_: base.clone(),
+                events: format!("{base}/events"),
+                report: ReportFormat::ALL
+                    .iter()
+                    .map(|f| {
+                        (
+                            f.as_str().to_string(),
+                            format!("{base}/report?format={}", f.as_str()),
+                        )
+                    })
+                    .collect(),
+                vulnerabilities: format!("{base}/vulnerabilities"),
+                provenance: format!("{base}/provenance"),
+            },
+            job_id: id,
+            state,
+            name: p.string("name"),
+            file_sha256: p.string("file_sha256"),
+            size: p.num("size"),
+            owner: p.string("owner_name"),
+            owner_id: p.string("owner"),
+            priority: n
+                .properties
+                .get("priority")
+                .and_then(Value::as_i64)
+                .unwrap_or(0),
+            tags: p.strings("tags"),
+            output_formats: p.strings("formats"),
+            force: p.bool("force"),
+            created_at: p.string("created_at"),
+            started_at: p.str("started_at"),
+            finished_at: p.str("finished_at").filter(|_| state.is_final()),
+            duration_ms: p.u64("duration_ms"),
+            attempts: p.num("attempts"),
+            phase: p.num("phase"),
+            progress: (finished as f64 / PHASES.len() as f64 * 100.0).round() / 100.0,
+            phases,
+            format: p.str("format"),
+            arch: p.str("arch"),
+            binaries: p.strings("binaries"),
+            findings: p.u64("findings"),
+            risk_score: p.u64("risk_score"),
+            risk_level: p.str("risk_level"),
+            report_sha256: p.str("report_sha256"),
+            error: if matches!(state, JobState::Failed | JobState::Cancelled) {
+                error
+            } else {
+                None
+            },
+        }
+    }
+}
+
+/// A progress event, as sent on `/analysis/{job_id}/events`.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct JobEvent {
+    /// `phase` (a phase changed) or `state` (the job changed state).
+    #[serde(rename = "type")]
+    pub kind: &'static str,
+    pub job_id: String,
+    pub state: JobState,
+    pub phase: Option<PhaseRecord>,
+    pub error: Option<JobErrorView>,
+    /// The binaries written, on success.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub binaries: Vec<String>,
+    pub at: String,
+}
+
+/// Filters of `GET /analyses`.
+#[derive(Debug, Clone, Default)]
+pub struct ListFilter {
+    /// Only this user's jobs (`None`: everyone's, for admins).
+    pub owner: Option<String>,
+    pub status: Option<JobState>,
+    pub format: Option<String>,
+    pub arch: Option<String>,
+    pub since_ms: Option<i64>,
+    pub until_ms: Option<i64>,
+    pub tag: Option<String>,
+    pub oldest_first: bool,
+}
+
+/// What a submission did.
+pub struct Submitted {
+    pub job: JobView,
+    /// True when an earlier job for the same file was returned instead.
+    pub existing: bool,
+}
+
+/// The job service: queue, workers and stored reports.
+pub struct Jobs {
+    pub(crate) store: Arc<dyn GraphStore>,
+    pub(crate) blobs: BlobStore,
+    pub(crate) ingestor: Ingestor,
+    pub(crate) config: JobsConfig,
+    pub(crate) signer: Arc<Signer>,
+    pub(crate) reports_dir: PathBuf,
+    /// Hash of the analysis settings, for provenance.
+    pub(crate) config_json: serde_json::Value,
+    events: broadcast::Sender<JobEvent>,
+    pub(crate) wake: Notify,
+    /// This process's runner id: `host:pid:random`.
+    pub(crate) runner: String,
+    /// Abort flags of the jobs this process runs, by job id.
+    pub(crate) aborts: Mutex<HashMap<String, Arc<AtomicBool>>>,
+}
+
+fn now_ms() -> i64 {
+    (time::OffsetDateTime::now_utc().unix_timestamp_nanos() / 1_000_000) as i64
+}
+
+impl Jobs {
+    pub fn new(
+        store: Arc<dyn GraphStore>,
+        blobs: BlobStore,
+        ingestor: Ingestor,
+        config: JobsConfig,
+        signer: Arc<Signer>,
+        data_dir: &std::path::Path,
+    ) -> Jobs {
+        let (events, _) = broadcast::channel(1024);
+        let host = std::fs::read_to_string("/proc/sys/kernel/hostname")
+            .map(|h| h.trim().to_string())
+            .unwrap_or_else(|_| "localhost".into());
+        let config_json = serde_json::json!({
+            "analysis": ingestor.analysis,
+            "jobs": { "timeout_secs": config.timeout.as_secs(), "memory_limit_mb": config.memory_limit_mb },
+            "model_version": crate::graph::model::MODEL_VERSION,
+        });
+        Jobs {
+            store,
+            blobs,
+            ingestor,
+            config,
+            signer,
+            reports_dir: data_dir.join("reports"),
+            config_json,
+            events,
+            wake: Notify::new(),
+            runner: format!(
+                "{host}:{}:{}",
+                std::process::id(),
+                &uuid::Uuid::new_v4().simple().to_string()[..8]
+            ),
+            aborts: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// Follow every job's progress.
+    pub fn subscribe(&self) -> broadcast::Receiver<JobEvent> {
+        self.events.subscribe()
+    }
+
+    pub(crate) fn emit(&self, e: JobEvent) {
+        let _ = self.events.send(e);
+    }
+
+    /// Ensure the indexes batches rely on, recover jobs whose runner died,
+    /// and start `config.workers` workers.
+    pub async fn start(self: &Arc<Self>) -> Result<(), GraphError> {
+        self.store.ensure_uid_index("Job").await?;
+        self.store.ensure_uid_index("Finding").await?;
+        self.recover(true).await?;
+        for i in 0..self.config.workers {
+            let me = self.clone();
+            tokio::spawn(async move { me.worker_loop(i).await });
+        }
+        let me = Arc::downgrade(self);
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(Duration::from_secs(10));
+            tick.tick().await;
+            loop {
+                tick.tick().await;
+                let Some(jobs) = me.upgrade() else { break };
+                if let Err(e) = jobs.recover(false).await {
+                    tracing::warn!(error = %e, "recovering stale jobs failed");
+                }
+            }
+        });
+        Ok(())
+    }
+
+    /// Enqueue a file the caller uploaded (its bytes are stored first, so the
+    /// job survives a restart). An earlier job for the same file is returned
+    /// unless `force`.
+    pub async fn submit(
+        &self,
+        owner_id: &str,
+        owner_name: &str,
+        max_active: Option<u32>,
+        name: &str,
+        bytes: Arc<Vec<u8>>,
+        options: JobOptions,
+    ) -> Result<Submitted, ApiError> {
+        let sha = crate::analysis::hashes(&bytes).sha256;
+        if !options.force {
+            let rows = self
+                .store
+                .read(
+                    FIND_FOR_FILE,
+                    params! { "sha256" => &sha, "owner" => owner_id },
+                )
+                .await?;
+            if let Some(n) = rows
+                .rows
+                .first()
+                .and_then(|r| r.first())
+                .and_then(Value::as_node)
+            {
+                let job = JobView::from_node(n);
+                // A finished job counts only while what it wrote is still
+                // there, written by the current graph model.
+                let current = job.state != JobState::Succeeded || {
+                    let stored = self.ingestor.existing(&sha).await?;
+                    !stored.is_empty()
+                        && stored
+                            .iter()
+                            .all(|e| e.model_version == crate::graph::model::MODEL_VERSION)
+                };
+                if current {
+                    return Ok(Submitted {
+                        job,
+                        existing: true,
+                    });
+                }
+            }
+        }
+        if let Some(cap) = max_active {
+            let active = self.count(COUNT_ACTIVE, owner_id, None).await?;
+            if active >= u64::from(cap) {
+                return Err(ApiError::TooManyJobs(format!(
+                    "You have {active} analyses queued or running, the most your tier allows; wait for one to finish."
+                )));
+            }
+        }
+        let blobs = self.blobs.clone();
+        let (blob_sha, blob) = (sha.clone(), bytes.clone());
+        tokio::task::spawn_blocking(move || blobs.put(&blob_sha, &blob))
+            .await
+            .map_err(|e| ApiError::Internal(format!("blob task: {e}")))?
+            .map_err(|e| ApiError::Internal(format!("storing the upload: {e}")))?;
+        let uid = format!("job_{}", &uuid::Uuid::new_v4().simple().to_string()[..20]);
+        let formats: Vec<String> = options
+            .output_formats
+            .iter()
+            .map(|f| f.as_str().to_string())
+            .collect();
+        self.store
+            .write(
+                CREATE,
+                params! {
+                    "uid" => &uid, "file_sha256" => &sha, "name" => name,
+                    "size" => bytes.len(), "owner" => owner_id, "owner_name" => owner_name,
+                    "priority" => options.priority.clamp(-10, 10), "tags" => options.tags.clone(),
+                    "formats" => formats, "force" => options.force,
+                    "created_at" => crate::auth::now_rfc3339(), "created_ms" => now_ms(),
+                    "phases" => serde_json::to_string(&fresh_phases()).unwrap_or_default(),
+                },
+            )
+            .await?;
+        tracing::info!(job_id = %uid, sha256 = %sha, owner = %owner_name, "job queued");
+        self.wake.notify_one();
+        let job = self.load(&uid).await?.ok_or_else(|| {
+            ApiError::Internal(format!("job {uid} vanished right after it was created"))
+        })?;
+        self.emit(JobEvent {
+            kind: "state",
+            job_id: uid,
+            state: JobState::Queued,
+            phase: None,
+            error: None,
+            binaries: Vec::new(),
+            at: crate::auth::now_rfc3339(),
+        });
+        Ok(Submitted {
+            job,
+            existing: false,
+        })
+    }
+
+    async fn count(&self, q: &str, owner: &str, since_ms: Option<i64>) -> Result<u64, GraphError> {
+        let rows = self
+            .store
+            .read(q, params! { "owner" => owner, "since_ms" => since_ms })
+            .await?;
+        Ok(rows.first("n").and_then(Value::as_u64).unwrap_or(0))
+    }
+
+    /// Jobs a user submitted since `since_ms`.
+    pub async fn submitted_since(&self, owner: &str, since_ms: i64) -> Result<u64, GraphError> {
+        self.count(COUNT_MONTH, owner, Some(since_ms)).await
+    }
+
+    /// A job by id, whoever owns it.
+    pub async fn load(&self, id: &str) -> Result<Option<JobView>, GraphError> {
+        let rows = self.store.read(GET, params! { "uid" => id }).await?;
+        Ok(rows
+            .rows
+            .first()
+            .and_then(|r| r.first())
+            .and_then(Value::as_node)
+            .map(JobView::from_node))
+    }
+
+    /// A job the caller may see: its own, or any for an admin.
+    pub async fn get(&self, id: &str, caller: &Principal) -> Result<JobView, ApiError> {
+        let not_found = || {
+            ApiError::NotFound(
+                "analysis_not_found",
+                format!("No analysis {id} exists, or it belongs to another user."),
+            )
+        };
+        let job = self.load(id).await?.ok_or_else(not_found)?;
+        if job.owner_id != caller.user_id && !caller.scopes.allows(crate::auth::Scope::Admin) {
+            return Err(not_found());
+        }
+        Ok(job)
+    }
+
+    /// One page of jobs, and the total.
+    pub async fn list(
+        &self,
+        f: &ListFilter,
+        skip: u64,
+        limit: u64,
+    ) -> Result<(Vec<JobView>, u64), GraphError> {
+        let p = params! {
+            "owner" => f.owner.clone(), "status" => f.status.map(|s| s.as_str()),
+            "format" => f.format.clone(), "arch" => f.arch.clone(),
+            "since_ms" => f.since_ms, "until_ms" => f.until_ms, "tag" => f.tag.clone(),
+            "skip" => skip, "limit" => limit,
+        };
+        let total = self
+            .store
+            .read(COUNT, p.clone())
+            .await?
+            .first("n")
+            .and_then(Value::as_u64)
+            .unwrap_or(0);
+        let q = if f.oldest_first {
+            LIST_OLDEST
+        } else {
+            LIST_NEWEST
+        };
+        let rows = self.store.read(q, p).await?;
+        let jobs = rows
+            .rows
+            .iter()
+            .filter_map(|r| r.first().and_then(Value::as_node))
+            .map(JobView::from_node)
+            .collect();
+        Ok((jobs, total))
+    }
+
+    /// Stop a queued or running job. Returns the job as it is now.
+    pub async fn cancel(&self, id: &str, caller: &Principal) -> Result<JobView, ApiError> {
+        let job = self.get(id, caller).await?;
+        let rows = self.store.write(CANCEL, params! { "uid" => id }).await?;
+        match rows.first("state").and_then(Value::as_str) {
+            Some("queued") => {
+                let done = self
+                    .store
+                    .write(
+                        CANCEL_QUEUED,
+                        params! { "uid" => id, "now" => crate::auth::now_rfc3339(),
+                        "error" => format!("Cancelled by {} before it started.", caller.user) },
+                    )
+                    .await?;
+                if !done.rows.is_empty() {
+                    self.emit(JobEvent {
+                        kind: "state",
+                        job_id: id.to_string(),
+                        state: JobState::Cancelled,
+                        phase: None,
+                        error: None,
+                        binaries: Vec::new(),
+                        at: crate::auth::now_rfc3339(),
+                    });
+                }
+            }
+            Some(_) => {
+                if let Some(flag) = self.aborts.lock().expect("aborts lock").get(id) {
+                    flag.store(true, std::sync::atomic::Ordering::Relaxed);
+                }
+            }
+            None => {
+                return Err(ApiError::Conflict(
+                    "analysis_finished",
+                    format!(
+                        "Analysis {id} has already finished ({}).",
+                        job.state.as_str()
+                    ),
+                ))
+            }
+        }
+        Ok(self.load(id).await?.unwrap_or(job))
+    }
+
+    /// Remove a job and its reports (cancelling it first if it runs). The
+    /// binaries it wrote stay; `DELETE /binaries/{sha256}` removes those.
+    pub async fn delete(&self, id: &str, caller: &Principal) -> Result<(), ApiError> {
+        let job = self.get(id, caller).await?;
+        if !job.state.is_final() {
+            let _ = self.cancel(id, caller).await;
+        }
+        self.store.write(DELETE, params! { "uid" => id }).await?;
+        let dir = self.report_dir(id);
+        if dir.exists() {
+            std::fs::remove_dir_all(&dir)
+                .map_err(|e| ApiError::Internal(format!("removing {}: {e}", dir.display())))?;
+        }
+        tracing::info!(job_id = %id, by = %caller.user, "job deleted");
+        Ok(())
+    }
+
+    /// The directory holding a job's rendered reports and provenance.
+    pub fn report_dir(&self, id: &str) -> PathBuf {
+        self.reports_dir.join(id)
+    }
+
+    /// A stored report (or `provenance.json` with `None`), as written at the end of the job.
+    pub fn stored(
+        &self,
+        id: &str,
+        format: Option<ReportFormat>,
+    ) -> std::io::Result<Option<Vec<u8>>> {
+        let file = match format {
+            Some(f) => format!("report.{}", f.extension()),
+            None => "provenance.json".into(),
+        };
+        match std::fs::read(self.report_dir(id).join(file)) {
+            Ok(b) => Ok(Some(b)),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Findings stored in the graph for the job's binaries.
+    pub async fn findings(&self, job: &JobView) -> Result<Vec<(String, Finding)>, GraphError> {
+        let mut out = Vec::new();
+        for sha in &job.binaries {
+            let rows = self
+                .store
+                .read(FINDINGS, params! { "sha256" => sha })
+                .await?;
+            for n in rows
+                .rows
+                .iter()
+                .filter_map(|r| r.first().and_then(Value::as_node))
+            {
+                if let Some(f) = finding_from_node(n) {
+                    out.push((sha.clone(), f));
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    /// Jobs per state, for `/health`.
+    pub async fn depth(&self) -> Result<BTreeMap<String, u64>, GraphError> {
+        let rows = self.store.read(QUEUE_DEPTH, params! {}).await?;
+        Ok(rows
+            .into_maps()
+            .into_iter()
+            .map(|m| {
+                (
+                    m["state"].as_str().unwrap_or_default().to_string(),
+                    m["n"].as_u64().unwrap_or(0),
+                )
+            })
+            .collect())
+    }
+}
+
+fn finding_from_node(n: &Node) -> Option<Finding> {
+    let p = Props(&n.properties);
+    Some(Finding {
+        rule: p.str("rule")?,
+        name: p.string("name"),
+        cwe: p.str("cwe"),
+        severity: crate::analysis::findings::Severity::parse(&p.string("severity"))?,
+        title: p.string("title"),
+        location: p.string("location"),
+        function_addr: p.u64("function_addr"),
+        function: p.str("function"),
+        addr: p.u64("addr"),
+        evidence: p.strings("evidence"),
+        recommendation: p.string("recommendation"),
+        path: p.strings("path"),
+        cve: p.str("cve"),
+    })
+}
