@@ -119,7 +119,7 @@ impl Ingestor {
         let mut out = Vec::new();
         for a in analysed {
             let mut done = self
-                .write(name, &file_sha, &bytes, &existing, Arc::new(a), None)
+                .write(name, &file_sha, &bytes, &existing, Arc::new(a), &[])
                 .await?;
             done.analysis_ms = analysis_ms;
             out.push(done);
@@ -159,7 +159,9 @@ impl Ingestor {
     }
 
     /// Store one analysed binary: its blob, then its subgraph and findings in
-    /// one transaction (replacing an older copy), linked to `job` if given.
+    /// one transaction (replacing an older copy), linked from `jobs` by
+    /// `ANALYZES` (the jobs that analysed the file: the binary node is
+    /// rewritten, so every link is made again).
     pub async fn write(
         &self,
         name: &str,
@@ -167,7 +169,7 @@ impl Ingestor {
         file: &Arc<Vec<u8>>,
         existing: &[Existing],
         a: Arc<Analysed>,
-        job: Option<&str>,
+        jobs: &[String],
     ) -> Result<Ingested, IngestError> {
         let sha = a.facts.hashes.sha256.clone();
         let before = existing.iter().find(|e| e.sha256 == sha);
@@ -191,13 +193,13 @@ impl Ingestor {
 
         let write_started = Instant::now();
         let functions = a.facts.code.functions.len() as u64;
-        let job = job.map(String::from);
+        let jobs = jobs.to_vec();
         let batch = tokio::task::spawn_blocking(move || {
             let (facts, findings) = (&a.facts, &a.findings);
             let mut b = model::binary_batch(facts, &origin);
             let addrs = facts.code.functions.iter().map(|f| f.addr).collect();
             model::add_findings(&mut b, &facts.hashes.sha256, findings, &addrs);
-            if let Some(job) = job {
+            for job in jobs {
                 b.edges.push(crate::graph::EdgeWrite {
                     rel_type: "ANALYZES",
                     from: ("Job", job),

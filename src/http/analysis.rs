@@ -107,6 +107,8 @@ fn options(fields: &std::collections::BTreeMap<String, String>) -> Result<JobOpt
         (status = 202, description = "Queued", body = Submission),
         (status = 200, description = "Analysed before: the earlier job", body = Submission),
         (status = 400, description = "No `file` field, or a bad option", body = crate::error::ErrorEnvelope),
+        (status = 403, description = "A credential without the write scope (`insufficient_scope`)", body = crate::error::ErrorEnvelope),
+        (status = 429, description = "Rate limit, or the tier's concurrent jobs (`too_many_jobs`)", body = crate::error::ErrorEnvelope),
         (status = 413, description = "Over the upload limit", body = crate::error::ErrorEnvelope),
         (status = 422, description = "Empty file", body = crate::error::ErrorEnvelope),
     ))]
@@ -201,6 +203,7 @@ fn time_param(name: &str, v: &Option<String>) -> Result<Option<i64>, ApiError> {
 #[utoipa::path(get, path = "/api/v1/analyses", tag = "analysis",
     params(ListQuery, Paging),
     responses((status = 200, description = "One page of jobs", body = [JobView]),
+              (status = 403, description = "`all=true` without the admin scope", body = crate::error::ErrorEnvelope),
               (status = 400, description = "A bad filter", body = crate::error::ErrorEnvelope)))]
 pub async fn list(
     State(app): State<AppState>,
@@ -256,6 +259,7 @@ pub async fn list(
 #[utoipa::path(post, path = "/api/v1/analysis/{job_id}/cancel", tag = "analysis",
     params(("job_id" = String, Path)),
     responses((status = 200, description = "The job as it is now (a running job stops at its next check)", body = JobView),
+              (status = 403, description = "A credential without the write scope (`insufficient_scope`)", body = crate::error::ErrorEnvelope),
               (status = 404, description = "No such job", body = crate::error::ErrorEnvelope),
               (status = 409, description = "Already finished (`analysis_finished`)", body = crate::error::ErrorEnvelope)))]
 pub async fn cancel(
@@ -271,6 +275,7 @@ pub async fn cancel(
 #[utoipa::path(delete, path = "/api/v1/analysis/{job_id}", tag = "analysis",
     params(("job_id" = String, Path)),
     responses((status = 200, description = "Deleted"),
+              (status = 403, description = "A credential without the admin scope (`insufficient_scope`)", body = crate::error::ErrorEnvelope),
               (status = 404, description = "No such job", body = crate::error::ErrorEnvelope)))]
 pub async fn delete(
     State(app): State<AppState>,
@@ -608,6 +613,7 @@ pub struct ValidatedBinary {
 #[utoipa::path(post, path = "/api/v1/validate", tag = "analysis",
     request_body(content_type = "multipart/form-data", description = "`file`: the executable"),
     responses((status = 200, description = "What the file is", body = Validation),
+              (status = 403, description = "A credential without the write scope (`insufficient_scope`)", body = crate::error::ErrorEnvelope),
               (status = 422, description = "Not an executable, or corrupt", body = crate::error::ErrorEnvelope)))]
 pub async fn validate(
     State(app): State<AppState>,

@@ -205,7 +205,8 @@ pub struct UsageView {
     pub period_end: String,
     /// Authenticated API calls by the user (all credentials) this period.
     pub api_calls: u64,
-    /// Binaries the user uploaded this period.
+    /// Analysis jobs the user submitted this period, plus binaries uploaded
+    /// directly (`POST /binaries`).
     pub analyses: u64,
     /// Distinct binaries the user has uploaded, and their size in bytes.
     pub binaries_stored: u64,
@@ -232,8 +233,12 @@ pub async fn usage(
         .usage
         .calls(app.auth.store(), &caller.user_id, &period.name)
         .await?;
-    let (binaries_stored, stored_bytes, analyses) =
+    let (binaries_stored, stored_bytes, uploads) =
         app.auth.uploads(&caller.user_id, &period.start).await?;
+    let since_ms = crate::auth::parse_rfc3339(&period.start)
+        .map_or(0, |t| (t.unix_timestamp_nanos() / 1_000_000) as i64);
+    let jobs = app.jobs.submitted_since(&caller.user_id, since_ms).await?;
+    let analyses = jobs + uploads;
     let tier = app.auth.tier(&caller.tier);
     let rate_limits = [Class::Query, Class::Submission, Class::Download]
         .into_iter()

@@ -65,7 +65,8 @@ pub const PHASES: [&str; 12] = [
 /// Worker pool settings (`[jobs]` in `bingraph.toml`).
 #[derive(Debug, Clone)]
 pub struct JobsConfig {
-    /// Jobs run at once by this process.
+    /// Jobs run at once by this process (0: none; an API-only node whose
+    /// jobs are run by workers elsewhere on the same store).
     pub workers: usize,
     /// Wall-clock limit for one job, all phases.
     pub timeout: Duration,

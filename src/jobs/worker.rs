@@ -25,6 +25,7 @@ const HEARTBEAT: &str = include_str!("../../cypher/jobs/heartbeat.cypher");
 const FINISH: &str = include_str!("../../cypher/jobs/finish.cypher");
 const RETRY: &str = include_str!("../../cypher/jobs/retry.cypher");
 const RUNNING: &str = include_str!("../../cypher/jobs/running.cypher");
+const DONE_FOR_FILE: &str = include_str!("../../cypher/jobs/done_for_file.cypher");
 const REQUEUE: &str = include_str!("../../cypher/jobs/requeue.cypher");
 
 /// How a run ended short of success.
@@ -86,6 +87,8 @@ struct Run<'a> {
     started: Instant,
     format: Option<String>,
     arch: Option<String>,
+    /// Phase states already sent as events.
+    emitted: Vec<PhaseStatus>,
 }
 
 /// What a successful run produced.
@@ -129,7 +132,10 @@ impl Run<'_> {
             Some(true) => self.stop_with(Stop::Cancelled),
             Some(false) => {}
         }
-        if let Some(p) = self.phases.get(current.saturating_sub(1) as usize) {
+        for (i, p) in self.phases.iter().enumerate() {
+            if self.emitted.get(i) == Some(&p.status) {
+                continue;
+            }
             self.jobs.emit(JobEvent {
                 kind: "phase",
                 job_id: self.job.job_id.clone(),
@@ -140,6 +146,7 @@ impl Run<'_> {
                 at: now_rfc3339(),
             });
         }
+        self.emitted = self.phases.iter().map(|p| p.status).collect();
         if self.stopped() {
             return Err(Fail::Stopped);
         }
@@ -347,6 +354,15 @@ impl Run<'_> {
         let t = self.begin(11).await?;
         let analysed: Vec<Arc<Analysed>> = analysed.into_iter().map(Arc::new).collect();
         let existing = jobs.ingestor.existing(&self.job.file_sha256).await?;
+        let mut analysts: Vec<String> = jobs
+            .store
+            .read(DONE_FOR_FILE, params! { "sha256" => &self.job.file_sha256 })
+            .await?
+            .rows
+            .iter()
+            .filter_map(|r| r.first().and_then(Value::as_str).map(String::from))
+            .collect();
+        analysts.push(self.job.job_id.clone());
         let mut written: Vec<Ingested> = Vec::new();
         for a in &analysed {
             let done = jobs
@@ -357,7 +373,7 @@ impl Run<'_> {
                     &bytes,
                     &existing,
                     a.clone(),
-                    Some(&self.job.job_id),
+                    &analysts,
                 )
                 .await
                 .map_err(ingest_fail)?;
@@ -630,6 +646,7 @@ impl Jobs {
             started: Instant::now(),
             format: job.format.clone(),
             arch: job.arch.clone(),
+            emitted: Vec::new(),
         };
         if run.phases.len() != super::PHASES.len()
             || run.phases.iter().any(|p| p.status != PhaseStatus::Pending)
@@ -637,6 +654,7 @@ impl Jobs {
             // A rerun after a crash starts from a clean slate.
             run.phases = fresh_phases();
         }
+        run.emitted = run.phases.iter().map(|p| p.status).collect();
         let outcome = if job.attempts > u64::from(self.config.max_attempts) {
             Err(Fail::Permanent(
                 "too_many_attempts",
