@@ -34,6 +34,7 @@ pub const DELETE_BINARY: &str = include_str!("../../cypher/binaries/delete.cyphe
 /// Removes a binary's strings and globals, found by their `binary` property.
 pub const DELETE_STRINGS: &str = include_str!("../../cypher/binaries/delete_strings.cypher");
 pub const DELETE_GLOBALS: &str = include_str!("../../cypher/binaries/delete_globals.cypher");
+pub const DELETE_FINDINGS: &str = include_str!("../../cypher/binaries/delete_findings.cypher");
 
 pub fn function_uid(sha256: &str, addr: u64) -> String {
     format!("{sha256}:{addr:x}")
@@ -81,6 +82,7 @@ pub fn delete_batch(sha: &str) -> Batch {
         before: vec![
             (DELETE_STRINGS, params! { "sha256" => sha }),
             (DELETE_GLOBALS, params! { "sha256" => sha }),
+            (DELETE_FINDINGS, params! { "sha256" => sha }),
             (DELETE_BINARY, params! { "sha256" => sha }),
         ],
         ..Batch::default()

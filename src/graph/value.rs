@@ -63,6 +63,15 @@ impl Value {
     }
 
     /// An address stored as a signed integer, back to `u64`.
+    /// A number as f64 (integers convert).
+    pub fn as_f64(&self) -> Option<f64> {
+        match self {
+            Value::Float(f) => Some(*f),
+            Value::Int(i) => Some(*i as f64),
+            _ => None,
+        }
+    }
+
     pub fn as_u64(&self) -> Option<u64> {
         self.as_i64().map(|i| i as u64)
     }

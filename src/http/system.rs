@@ -23,6 +23,12 @@ pub struct Health {
     /// Graph backend: `embedded` or `bolt`.
     pub graph_backend: String,
     pub binaries: u64,
+    /// Analysis jobs by state (`queued`, `running`, ...): the queue depth.
+    pub jobs: std::collections::BTreeMap<String, u64>,
+    /// Job workers in this process.
+    pub workers: usize,
+    /// Mean run time of succeeded jobs, in milliseconds.
+    pub mean_job_ms: Option<u64>,
 }
 
 /// Whether the service and its graph store answer. Needs no credentials.
@@ -32,8 +38,12 @@ pub struct Health {
 pub async fn health(State(app): State<AppState>) -> Response {
     let ping = app.store.read(PING, Params::new()).await;
     let stats = app.store.read(STATS, Params::new()).await;
-    match (ping, stats) {
-        (Ok(_), Ok(stats)) => Api::ok(Health {
+    let jobs = app.jobs.depth().await;
+    match (ping, stats.and_then(|s| Ok((s, jobs?)))) {
+        (Ok(_), Ok((stats, (jobs, mean_job_ms)))) => Api::ok(Health {
+            jobs,
+            workers: app.config.jobs.workers,
+            mean_job_ms,
             status: "ok".into(),
             version: env!("CARGO_PKG_VERSION").into(),
             graph_backend: app.store.backend().into(),

@@ -44,6 +44,7 @@ const LIST_NEWEST: &str = include_str!("../../cypher/jobs/list_newest.cypher");
 const LIST_OLDEST: &str = include_str!("../../cypher/jobs/list_oldest.cypher");
 const COUNT: &str = include_str!("../../cypher/jobs/count.cypher");
 const FINDINGS: &str = include_str!("../../cypher/jobs/findings.cypher");
+const MEAN_MS: &str = include_str!("../../cypher/jobs/mean_ms.cypher");
 const QUEUE_DEPTH: &str = include_str!("../../cypher/jobs/queue_depth.cypher");
 
 /// The pipeline phases of DESIGN.md, in order (numbered from 1).
@@ -744,10 +745,17 @@ impl Jobs {
         Ok(out)
     }
 
-    /// Jobs per state, for `/health`.
-    pub async fn depth(&self) -> Result<BTreeMap<String, u64>, GraphError> {
+    /// Jobs per state and the mean run time of succeeded jobs, for `/health`.
+    pub async fn depth(&self) -> Result<(BTreeMap<String, u64>, Option<u64>), GraphError> {
+        let mean = self
+            .store
+            .read(MEAN_MS, params! {})
+            .await?
+            .first("ms")
+            .and_then(Value::as_f64)
+            .map(|m| m.round() as u64);
         let rows = self.store.read(QUEUE_DEPTH, params! {}).await?;
-        Ok(rows
+        let by_state = rows
             .into_maps()
             .into_iter()
             .map(|m| {
@@ -756,7 +764,8 @@ impl Jobs {
                     m["n"].as_u64().unwrap_or(0),
                 )
             })
-            .collect())
+            .collect();
+        Ok((by_state, mean))
     }
 }
 
