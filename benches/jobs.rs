@@ -26,6 +26,15 @@ fn pct(v: &mut [f64], p: f64) -> f64 {
     v[((v.len() - 1) as f64 * p).round() as usize]
 }
 
+fn peak_rss_mb() -> f64 {
+    std::fs::read_to_string("/proc/self/status")
+        .unwrap_or_default()
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.split_whitespace().next()?.parse::<f64>().ok())
+        .map_or(0.0, |kb| kb / 1024.0)
+}
+
 fn small_elves(n: usize) -> Vec<PathBuf> {
     let mut out: Vec<PathBuf> = std::fs::read_dir("/usr/bin")
         .expect("/usr/bin")
@@ -188,6 +197,10 @@ async fn main() {
             secs,
             job.state.as_str()
         );
+        if let Some(e) = &job.error {
+            println!("  error: {} {}", e.code, e.message);
+        }
+        println!("  peak RSS {:.0} MB", peak_rss_mb());
         for p in &job.phases {
             println!(
                 "  phase {:>2} {:<12} {:>8} {:>7} ms  {}",

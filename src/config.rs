@@ -132,7 +132,7 @@ pub struct JobsFile {
     pub timeout_secs: Option<u64>,
     /// Attempts before a job is failed for good (default 3).
     pub max_attempts: Option<u32>,
-    /// Stop a job when the process's resident memory passes this (default 8192; 0: off).
+    /// Stop a job when the process's resident memory passes this (default: 3/4 of RAM; 0: off).
     pub memory_limit_mb: Option<u64>,
 }
 

@@ -17,6 +17,7 @@ use crate::ingest::{self, Analysed, IngestError, Ingested};
 use crate::params;
 use crate::provenance::{canonical, sha256_hex};
 use crate::report::{self, ReportFormat};
+use sha2::{Digest, Sha256};
 
 const NEXT: &str = include_str!("../../cypher/jobs/next.cypher");
 const CLAIM: &str = include_str!("../../cypher/jobs/claim.cypher");
@@ -73,8 +74,23 @@ fn ingest_fail(e: IngestError) -> Fail {
     }
 }
 
+/// sha256 of a phase's output as serde_json writes it (fields in declaration
+/// order, so the same facts always give the same bytes), streamed into the
+/// hasher without building the JSON text.
 fn hash_json<T: serde::Serialize>(v: &T) -> String {
-    sha256_hex(&canonical(&serde_json::to_value(v).unwrap_or_default()))
+    struct Hasher(Sha256);
+    impl std::io::Write for Hasher {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.0.update(buf);
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let mut h = Hasher(Sha256::new());
+    let _ = serde_json::to_writer(&mut h, v);
+    hex::encode(h.0.finalize())
 }
 
 /// One run of one job.
@@ -252,35 +268,60 @@ impl Run<'_> {
         let total = ms(t);
         let sum = |f: &dyn Fn(&Analysed) -> u64| analysed.iter().map(f).sum::<u64>();
         let st = |f: &dyn Fn(&analysis::Stages) -> u64| sum(&|a| f(&a.facts.stages));
-        let hash_of = |f: &dyn Fn(&Analysed) -> serde_json::Value| {
-            hash_json(&analysed.iter().map(f).collect::<Vec<_>>())
-        };
         let merged = "parsed in the same pass as phase 2; its time is counted there";
+        let p2_note = "the wall time of the analysis pass not spent on strings or code: hashing, parsing headers, symbols and imports";
         self.set(
             2,
             PhaseStatus::Done,
-            st(&|s| s.load_ms),
+            total.saturating_sub(st(&|s| s.strings_ms + s.discovery_ms + s.build_ms)),
             &[
                 ("sections", sum(&|a| a.facts.sections.len() as u64)),
                 ("segments", sum(&|a| a.facts.segments.len() as u64)),
             ],
-            Some(hash_of(
-                &|a| json!({"sections": a.facts.sections, "segments": a.facts.segments}),
+            Some(hash_json(
+                &analysed
+                    .iter()
+                    .map(|a| (&a.facts.sections, &a.facts.segments))
+                    .collect::<Vec<_>>(),
             )),
-            None,
+            Some(p2_note),
         );
-        self.set(3, PhaseStatus::Done, 0, &[
-            ("symbols", sum(&|a| a.facts.symbols.len() as u64)),
-            ("imports", sum(&|a| a.facts.imports.len() as u64)),
-            ("exports", sum(&|a| a.facts.exports.len() as u64)),
-            ("libraries", sum(&|a| a.facts.libraries.len() as u64)),
-        ], Some(hash_of(&|a| json!({"symbols": a.facts.symbols, "imports": a.facts.imports, "exports": a.facts.exports, "libraries": a.facts.libraries}))), Some(merged));
+        self.set(
+            3,
+            PhaseStatus::Done,
+            0,
+            &[
+                ("symbols", sum(&|a| a.facts.symbols.len() as u64)),
+                ("imports", sum(&|a| a.facts.imports.len() as u64)),
+                ("exports", sum(&|a| a.facts.exports.len() as u64)),
+                ("libraries", sum(&|a| a.facts.libraries.len() as u64)),
+            ],
+            Some(hash_json(
+                &analysed
+                    .iter()
+                    .map(|a| {
+                        (
+                            &a.facts.symbols,
+                            &a.facts.imports,
+                            &a.facts.exports,
+                            &a.facts.libraries,
+                        )
+                    })
+                    .collect::<Vec<_>>(),
+            )),
+            Some(merged),
+        );
         self.set(
             4,
             PhaseStatus::Done,
             st(&|s| s.strings_ms),
             &[("strings", sum(&|a| a.facts.strings.len() as u64))],
-            Some(hash_of(&|a| json!(a.facts.strings))),
+            Some(hash_json(
+                &analysed
+                    .iter()
+                    .map(|a| &a.facts.strings)
+                    .collect::<Vec<_>>(),
+            )),
             None,
         );
         self.set(
@@ -291,28 +332,73 @@ impl Run<'_> {
                 ("functions", sum(&|a| a.facts.code.functions.len() as u64)),
                 ("instructions", sum(&|a| a.facts.code.instructions)),
             ],
-            Some(hash_of(&|a| {
-                json!(a
-                    .facts
-                    .code
-                    .functions
+            Some(hash_json(
+                &analysed
                     .iter()
-                    .map(|f| (f.addr, f.size, &f.name, f.instructions))
-                    .collect::<Vec<_>>())
-            })),
+                    .map(|a| {
+                        a.facts
+                            .code
+                            .functions
+                            .iter()
+                            .map(|f| (f.addr, f.size, &f.name, f.instructions))
+                            .collect::<Vec<_>>()
+                    })
+                    .collect::<Vec<_>>(),
+            )),
             None,
         );
-        self.set(6, PhaseStatus::Done, st(&|s| s.build_ms), &[
-            ("blocks", sum(&|a| a.facts.code.functions.iter().map(|f| f.blocks.len() as u64).sum())),
-            ("calls", sum(&|a| a.facts.code.calls.len() as u64)),
-            ("import_calls", sum(&|a| a.facts.code.import_calls.len() as u64)),
-        ], Some(hash_of(&|a| json!({"cfg": a.facts.code.functions.iter().map(|f| (&f.blocks, &f.edges)).collect::<Vec<_>>(), "calls": a.facts.code.calls, "import_calls": a.facts.code.import_calls}))), None);
+        self.set(
+            6,
+            PhaseStatus::Done,
+            st(&|s| s.build_ms),
+            &[
+                (
+                    "blocks",
+                    sum(&|a| {
+                        a.facts
+                            .code
+                            .functions
+                            .iter()
+                            .map(|f| f.blocks.len() as u64)
+                            .sum()
+                    }),
+                ),
+                ("calls", sum(&|a| a.facts.code.calls.len() as u64)),
+                (
+                    "import_calls",
+                    sum(&|a| a.facts.code.import_calls.len() as u64),
+                ),
+            ],
+            Some(hash_json(
+                &analysed
+                    .iter()
+                    .map(|a| {
+                        (
+                            a.facts
+                                .code
+                                .functions
+                                .iter()
+                                .map(|f| (&f.blocks, &f.edges))
+                                .collect::<Vec<_>>(),
+                            &a.facts.code.calls,
+                            &a.facts.code.import_calls,
+                        )
+                    })
+                    .collect::<Vec<_>>(),
+            )),
+            None,
+        );
         self.set(
             7,
             PhaseStatus::Done,
             0,
             &[("data_refs", sum(&|a| a.facts.code.data_refs.len() as u64))],
-            Some(hash_of(&|a| json!(a.facts.code.data_refs))),
+            Some(hash_json(
+                &analysed
+                    .iter()
+                    .map(|a| &a.facts.code.data_refs)
+                    .collect::<Vec<_>>(),
+            )),
             Some("built in the same pass as phase 6; its time is counted there"),
         );
         tracing::debug!(job_id = %self.job.job_id, ms = total, "analysis done");
@@ -350,9 +436,14 @@ impl Run<'_> {
         let out = hash_json(&analysed.iter().map(|a| &a.findings).collect::<Vec<_>>());
         self.end(10, ms(t), &counts, Some(out), None).await?;
 
+        // The report document is drafted now, so that each binary's facts can
+        // be dropped as soon as its graph batch is built (the largest
+        // binaries need several GB for facts and batch together).
+        let analysed: Vec<Arc<Analysed>> = analysed.into_iter().map(Arc::new).collect();
+        let draft = self.draft_report(&analysed).await?;
+
         // 11 graph write
         let t = self.begin(11).await?;
-        let analysed: Vec<Arc<Analysed>> = analysed.into_iter().map(Arc::new).collect();
         let existing = jobs.ingestor.existing(&self.job.file_sha256).await?;
         let mut analysts: Vec<String> = jobs
             .store
@@ -364,7 +455,7 @@ impl Run<'_> {
             .collect();
         analysts.push(self.job.job_id.clone());
         let mut written: Vec<Ingested> = Vec::new();
-        for a in &analysed {
+        for a in analysed {
             let done = jobs
                 .ingestor
                 .write(
@@ -372,7 +463,7 @@ impl Run<'_> {
                     &self.job.file_sha256,
                     &bytes,
                     &existing,
-                    a.clone(),
+                    a,
                     &analysts,
                 )
                 .await
@@ -402,13 +493,14 @@ impl Run<'_> {
         // 12 report + signed provenance
         let t = self.begin(12).await?;
         let binaries: Vec<String> = written.iter().map(|w| w.sha256.clone()).collect();
-        let (report_sha, findings, risk) = self.report(&analysed).await?;
+        let (findings, risk, draft_ms) = (draft.findings, draft.risk, draft.ms);
+        let report_sha = self.sign_report(draft).await?;
         self.end(
             12,
-            ms(t),
+            ms(t) + draft_ms,
             &[("reports", ReportFormat::ALL.len() as u64)],
             Some(report_sha.clone()),
-            Some("reports rendered and signed; the full-text index comes with the search issue"),
+            Some("reports drafted before the graph write (time included here), rendered and signed after it; the full-text index comes with the search issue"),
         )
         .await?;
         Ok(Done {
@@ -419,28 +511,21 @@ impl Run<'_> {
         })
     }
 
-    /// Render, store and sign the reports; returns the JSON report's sha256.
-    async fn report(
-        &mut self,
-        analysed: &[Arc<Analysed>],
-    ) -> Result<(String, u64, (u32, &'static str)), Fail> {
+    /// Build the report document from the facts (section 10's phase list is
+    /// filled in when it is signed).
+    async fn draft_report(&self, analysed: &[Arc<Analysed>]) -> Result<Draft, Fail> {
         let jobs = self.jobs;
         let job = self.job.clone();
-        let phases_summary = json!(self.phases.iter().take(11).map(|p| json!({
-            "number": p.number, "name": p.name, "status": p.status, "output_sha256": p.output_sha256,
-        })).collect::<Vec<_>>());
         let config_sha = sha256_hex(&canonical(&jobs.config_json));
         let key_id = jobs.signer.public().key_id;
-        let dir = jobs.report_dir(&job.job_id);
-        let signer = jobs.signer.clone();
-        let config_json = jobs.config_json.clone();
         let all = analysed.to_vec();
-        let phases = self.phases.clone();
-        let result = tokio::task::spawn_blocking(move || -> std::io::Result<(String, u64, (u32, &'static str))> {
-            let binaries: Vec<(&analysis::BinaryFacts, &[analysis::findings::Finding])> =
-                all.iter().map(|a| (&a.facts, a.findings.as_slice())).collect();
+        let started = Instant::now();
+        tokio::task::spawn_blocking(move || {
+            let binaries: Vec<(&analysis::BinaryFacts, &[analysis::findings::Finding])> = all
+                .iter()
+                .map(|a| (&a.facts, a.findings.as_slice()))
+                .collect();
             let generated_at = now_rfc3339();
-            let version = env!("CARGO_PKG_VERSION");
             let doc = report::build(
                 &report::Subject {
                     job_id: &job.job_id,
@@ -452,15 +537,55 @@ impl Run<'_> {
                 },
                 &binaries,
                 &report::Origin {
-                    version,
+                    version: env!("CARGO_PKG_VERSION"),
                     config_sha256: &config_sha,
-                    phases: phases_summary,
+                    phases: serde_json::Value::Null,
                     key_id: &key_id,
                 },
                 &generated_at,
             );
             let all_findings: Vec<_> = binaries.iter().flat_map(|(_, f)| f.iter()).collect();
-            let risk = report::risk(&all_findings);
+            Draft {
+                findings: all_findings.len() as u64,
+                risk: report::risk(&all_findings),
+                binaries: binaries
+                    .iter()
+                    .map(|(b, _)| b.hashes.sha256.clone())
+                    .collect(),
+                doc,
+                generated_at,
+                config_sha,
+                ms: ms(started),
+            }
+        })
+        .await
+        .map_err(|e| Fail::Permanent("internal", format!("report task: {e}")))
+    }
+
+    /// Render, store and sign the reports; returns the JSON report's sha256.
+    async fn sign_report(&mut self, draft: Draft) -> Result<String, Fail> {
+        let jobs = self.jobs;
+        let job = self.job.clone();
+        let dir = jobs.report_dir(&job.job_id);
+        let signer = jobs.signer.clone();
+        let config_json = jobs.config_json.clone();
+        let phases = self.phases.clone();
+        let result = tokio::task::spawn_blocking(move || -> std::io::Result<String> {
+            let Draft {
+                mut doc,
+                generated_at,
+                config_sha,
+                binaries,
+                ..
+            } = draft;
+            let summary: Vec<serde_json::Value> = phases
+                .iter()
+                .take(11)
+                .map(|p| json!({"number": p.number, "name": p.name, "status": p.status, "output_sha256": p.output_sha256}))
+                .collect();
+            if let Some(slot) = doc.pointer_mut("/sections/9/data/phases") {
+                *slot = json!(summary);
+            }
             std::fs::create_dir_all(&dir)?;
             let mut hashes = serde_json::Map::new();
             let mut json_sha = String::new();
@@ -473,18 +598,14 @@ impl Run<'_> {
                 hashes.insert(f.as_str().into(), json!({ "sha256": h, "bytes": bytes.len() }));
                 write_atomic(&dir.join(format!("report.{}", f.extension())), &bytes)?;
             }
-            let mut chain: Vec<serde_json::Value> = phases
-                .iter()
-                .take(11)
-                .map(|p| json!({"number": p.number, "name": p.name, "status": p.status, "output_sha256": p.output_sha256}))
-                .collect();
+            let mut chain = summary;
             chain.push(json!({"number": 12, "name": "report", "status": "done", "output_sha256": json_sha}));
             let mut prov = serde_json::Map::new();
             prov.insert("provenance_version".into(), json!(1));
             prov.insert("job_id".into(), json!(job.job_id));
             prov.insert("subject".into(), json!({"name": job.name, "sha256": job.file_sha256, "size": job.size}));
-            prov.insert("builder".into(), json!({"name": "bingraph", "version": version, "config_sha256": config_sha, "config": config_json}));
-            prov.insert("binaries".into(), json!(binaries.iter().map(|(b, _)| &b.hashes.sha256).collect::<Vec<_>>()));
+            prov.insert("builder".into(), json!({"name": "bingraph", "version": env!("CARGO_PKG_VERSION"), "config_sha256": config_sha, "config": config_json}));
+            prov.insert("binaries".into(), json!(binaries));
             prov.insert("phases".into(), json!(chain));
             prov.insert("reports".into(), serde_json::Value::Object(hashes));
             prov.insert("created_at".into(), json!(generated_at));
@@ -493,12 +614,24 @@ impl Run<'_> {
                 &dir.join("provenance.json"),
                 &serde_json::to_vec_pretty(&signed).unwrap_or_default(),
             )?;
-            Ok((json_sha, all_findings.len() as u64, risk))
+            Ok(json_sha)
         })
         .await
         .map_err(|e| Fail::Permanent("internal", format!("report task: {e}")))?;
         result.map_err(|e| Fail::Transient(format!("writing the report: {e}")))
     }
+}
+
+/// A report document waiting for the graph write and its signature.
+struct Draft {
+    doc: serde_json::Value,
+    findings: u64,
+    risk: (u32, &'static str),
+    binaries: Vec<String>,
+    generated_at: String,
+    config_sha: String,
+    /// Time spent drafting (before the graph write), counted in phase 12.
+    ms: u64,
 }
 
 fn ms(t: Instant) -> u64 {
