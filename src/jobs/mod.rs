@@ -602,12 +602,7 @@ impl Jobs {
     /// A job by id, whoever owns it.
     pub async fn load(&self, id: &str) -> Result<Option<JobView>, GraphError> {
         let rows = self.store.read(GET, params! { "uid" => id }).await?;
-        Ok(rows
-            .rows
-            .first()
-            .and_then(|r| r.first())
-            .and_then(Value::as_node)
-            .map(JobView::from_node))
+        Ok(first_job(&rows))
     }
 
     /// A job the caller may see: its own, or any for an admin.
@@ -786,6 +781,15 @@ impl Jobs {
             .collect();
         Ok((by_state, mean))
     }
+}
+
+/// The job in the first column of the first row, if any.
+pub(crate) fn first_job(rows: &crate::graph::Rows) -> Option<JobView> {
+    rows.rows
+        .first()
+        .and_then(|r| r.first())
+        .and_then(Value::as_node)
+        .map(JobView::from_node)
 }
 
 fn finding_from_node(n: &Node) -> Option<Finding> {

@@ -121,11 +121,7 @@ impl Run<'_> {
     }
 
     fn stop_with(&self, s: Stop) {
-        let mut g = self.stop.lock().expect("stop lock");
-        if g.is_none() {
-            *g = Some(s);
-        }
-        self.abort.store(true, Ordering::Relaxed);
+        signal(&self.stop, &self.abort, s);
     }
 
     /// Write the phases and renew the lease; fails when told to stop.
@@ -634,6 +630,15 @@ struct Draft {
     ms: u64,
 }
 
+/// Record why a run must stop (the first reason wins) and raise its abort flag.
+fn signal(stop: &Mutex<Option<Stop>>, abort: &AtomicBool, s: Stop) {
+    let mut g = stop.lock().expect("stop lock");
+    if g.is_none() {
+        *g = Some(s);
+    }
+    abort.store(true, Ordering::Relaxed);
+}
+
 fn ms(t: Instant) -> u64 {
     t.elapsed().as_millis() as u64
 }
@@ -703,12 +708,7 @@ impl Jobs {
                 },
             )
             .await?;
-        Ok(rows
-            .rows
-            .first()
-            .and_then(|r| r.first())
-            .and_then(Value::as_node)
-            .map(JobView::from_node))
+        Ok(super::first_job(&rows))
     }
 
     /// Run one job now in this process (the CLI's path): claim it, run it,
@@ -826,13 +826,7 @@ impl Jobs {
         stop: Arc<Mutex<Option<Stop>>>,
     ) {
         let every = (self.config.lease / 3).max(Duration::from_millis(200));
-        let set = |s: Stop| {
-            let mut g = stop.lock().expect("stop lock");
-            if g.is_none() {
-                *g = Some(s);
-            }
-            abort.store(true, Ordering::Relaxed);
-        };
+        let set = |s: Stop| signal(&stop, &abort, s);
         let mut last_beat = Instant::now();
         loop {
             tokio::time::sleep(Duration::from_millis(200).min(every)).await;

@@ -606,48 +606,31 @@ fn windows_apis(cx: &Cx<'_>, out: &mut Vec<Finding>) {
             || imported.contains(&format!("{n}A"))
             || imported.contains(&format!("{n}W"))
     };
-    let open = ["OpenProcess"].iter().any(|n| has(n));
-    let alloc = [
+    // The steps of an injection: open a process, put code in it, run it.
+    const OPEN: &[&str] = &["OpenProcess"];
+    const ALLOC: &[&str] = &[
         "VirtualAllocEx",
         "NtAllocateVirtualMemory",
         "NtMapViewOfSection",
         "MapViewOfFile2",
-    ]
-    .iter()
-    .any(|n| has(n));
-    let write = ["WriteProcessMemory", "NtWriteVirtualMemory"]
-        .iter()
-        .any(|n| has(n));
-    let run = [
+    ];
+    const WRITE: &[&str] = &["WriteProcessMemory", "NtWriteVirtualMemory"];
+    const RUN: &[&str] = &[
         "CreateRemoteThread",
         "CreateRemoteThreadEx",
         "NtCreateThreadEx",
         "RtlCreateUserThread",
         "QueueUserAPC",
         "SetThreadContext",
-    ]
-    .iter()
-    .any(|n| has(n));
-    if open && (alloc || write) && run {
+    ];
+    let any = |set: &[&str]| set.iter().any(|n| has(n));
+    if any(OPEN) && (any(ALLOC) || any(WRITE)) && any(RUN) {
         let mut f = cx.finding("BG502", "imports".into());
-        let mut seen: Vec<String> = [
-            "OpenProcess",
-            "VirtualAllocEx",
-            "NtAllocateVirtualMemory",
-            "NtMapViewOfSection",
-            "WriteProcessMemory",
-            "NtWriteVirtualMemory",
-            "CreateRemoteThread",
-            "CreateRemoteThreadEx",
-            "NtCreateThreadEx",
-            "RtlCreateUserThread",
-            "QueueUserAPC",
-            "SetThreadContext",
-        ]
-        .iter()
-        .filter(|n| has(n))
-        .map(|n| n.to_string())
-        .collect();
+        let mut seen: Vec<&str> = [OPEN, ALLOC, WRITE, RUN]
+            .concat()
+            .into_iter()
+            .filter(|n| has(n))
+            .collect();
         seen.sort();
         f.evidence.push(format!("imports {}", seen.join(", ")));
         out.push(f);
