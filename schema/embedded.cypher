@@ -11,6 +11,7 @@ CREATE INDEX ON :Binary(md5);
 CREATE INDEX ON :Binary(container_sha256);
 CREATE INDEX ON :Function(uid);
 CREATE INDEX ON :Function(name);
+CREATE INDEX ON :Function(exact_hash);
 CREATE INDEX ON :Import(uid);
 CREATE INDEX ON :Import(name);
 CREATE INDEX ON :Symbol(uid);

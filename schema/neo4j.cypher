@@ -7,6 +7,7 @@ CREATE INDEX binary_container IF NOT EXISTS FOR (n:Binary) ON (n.container_sha25
 CREATE CONSTRAINT section_uid IF NOT EXISTS FOR (n:Section) REQUIRE n.uid IS UNIQUE;
 CREATE CONSTRAINT function_uid IF NOT EXISTS FOR (n:Function) REQUIRE n.uid IS UNIQUE;
 CREATE INDEX function_name IF NOT EXISTS FOR (n:Function) ON (n.name);
+CREATE INDEX function_exact_hash IF NOT EXISTS FOR (n:Function) ON (n.exact_hash);
 CREATE CONSTRAINT import_uid IF NOT EXISTS FOR (n:Import) REQUIRE n.uid IS UNIQUE;
 CREATE INDEX import_name IF NOT EXISTS FOR (n:Import) ON (n.name);
 CREATE CONSTRAINT symbol_uid IF NOT EXISTS FOR (n:Symbol) REQUIRE n.uid IS UNIQUE;

@@ -15,6 +15,7 @@ use crate::config::Config;
 use crate::error::ApiError;
 use crate::graph::{self, GraphError, GraphStore};
 use crate::http::binaries::BinaryView;
+use crate::search::SearchIndex;
 use crate::ingest::{IngestError, Ingested, Ingestor};
 use crate::jobs::{JobState, Jobs};
 use crate::params;
@@ -49,7 +50,7 @@ pub struct App {
     pub jobs: Arc<Jobs>,
     /// The Ed25519 key that signs provenance.
     pub signer: Arc<Signer>,
-    ingestor: Ingestor,
+    pub ingestor: Ingestor,
     /// Loaded at most once at a time per binary (concurrent misses wait for one load).
     call_graphs: moka::future::Cache<String, Arc<CallGraph>>,
     /// Binary lookups by any hash; emptied by every ingest.
@@ -83,6 +84,9 @@ pub fn parse_hash(s: &str) -> Result<(HashKind, String), ApiError> {
     }
 }
 
+/// How often a running service checks that the search index agrees with the graph.
+const RECONCILE_EVERY: Duration = Duration::from_secs(60);
+
 impl App {
     /// Open the store and the data directory named by `config`.
     pub async fn open(config: Config) -> Result<Self, GraphError> {
@@ -103,10 +107,15 @@ impl App {
             .map_err(|e| GraphError::Backend(format!("opening the keys directory: {e}")))?,
         );
         spawn_usage_flush(&auth);
+        let index = Arc::new(
+            SearchIndex::open(&config.data_dir.join("index"))
+                .map_err(|e| GraphError::Backend(format!("opening the search index: {e}")))?,
+        );
         let ingestor = Ingestor {
             store: store.clone(),
             blobs: blobs.clone(),
             analysis: config.analysis(),
+            index,
         };
         let signer = Arc::new(
             Signer::open(&config.data_dir.join("keys"))
@@ -177,6 +186,7 @@ impl App {
                 }
             }
         });
+        self.ingestor.spawn_reconcile(RECONCILE_EVERY);
         self.jobs.start().await
     }
 
@@ -210,6 +220,9 @@ impl App {
         self.blobs
             .remove(&sha)
             .map_err(|e| ApiError::Internal(format!("removing the blob {sha}: {e}")))?;
+        if let Err(e) = self.ingestor.unindex(std::slice::from_ref(&sha)).await {
+            tracing::warn!(error = %e, "binary left in the search index; the next reconcile removes it");
+        }
         self.call_graphs.invalidate(&sha).await;
         self.strings.invalidate(&sha).await;
         self.binaries.invalidate_all();

@@ -18,6 +18,8 @@ use crate::blobs::BlobStore;
 use crate::graph::model::{self, Origin, MODEL_VERSION};
 use crate::graph::{GraphError, GraphStore, Value};
 use crate::params;
+use crate::search::signature::{self, Signature};
+use crate::search::Match;
 
 const FIND_EXISTING: &str = include_str!("../cypher/binaries/find_for_ingest.cypher");
 const SET_NAMES: &str = include_str!("../cypher/binaries/set_names.cypher");
@@ -67,6 +69,8 @@ pub struct Ingestor {
     pub store: Arc<dyn GraphStore>,
     pub blobs: BlobStore,
     pub analysis: AnalysisConfig,
+    /// The search index, updated after each graph write.
+    pub index: Arc<crate::search::SearchIndex>,
 }
 
 /// A binary already stored from the same file.
@@ -105,10 +109,13 @@ impl Ingestor {
         let started = Instant::now();
         let cfg = self.analysis.clone();
         let input = bytes.clone();
+        let this = self.clone();
         let analysed = tokio::task::spawn_blocking(move || {
             let mut all = analyse(&input, &cfg)?;
             for a in &mut all {
                 run_rules(&input, a, &cfg);
+                sign(&input, a)?;
+                a.similar = this.similar_for(a);
             }
             Ok::<_, AnalysisError>(all)
         })
@@ -124,7 +131,49 @@ impl Ingestor {
             done.analysis_ms = analysis_ms;
             out.push(done);
         }
+        let shas: Vec<String> = out.iter().map(|i| i.sha256.clone()).collect();
+        self.index_written(&shas).await;
         Ok(out)
+    }
+
+    /// Bring the search index up to date with binaries just written. A
+    /// failure is logged and returned as a note, not an error: the graph
+    /// holds the data, and the next reconcile indexes it.
+    pub async fn index_written(&self, shas: &[String]) -> Option<String> {
+        fail_point("after_graph_write");
+        match self.index_binaries(shas).await {
+            Ok(_) => None,
+            Err(e) => {
+                tracing::warn!(error = %e, "search index not updated; the next reconcile will");
+                Some(format!("search index not updated ({e}); it catches up within a minute"))
+            }
+        }
+    }
+
+    /// Best matches in the corpus (other binaries) for the binary's
+    /// non-tiny functions, for `SIMILAR_TO` links; blocking. The largest
+    /// [`MAX_LINKED`] functions are queried.
+    pub fn similar_for(&self, a: &Analysed) -> Vec<(u64, Match)> {
+        let sha = &a.facts.hashes.sha256;
+        let mut sigs: Vec<&Signature> = a.signatures.iter().filter(|s| !s.tiny()).collect();
+        sigs.sort_by_key(|s| std::cmp::Reverse(s.instructions));
+        sigs.truncate(MAX_LINKED);
+        let mut out = Vec::new();
+        for s in sigs {
+            match self.index.similar(s, LINKS_PER_FUNCTION, LINK_THRESHOLD, Some(sha), None) {
+                Ok(found) => out.extend(
+                    found
+                        .into_iter()
+                        .filter(|m| !m.low_confidence)
+                        .map(|m| (s.addr, m)),
+                ),
+                Err(e) => {
+                    tracing::warn!(error = %e, "similarity query failed; no SIMILAR_TO links");
+                    return Vec::new();
+                }
+            }
+        }
+        out
     }
 
     /// Record a new file name on binaries already stored with the current model.
@@ -199,6 +248,7 @@ impl Ingestor {
             let mut b = model::binary_batch(facts, &origin);
             let addrs = facts.code.functions.iter().map(|f| f.addr).collect();
             model::add_findings(&mut b, &facts.hashes.sha256, findings, &addrs);
+            model::add_similarity(&mut b, &facts.hashes.sha256, &a.signatures, &a.similar);
             for job in jobs {
                 b.edges.push(crate::graph::EdgeWrite {
                     rel_type: "ANALYZES",
@@ -260,6 +310,10 @@ pub struct Analysed {
     /// Position in the file (0 unless fat).
     pub index: usize,
     pub findings: Vec<Finding>,
+    /// Function signatures (empty until [`sign`]).
+    pub signatures: Vec<Signature>,
+    /// Best corpus matches of its functions: (function address, match).
+    pub similar: Vec<(u64, Match)>,
 }
 
 /// Analyse a file (blocking): one [`Analysed`] per binary, without findings yet.
@@ -273,8 +327,33 @@ pub fn analyse(bytes: &Arc<Vec<u8>>, cfg: &AnalysisConfig) -> Result<Vec<Analyse
             slice,
             index,
             findings: Vec::new(),
+            signatures: Vec::new(),
+            similar: Vec::new(),
         })
         .collect())
+}
+
+/// Compute the function signatures of one analysed binary (blocking).
+pub fn sign(file: &[u8], a: &mut Analysed) -> Result<(), AnalysisError> {
+    a.signatures = signature::signatures(file, a.index, &a.facts)?;
+    Ok(())
+}
+
+/// Most functions of one binary queried for `SIMILAR_TO` links.
+pub const MAX_LINKED: usize = 5_000;
+/// Links kept per function.
+pub const LINKS_PER_FUNCTION: usize = 3;
+/// Lowest score linked (false-positive rate on unrelated non-tiny functions
+/// about 1 %, see README "Similarity").
+pub const LINK_THRESHOLD: f64 = 0.7;
+
+/// Test hook: `BINGRAPH_FAILPOINT=<name>` aborts the process at that point
+/// (crash-consistency tests).
+pub fn fail_point(name: &str) {
+    if std::env::var("BINGRAPH_FAILPOINT").is_ok_and(|v| v == name) {
+        eprintln!("failpoint {name}: aborting");
+        std::process::abort();
+    }
 }
 
 /// Most functions disassembled again for the format-string rules.

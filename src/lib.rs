@@ -25,4 +25,5 @@ pub mod openapi;
 pub mod provenance;
 pub mod report;
 pub mod router;
+pub mod search;
 pub mod transfer;

@@ -70,6 +70,26 @@ enum Command {
         #[arg(long)]
         write: bool,
     },
+    /// Full-text search over symbols, strings and binaries in the index.
+    Search {
+        /// Words to find (all must match: whole, by prefix, or by their parts).
+        text: Vec<String>,
+        /// Only `symbol`, `string` or `binary` hits.
+        #[arg(long)]
+        kind: Option<String>,
+        /// Only hits in this binary (sha256).
+        #[arg(long)]
+        binary: Option<String>,
+        #[arg(long, default_value_t = 20)]
+        limit: usize,
+        #[arg(long, default_value_t = 1)]
+        page: usize,
+        /// Print the hits as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Rebuild the search index from the graph (and the stored files' strings).
+    Reindex,
     /// Manage users (works on the data directory, with or without a running server).
     Users {
         #[command(subcommand)]
@@ -260,6 +280,29 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         } => {
             init_logging(config.log_json, "warn");
             runtime()?.block_on(cli::query(config, &cypher, params, format, write))
+        }
+        Command::Search {
+            text,
+            kind,
+            binary,
+            limit,
+            page,
+            json,
+        } => {
+            init_logging(config.log_json, "warn");
+            let opts = cli::SearchOptions {
+                text: text.join(" "),
+                kind,
+                binary,
+                limit,
+                page,
+                json,
+            };
+            runtime()?.block_on(cli::search(config, opts))
+        }
+        Command::Reindex => {
+            init_logging(config.log_json, "warn");
+            runtime()?.block_on(cli::reindex(config))
         }
         Command::Users { command } => {
             init_logging(config.log_json, "warn");

@@ -4,7 +4,7 @@ use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder
 use utoipa::openapi::{ContentBuilder, Ref, ResponseBuilder};
 use utoipa::{Modify, OpenApi};
 
-use crate::http::{analysis, auth, binaries, cypher, functions, graph, system};
+use crate::http::{analysis, auth, binaries, cypher, functions, graph, search, system};
 
 /// Every documented route and schema.
 #[derive(OpenApi)]
@@ -25,6 +25,7 @@ use crate::http::{analysis, auth, binaries, cypher, functions, graph, system};
         binaries::symbols, binaries::strings, binaries::imports,
         functions::list_functions, functions::get_function, functions::callers, functions::callees,
         graph::graph, graph::paths,
+        search::search, search::similar_functions, search::similar_binaries,
         cypher::run, cypher::examples, cypher::run_example,
         analysis::submit, analysis::get_job, analysis::list, analysis::cancel, analysis::delete,
         analysis::events, analysis::report, analysis::section, analysis::vulnerabilities,
@@ -36,6 +37,7 @@ use crate::http::{analysis, auth, binaries, cypher, functions, graph, system};
         (name = "binaries", description = "Lookups by hash, the list, uploads, downloads, deletes, symbols, strings, imports"),
         (name = "functions", description = "Functions, their disassembly and CFG, callers and callees"),
         (name = "graph", description = "Call and data graphs, call paths"),
+        (name = "search", description = "Full-text search over symbols, strings and binaries; similar functions and binaries across the corpus"),
         (name = "cypher", description = "Your own Cypher (read-only unless admin), and saved examples"),
         (name = "analysis", description = "Analysis jobs, live progress, reports (JSON, SARIF, HTML, Markdown), findings, signed provenance, and the phase-1 pre-screen"),
         (name = "system", description = "Health"),

@@ -18,7 +18,7 @@ use tracing::Instrument;
 use crate::app::AppState;
 use crate::auth::extract::authenticate;
 use crate::error::{error_response, REQUEST_ID};
-use crate::http::{analysis, auth, binaries, cypher, functions, graph, system};
+use crate::http::{analysis, auth, binaries, cypher, functions, graph, search, system};
 
 /// The whole application.
 pub fn router(state: AppState) -> Router {
@@ -104,6 +104,12 @@ pub fn router(state: AppState) -> Router {
             "/binaries/{sha256}/functions/{addr}/callees",
             get(functions::callees),
         )
+        .route(
+            "/binaries/{sha256}/functions/{addr}/similar",
+            get(search::similar_functions),
+        )
+        .route("/binaries/{sha256}/similar", get(search::similar_binaries))
+        .route("/search", get(search::search))
         .route("/binaries/{sha256}/graph", get(graph::graph))
         .route("/binaries/{sha256}/paths", get(graph::paths))
         .route_layer(middleware::from_fn_with_state(state.clone(), authenticate));

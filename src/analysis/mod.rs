@@ -204,6 +204,30 @@ pub fn listings(
     Ok(out)
 }
 
+/// Decode the bodies of `functions` (of binary `slice`) again with
+/// instruction text, for signatures; see [`code::bodies`].
+pub fn bodies<F>(
+    bytes: &[u8],
+    slice: usize,
+    functions: &[Function],
+    each: F,
+) -> Result<(), AnalysisError>
+where
+    F: Fn(usize, &[code::BodyInsn], &dyn Fn(u64) -> bool) + Sync,
+{
+    let mut i = 0;
+    guarded(|| {
+        with_loaded(bytes, |loaded| {
+            if i == slice {
+                code::bodies(&loaded.image, functions, &each);
+            }
+            i += 1;
+            Ok(())
+        })
+    })??;
+    Ok(())
+}
+
 /// Run `f` and turn a panic (a parser bug on hostile input) into an error value.
 fn guarded<T>(f: impl FnOnce() -> T) -> Result<T, AnalysisError> {
     catch_unwind(AssertUnwindSafe(f)).map_err(|p| {

@@ -206,6 +206,8 @@ enum StepKind {
     CreateNodes,
     MergeNodes,
     Edges,
+    /// Optional relationships: a missing end skips the row.
+    Links,
 }
 
 fn plan(batch: &Batch) -> Vec<Step> {
@@ -253,18 +255,19 @@ fn plan(batch: &Batch) -> Vec<Step> {
             }
         }
     }
-    let mut edge_groups: BTreeMap<(&str, &str, &str), Vec<BoltType>> = BTreeMap::new();
-    for e in &batch.edges {
+    let mut edge_groups: BTreeMap<(bool, &str, &str, &str), Vec<BoltType>> = BTreeMap::new();
+    let all = batch.edges.iter().map(|e| (false, e));
+    for (optional, e) in all.chain(batch.links.iter().map(|e| (true, e))) {
         let mut row = BTreeMap::new();
         row.insert("from".to_string(), Value::String(e.from.1.clone()));
         row.insert("to".to_string(), Value::String(e.to.1.clone()));
         row.insert("props".to_string(), Value::Map(e.props.clone()));
         edge_groups
-            .entry((e.rel_type, e.from.0, e.to.0))
+            .entry((optional, e.rel_type, e.from.0, e.to.0))
             .or_default()
             .push(to_bolt(&Value::Map(row)));
     }
-    for ((rel, from, to), rows) in edge_groups {
+    for ((optional, rel, from, to), rows) in edge_groups {
         let (rel, from, to) = (quoted(rel), quoted(from), quoted(to));
         for chunk in rows.chunks(CHUNK) {
             steps.push(Step {
@@ -273,7 +276,11 @@ fn plan(batch: &Batch) -> Vec<Step> {
                      CREATE (a)-[e:{rel}]->(b) SET e += r.props RETURN count(e) AS n"
                 ),
                 rows: chunk.to_vec(),
-                kind: StepKind::Edges,
+                kind: if optional {
+                    StepKind::Links
+                } else {
+                    StepKind::Edges
+                },
             });
         }
     }
@@ -324,6 +331,7 @@ async fn run_plan(
                 }
                 stats.relationships_created += n;
             }
+            StepKind::Links => stats.relationships_created += n,
         }
     }
     Ok(Ok(stats))

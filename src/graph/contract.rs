@@ -185,6 +185,11 @@ pub async fn batches_write_and_merge(store: Store) {
             edge("CALLS", ("Function", "b1:20"), ("Import", "libc!system")),
             edge("CALLS", ("Function", "b1:20"), ("Import", "libc!puts")),
         ],
+        // Optional links: one end gone, that one is skipped.
+        links: vec![
+            edge("SIMILAR_TO", ("Function", "b1:10"), ("Function", "b1:20")),
+            edge("SIMILAR_TO", ("Function", "b1:10"), ("Function", "gone:10")),
+        ],
     };
     let stats = store.write_batch(batch).await.expect("batch");
     assert_eq!(
@@ -193,7 +198,7 @@ pub async fn batches_write_and_merge(store: Store) {
             stats.nodes_merged,
             stats.relationships_created
         ),
-        (3, 1, 3)
+        (3, 1, 4)
     );
     assert_eq!(
         count(&store, "MATCH (i:Import) RETURN count(i)", Params::new()).await,
@@ -220,6 +225,7 @@ pub async fn batches_write_and_merge(store: Store) {
                 ("Function", "b2:10"),
                 ("Import", "libc!system"),
             )],
+            links: vec![],
         })
         .await
         .expect("second batch");
@@ -242,6 +248,7 @@ pub async fn batches_are_atomic(store: Store) {
             before: vec![],
             nodes: vec![node("Function", "x:1", NodeMode::Create)],
             edges: vec![edge("CALLS", ("Function", "x:1"), ("Function", "missing"))],
+            links: vec![],
         })
         .await
         .expect_err("an edge to a missing node fails the batch");
@@ -270,6 +277,7 @@ pub async fn batches_replace(store: Store) {
             edge("DEFINES", ("Binary", "bin"), ("Function", "bin:2")),
             edge("CALLS", ("Function", "bin:1"), ("Function", "bin:2")),
         ],
+        links: vec![],
     };
     for _ in 0..3 {
         store.write_batch(batch()).await.expect("batch");

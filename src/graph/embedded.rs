@@ -192,6 +192,17 @@ impl GraphStore for EmbeddedStore {
                     .map_err(convert)?;
                 stats.relationships_created += 1;
             }
+            for edge in batch.links {
+                let (Some(from), Some(to)) = (
+                    resolve_optional(&tx, &mut ids, edge.from)?,
+                    resolve_optional(&tx, &mut ids, edge.to)?,
+                ) else {
+                    continue;
+                };
+                tx.create_edge(from, to, edge.rel_type, to_params(edge.props))
+                    .map_err(convert)?;
+                stats.relationships_created += 1;
+            }
             tx.commit().map_err(convert)?;
             Ok(stats)
         })
@@ -257,6 +268,24 @@ fn resolve(
             key.0, key.1
         ))),
     }
+}
+
+/// Like [`resolve`], but `None` for a node that does not exist.
+fn resolve_optional(
+    tx: &gdb::WriteTxGuard<'_>,
+    ids: &mut HashMap<(&'static str, String), gdb::NodeId>,
+    key: (&'static str, String),
+) -> Result<Option<gdb::NodeId>, GraphError> {
+    if let Some(id) = ids.get(&key) {
+        return Ok(Some(*id));
+    }
+    let found = tx
+        .index_lookup(key.0, "uid", &gdb::Value::String(key.1.clone()))
+        .map_err(convert)?;
+    Ok(found.first().map(|id| {
+        ids.insert(key, *id);
+        *id
+    }))
 }
 
 /// Split a schema file into statements: `;`-terminated, `//` comments dropped.

@@ -119,6 +119,10 @@ pub struct Batch {
     pub before: Vec<(&'static str, Params)>,
     pub nodes: Vec<NodeWrite>,
     pub edges: Vec<EdgeWrite>,
+    /// Relationships to nodes outside the batch that may have gone since they
+    /// were looked up (e.g. `SIMILAR_TO` another binary's function): written
+    /// when both ends exist, skipped otherwise.
+    pub links: Vec<EdgeWrite>,
 }
 
 /// What a batched write did.

@@ -23,7 +23,7 @@ use super::{Batch, EdgeWrite, NodeMode, NodeWrite, Params, Value};
 /// Bumped whenever the analysis or the graph model changes what ingest
 /// writes, so that re-ingesting a binary of an older version rewrites it.
 /// Version 2 added findings.
-pub const MODEL_VERSION: i64 = 2;
+pub const MODEL_VERSION: i64 = 3;
 
 /// A function's CFG (blocks and edges as JSON) is stored on it up to this
 /// size; larger ones are left out and `cfg_omitted` is set.
@@ -121,6 +121,42 @@ pub fn add_findings(b: &mut Batch, sha: &str, findings: &[Finding], functions: &
                 props: Params::new(),
             });
         }
+    }
+}
+
+/// Put the function signatures (`signature`, `exact_hash`) on the batch's
+/// function nodes and link functions to their best matches in other
+/// binaries (`SIMILAR_TO {score, exact, low_confidence}`; skipped if the
+/// other binary has gone meanwhile).
+pub fn add_similarity(
+    b: &mut Batch,
+    sha: &str,
+    signatures: &[crate::search::signature::Signature],
+    similar: &[(u64, crate::search::Match)],
+) {
+    let by_uid: HashMap<String, usize> = b
+        .nodes
+        .iter()
+        .enumerate()
+        .filter(|(_, n)| n.label == "Function")
+        .map(|(i, n)| (n.uid.clone(), i))
+        .collect();
+    for s in signatures {
+        if let Some(&i) = by_uid.get(&function_uid(sha, s.addr)) {
+            let props = &mut b.nodes[i].props;
+            props.insert("exact_hash".into(), Value::from(s.exact.as_str()));
+            props.insert("signature".into(), Value::from(s.to_property()));
+        }
+    }
+    for (addr, m) in similar {
+        b.links.push(EdgeWrite {
+            rel_type: "SIMILAR_TO",
+            from: ("Function", function_uid(sha, *addr)),
+            to: ("Function", function_uid(&m.sha256, m.addr)),
+            props: params! {
+                "score" => m.score, "exact" => m.exact, "low_confidence" => m.low_confidence,
+            },
+        });
     }
 }
 

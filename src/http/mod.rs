@@ -6,6 +6,7 @@ pub mod binaries;
 pub mod cypher;
 pub mod functions;
 pub mod graph;
+pub mod search;
 pub mod system;
 
 use std::collections::BTreeMap;

@@ -398,10 +398,73 @@ impl Run<'_> {
             Some("built in the same pass as phase 6; its time is counted there"),
         );
         tracing::debug!(job_id = %self.job.job_id, ms = total, "analysis done");
-        let skip = "function signatures and corpus similarity come with the similarity index (not built yet)";
-        self.set(8, PhaseStatus::Skipped, 0, &[], None, Some(skip));
-        self.set(9, PhaseStatus::Skipped, 0, &[], None, Some(skip));
-        self.save(9).await?;
+        // 8 function signatures
+        let t = self.begin(8).await?;
+        let input = bytes.clone();
+        let analysed = tokio::task::spawn_blocking(move || {
+            let mut all = analysed;
+            for a in &mut all {
+                ingest::sign(&input, a)?;
+            }
+            Ok::<_, analysis::AnalysisError>(all)
+        })
+        .await
+        .map_err(|e| Fail::Permanent("internal", format!("signature task: {e}")))?
+        .map_err(analysis_fail)?;
+        let sigs = || analysed.iter().flat_map(|a| a.signatures.iter());
+        let exact: std::collections::HashSet<&str> = sigs().map(|s| s.exact.as_str()).collect();
+        let out = hash_json(
+            &analysed
+                .iter()
+                .map(|a| a.signatures.iter().map(|s| (s.addr, &s.exact, &s.features)).collect::<Vec<_>>())
+                .collect::<Vec<_>>(),
+        );
+        self.end(
+            8,
+            ms(t),
+            &[
+                ("signatures", sigs().count() as u64),
+                ("tiny", sigs().filter(|s| s.tiny()).count() as u64),
+                ("exact_hashes", exact.len() as u64),
+            ],
+            Some(out),
+            None,
+        )
+        .await?;
+
+        // 9 similarity against the corpus
+        let t = self.begin(9).await?;
+        let ingestor = jobs.ingestor.clone();
+        let analysed = tokio::task::spawn_blocking(move || {
+            let mut all = analysed;
+            for a in &mut all {
+                a.similar = ingestor.similar_for(a);
+            }
+            all
+        })
+        .await
+        .map_err(|e| Fail::Permanent("internal", format!("similarity task: {e}")))?;
+        let links = || analysed.iter().flat_map(|a| a.similar.iter());
+        let matched: std::collections::HashSet<&str> =
+            links().map(|(_, m)| m.sha256.as_str()).collect();
+        let out = hash_json(
+            &links()
+                .map(|(addr, m)| (addr, &m.sha256, m.addr, m.score))
+                .collect::<Vec<_>>(),
+        );
+        self.end(
+            9,
+            ms(t),
+            &[
+                ("queried", sigs_queried(&analysed)),
+                ("links", links().count() as u64),
+                ("exact", links().filter(|(_, m)| m.exact).count() as u64),
+                ("binaries", matched.len() as u64),
+            ],
+            Some(out),
+            Some("each non-tiny function (the largest 5000) against the index; links at score >= 0.7"),
+        )
+        .await?;
 
         // 10 rules
         let t = self.begin(10).await?;
@@ -486,17 +549,23 @@ impl Run<'_> {
         )
         .await?;
 
-        // 12 report + signed provenance
+        // 12 index, report + signed provenance
         let t = self.begin(12).await?;
         let binaries: Vec<String> = written.iter().map(|w| w.sha256.clone()).collect();
+        let index_note = jobs.ingestor.index_written(&binaries).await;
         let (findings, risk, draft_ms) = (draft.findings, draft.risk, draft.ms);
         let report_sha = self.sign_report(draft).await?;
         self.end(
             12,
             ms(t) + draft_ms,
-            &[("reports", ReportFormat::ALL.len() as u64)],
+            &[
+                ("reports", ReportFormat::ALL.len() as u64),
+                ("indexed", if index_note.is_none() { binaries.len() as u64 } else { 0 }),
+            ],
             Some(report_sha.clone()),
-            Some("reports drafted before the graph write (time included here), rendered and signed after it; the full-text index comes with the search issue"),
+            Some(index_note.as_deref().unwrap_or(
+                "binaries indexed for search; reports drafted before the graph write (time included here), rendered and signed after it",
+            )),
         )
         .await?;
         Ok(Done {
@@ -637,6 +706,20 @@ fn signal(stop: &Mutex<Option<Stop>>, abort: &AtomicBool, s: Stop) {
         *g = Some(s);
     }
     abort.store(true, Ordering::Relaxed);
+}
+
+/// Functions phase 9 queried (non-tiny, at most `MAX_LINKED` per binary).
+fn sigs_queried(analysed: &[Analysed]) -> u64 {
+    analysed
+        .iter()
+        .map(|a| {
+            a.signatures
+                .iter()
+                .filter(|s| !s.tiny())
+                .count()
+                .min(ingest::MAX_LINKED) as u64
+        })
+        .sum()
 }
 
 fn ms(t: Instant) -> u64 {

@@ -9,6 +9,7 @@ mod cypher;
 mod errors;
 mod formats;
 mod functions;
+mod search;
 mod snapshots;
 mod support;
 mod transfer;

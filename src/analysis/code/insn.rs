@@ -196,6 +196,29 @@ impl Decoder {
         }
     }
 
+    /// Decode all of `bytes` (at `addr`) with instruction text, handing each
+    /// instruction to `f`; stops at the first byte that does not decode.
+    pub fn run_text(&self, bytes: &[u8], addr: u64, thumb: bool, mut f: impl FnMut(&Insn, &str, &str)) {
+        let cs = if thumb {
+            self.thumb.as_ref().unwrap_or(&self.cs)
+        } else {
+            &self.cs
+        };
+        let Ok(mut it) = cs.disasm_iter(bytes, addr) else {
+            return;
+        };
+        let mut expected = addr;
+        while let Some(i) = it.next() {
+            if i.address() != expected {
+                return;
+            }
+            let (m, o) = (i.mnemonic().unwrap_or(""), i.op_str().unwrap_or(""));
+            let ins = self.classify(i.address(), i.len(), m, o, i.bytes(), thumb);
+            expected += i.len() as u64;
+            f(&ins, m, o);
+        }
+    }
+
     /// Decode one instruction with its text (for listings).
     pub fn text(
         &self,

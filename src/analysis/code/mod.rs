@@ -12,6 +12,8 @@
 
 mod insn;
 
+pub use self::insn::parse_num;
+
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::time::Instant;
 
@@ -1363,4 +1365,65 @@ pub fn listing(img: &Image<'_>, addr: u64, cfg: &AnalysisConfig) -> Option<Vec<L
         });
     }
     Some(out)
+}
+
+/// One decoded instruction of a function body, with its text.
+#[derive(Debug, Clone)]
+pub struct BodyInsn {
+    pub addr: u64,
+    pub mnemonic: String,
+    pub operands: String,
+    /// Direct call or jump target, when the instruction has one.
+    pub target: Option<u64>,
+    /// A branch or call (direct or not): its operand is an address, never a constant.
+    pub branch: bool,
+    /// Index of the block (in `Function::blocks`) the instruction belongs to.
+    pub block: u32,
+}
+
+/// Decode the blocks of each function again, with instruction text, and hand
+/// every body to `each` (in parallel: `each` must be `Sync`). A block that
+/// fails to decode ends early; the rest of the body is still given. `each`
+/// also gets a test for "this number is a mapped address".
+pub fn bodies<F>(img: &Image<'_>, functions: &[Function], each: F)
+where
+    F: Fn(usize, &[BodyInsn], &dyn Fn(u64) -> bool) + Sync,
+{
+    let Some(arch) = img.arch.clone() else {
+        return;
+    };
+    functions
+        .par_iter()
+        .enumerate()
+        .with_min_len(64)
+        .for_each_init(
+            || Decoder::new(&arch, img.big_endian, img.got_base),
+            |dec, (i, f)| {
+                let Some(dec) = dec.as_ref() else { return };
+                let mut out = Vec::with_capacity(f.instructions as usize);
+                for (b, block) in f.blocks.iter().enumerate() {
+                    let len = block.end.saturating_sub(block.start) as usize;
+                    let bytes = img.bytes_from(block.start);
+                    let bytes = &bytes[..len.min(bytes.len())];
+                    dec.run_text(bytes, block.start, f.thumb, |ins, m, o| {
+                        let target = match ins.flow {
+                            Flow::Call(t) | Flow::Jump(t) | Flow::Cond(t) => Some(t),
+                            _ => None,
+                        };
+                        let branch = !matches!(ins.flow, Flow::Seq | Flow::Stop | Flow::Ret);
+                        if !ins.padding {
+                            out.push(BodyInsn {
+                                addr: ins.addr,
+                                mnemonic: m.to_string(),
+                                operands: o.to_string(),
+                                target,
+                                branch,
+                                block: b as u32,
+                            });
+                        }
+                    });
+                }
+                each(i, &out, &|a| img.is_mapped(a));
+            },
+        );
 }

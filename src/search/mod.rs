@@ -1,0 +1,769 @@
+//! The search index: full text over binaries, symbols and strings, and
+//! function similarity (exact hashes and MinHash LSH bands), in one tantivy
+//! index under `data/index/` whose schema is `index/schema.json`.
+//!
+//! The graph is the source of truth. A binary's documents are built from its
+//! graph entry (plus the strings of its stored file) and replaced as a unit,
+//! in one commit, after the graph write. [`sync`] makes the index agree with
+//! the graph again after a crash between the two, or after a change made by
+//! another process.
+
+pub mod signature;
+pub mod sync;
+pub mod text;
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use serde::{Deserialize, Serialize};
+use tantivy::collector::{Count, TopDocs};
+use tantivy::query::{BooleanQuery, BoostQuery, Occur, Query, RegexQuery, TermQuery};
+use tantivy::schema::{
+    BytesOptions, Field, IndexRecordOption, NumericOptions, Schema, TextFieldIndexing, TextOptions, Value, STORED, STRING,
+};
+use tantivy::tokenizer::{LowerCaser, RemoveLongFilter, TextAnalyzer};
+use tantivy::{doc, Index, IndexReader, IndexWriter, ReloadPolicy, TantivyDocument, Term};
+
+use self::signature::{Evidence, Signature};
+use self::text::{highlight, Word};
+
+/// The schema and analyzer definition, as committed in `index/`.
+pub const SCHEMA_JSON: &str = include_str!("../../index/schema.json");
+
+/// LSH candidates re-ranked exactly per similarity query.
+pub const CANDIDATES: usize = 200;
+
+/// Why the index could not do something.
+#[derive(Debug, thiserror::Error)]
+pub enum SearchError {
+    #[error("search index: {0}")]
+    Index(#[from] tantivy::TantivyError),
+    #[error("search index: {0}")]
+    Io(#[from] std::io::Error),
+    #[error("search index: the index is being written by another process (waited {0} s)")]
+    Busy(u64),
+    #[error("bad search: {0}")]
+    BadQuery(String),
+}
+
+/// Document kinds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum Kind {
+    Binary,
+    Symbol,
+    String,
+    Function,
+}
+
+impl Kind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Kind::Binary => "binary",
+            Kind::Symbol => "symbol",
+            Kind::String => "string",
+            Kind::Function => "function",
+        }
+    }
+
+    /// The kinds full-text search returns.
+    pub const TEXT: [Kind; 3] = [Kind::Symbol, Kind::String, Kind::Binary];
+}
+
+#[derive(Clone, Copy)]
+struct Fields {
+    kind: Field,
+    uid: Field,
+    binary: Field,
+    text: Field,
+    title: Field,
+    addr: Field,
+    meta: Field,
+    stamp: Field,
+    exact: Field,
+    lsh: Field,
+    sig: Field,
+}
+
+#[derive(Deserialize)]
+struct SchemaFile {
+    version: u32,
+    fields: Vec<FieldDef>,
+}
+
+#[derive(Deserialize)]
+struct FieldDef {
+    name: String,
+    #[serde(rename = "type")]
+    kind: String,
+    #[serde(default)]
+    stored: bool,
+    analyzer: Option<String>,
+}
+
+/// Build the tantivy schema from `index/schema.json`.
+fn schema() -> (Schema, u32) {
+    let file: SchemaFile =
+        serde_json::from_str(SCHEMA_JSON).expect("index/schema.json is valid (tested)");
+    let mut b = Schema::builder();
+    for f in &file.fields {
+        match f.kind.as_str() {
+            "raw" => {
+                let opts: TextOptions = if f.stored { STRING | STORED } else { STRING };
+                b.add_text_field(&f.name, opts);
+            }
+            "text" => {
+                let analyzer = f.analyzer.as_deref().unwrap_or("identifier");
+                let mut opts = TextOptions::default().set_indexing_options(
+                    TextFieldIndexing::default()
+                        .set_tokenizer(analyzer)
+                        .set_index_option(IndexRecordOption::WithFreqs),
+                );
+                if f.stored {
+                    opts = opts.set_stored();
+                }
+                b.add_text_field(&f.name, opts);
+            }
+            "stored" => {
+                b.add_text_field(&f.name, STORED);
+            }
+            "u64" => {
+                let opts = NumericOptions::default().set_indexed();
+                b.add_u64_field(&f.name, if f.stored { opts.set_stored() } else { opts });
+            }
+            "bytes" => {
+                let opts = BytesOptions::default();
+                b.add_bytes_field(&f.name, if f.stored { opts.set_stored() } else { opts });
+            }
+            other => panic!("index/schema.json: unknown field type {other}"),
+        }
+    }
+    (b.build(), file.version)
+}
+
+/// One binary's documents, replaced as a unit.
+#[derive(Debug, Clone, Default)]
+pub struct BinaryDocs {
+    pub sha256: String,
+    /// The graph's `ingested_at` of the binary.
+    pub stamp: String,
+    /// Display name (first file name) and the searchable metadata text.
+    pub title: String,
+    pub text: String,
+    pub meta: serde_json::Value,
+    /// 4-byte hashes of the binary's strings (sorted, unique), for binary similarity.
+    pub string_hashes: Vec<u32>,
+    pub symbols: Vec<SymbolDoc>,
+    pub strings: Vec<StringDoc>,
+    pub functions: Vec<FunctionDoc>,
+}
+
+#[derive(Debug, Clone)]
+pub struct SymbolDoc {
+    pub name: String,
+    pub demangled: Option<String>,
+    pub addr: u64,
+    pub kind: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct StringDoc {
+    pub value: String,
+    pub addr: Option<u64>,
+    pub offset: u64,
+    pub section: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct FunctionDoc {
+    pub name: String,
+    pub signature: Signature,
+}
+
+/// A full-text query.
+#[derive(Debug, Clone)]
+pub struct TextQuery {
+    pub q: String,
+    pub kind: Option<Kind>,
+    pub binary: Option<String>,
+    /// 0-based offset of the first hit.
+    pub offset: usize,
+    pub limit: usize,
+}
+
+/// One full-text hit.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct Hit {
+    pub kind: Kind,
+    /// The binary it belongs to (for a binary: itself).
+    pub sha256: String,
+    /// Symbol name, string value or binary file name.
+    pub text: String,
+    /// Where the query matched `text`: `[start, end)` in characters.
+    pub highlights: Vec<[usize; 2]>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub addr: Option<u64>,
+    pub score: f32,
+    /// Per kind: demangled name and symbol kind; string section and offset;
+    /// binary format, arch and names.
+    #[schema(value_type = Object)]
+    pub details: serde_json::Value,
+}
+
+/// One page of full-text hits.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct TextResults {
+    pub hits: Vec<Hit>,
+    /// Hits of the requested kind(s), all pages.
+    pub total: u64,
+    /// Hits per kind for the same query, all pages.
+    pub totals: HashMap<String, u64>,
+    pub took_ms: f64,
+}
+
+/// A function similar to the one asked about.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct Match {
+    pub sha256: String,
+    pub addr: u64,
+    pub name: String,
+    /// Weighted Jaccard similarity of the two feature sets (1.0 for an exact match).
+    pub score: f64,
+    /// Same masked instruction stream (`exact_hash`).
+    pub exact: bool,
+    /// One side is tiny (under 12 instructions or 8 features): weak evidence.
+    pub low_confidence: bool,
+    pub instructions: u32,
+    /// Imports, strings and constants both functions have.
+    pub evidence: Evidence,
+}
+
+/// The index and its reader.
+pub struct SearchIndex {
+    index: Index,
+    reader: IndexReader,
+    f: Fields,
+    dir: PathBuf,
+    /// In-process writers take turns (the lock file covers other processes).
+    write: Mutex<()>,
+    /// Created on this open (empty): the caller should rebuild it from the graph.
+    pub fresh: bool,
+}
+
+const VERSION_FILE: &str = "bingraph-index.json";
+
+impl SearchIndex {
+    /// Open (or create) the index in `dir`. An index of another schema
+    /// version is moved aside and a new one created (`fresh`).
+    pub fn open(dir: &Path) -> Result<SearchIndex, SearchError> {
+        let (schema, version) = schema();
+        std::fs::create_dir_all(dir)?;
+        let version_path = dir.join(VERSION_FILE);
+        let on_disk: Option<u32> = std::fs::read_to_string(&version_path)
+            .ok()
+            .and_then(|s| serde_json::from_str::<serde_json::Value>(&s).ok())
+            .and_then(|v| v["version"].as_u64())
+            .map(|v| v as u32);
+        let exists = dir.join("meta.json").exists();
+        if exists && on_disk != Some(version) {
+            let aside = dir.with_extension(format!("old-{}", std::process::id()));
+            std::fs::rename(dir, &aside)?;
+            std::fs::create_dir_all(dir)?;
+            let _ = std::fs::remove_dir_all(&aside);
+        }
+        let fresh = !dir.join("meta.json").exists();
+        let index = if fresh {
+            match Index::create_in_dir(dir, schema.clone()) {
+                Ok(i) => i,
+                // Another process created it first.
+                Err(_) if dir.join("meta.json").exists() => Index::open_in_dir(dir)?,
+                Err(e) => return Err(e.into()),
+            }
+        } else {
+            Index::open_in_dir(dir)?
+        };
+        std::fs::write(
+            &version_path,
+            serde_json::json!({ "version": version }).to_string(),
+        )?;
+        index.tokenizers().register(
+            "identifier",
+            TextAnalyzer::builder(text::IdentifierTokenizer::default())
+                .filter(RemoveLongFilter::limit(text::MAX_WORD + 1))
+                .filter(LowerCaser)
+                .build(),
+        );
+        let s = index.schema();
+        let field = |n: &str| s.get_field(n).expect("field from index/schema.json");
+        let f = Fields {
+            kind: field("kind"),
+            uid: field("uid"),
+            binary: field("binary"),
+            text: field("text"),
+            title: field("title"),
+            addr: field("addr"),
+            meta: field("meta"),
+            stamp: field("stamp"),
+            exact: field("exact"),
+            lsh: field("lsh"),
+            sig: field("sig"),
+        };
+        let reader = index
+            .reader_builder()
+            .reload_policy(ReloadPolicy::OnCommitWithDelay)
+            .try_into()?;
+        Ok(SearchIndex {
+            index,
+            reader,
+            f,
+            dir: dir.to_path_buf(),
+            write: Mutex::new(()),
+            fresh,
+        })
+    }
+
+    /// Where the index lives.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// Run `f` with a writer, commit, and release the lock. Waits up to
+    /// `wait` for another process that holds the index.
+    fn with_writer(
+        &self,
+        wait: Duration,
+        f: impl FnOnce(&mut IndexWriter, &Fields) -> Result<(), SearchError>,
+    ) -> Result<(), SearchError> {
+        let _turn = self.write.lock().unwrap_or_else(|p| p.into_inner());
+        let started = Instant::now();
+        let mut writer: IndexWriter = loop {
+            match self.index.writer_with_num_threads(1, 64 * 1024 * 1024) {
+                Ok(w) => break w,
+                Err(tantivy::TantivyError::LockFailure(_, _)) if started.elapsed() < wait => {
+                    std::thread::sleep(Duration::from_millis(100));
+                }
+                Err(tantivy::TantivyError::LockFailure(_, _)) => {
+                    return Err(SearchError::Busy(wait.as_secs()))
+                }
+                Err(e) => return Err(e.into()),
+            }
+        };
+        f(&mut writer, &self.f)?;
+        writer.commit()?;
+        writer.wait_merging_threads()?;
+        self.reader.reload()?;
+        Ok(())
+    }
+
+    /// Replace every document of these binaries with the given ones (one commit).
+    pub fn replace(&self, binaries: &[BinaryDocs], wait: Duration) -> Result<(), SearchError> {
+        self.with_writer(wait, |w, f| {
+            for b in binaries {
+                w.delete_term(Term::from_field_text(f.binary, &b.sha256));
+                add_binary(w, f, b)?;
+            }
+            Ok(())
+        })
+    }
+
+    /// Remove the documents of these binaries (one commit).
+    pub fn remove(&self, shas: &[String], wait: Duration) -> Result<(), SearchError> {
+        self.with_writer(wait, |w, f| {
+            for s in shas {
+                w.delete_term(Term::from_field_text(f.binary, s));
+            }
+            Ok(())
+        })
+    }
+
+    /// Remove everything (before a full rebuild).
+    pub fn clear(&self, wait: Duration) -> Result<(), SearchError> {
+        self.with_writer(wait, |w, _| {
+            w.delete_all_documents()?;
+            Ok(())
+        })
+    }
+
+    /// Make the latest commit (of any process) visible now.
+    pub fn refresh(&self) -> Result<(), SearchError> {
+        Ok(self.reader.reload()?)
+    }
+
+    /// Every indexed binary with its stamp.
+    pub fn binaries(&self) -> Result<HashMap<String, String>, SearchError> {
+        let searcher = self.reader.searcher();
+        let q = TermQuery::new(
+            Term::from_field_text(self.f.kind, Kind::Binary.as_str()),
+            IndexRecordOption::Basic,
+        );
+        let docs = searcher.search(&q, &tantivy::collector::DocSetCollector)?;
+        let mut out = HashMap::with_capacity(docs.len());
+        for a in docs {
+            let d: TantivyDocument = searcher.doc(a)?;
+            out.insert(
+                str_of(&d, self.f.binary).to_string(),
+                str_of(&d, self.f.stamp).to_string(),
+            );
+        }
+        Ok(out)
+    }
+
+    /// Documents per kind.
+    pub fn counts(&self) -> Result<HashMap<String, u64>, SearchError> {
+        let searcher = self.reader.searcher();
+        let mut out = HashMap::new();
+        for k in [Kind::Binary, Kind::Symbol, Kind::String, Kind::Function] {
+            let q = TermQuery::new(
+                Term::from_field_text(self.f.kind, k.as_str()),
+                IndexRecordOption::Basic,
+            );
+            out.insert(k.as_str().to_string(), searcher.search(&q, &Count)? as u64);
+        }
+        Ok(out)
+    }
+
+    /// Full-text search.
+    pub fn search(&self, q: &TextQuery) -> Result<TextResults, SearchError> {
+        let started = Instant::now();
+        let words = text::words(&q.q);
+        if words.is_empty() {
+            return Err(SearchError::BadQuery(
+                "the query has no words (letters, digits or '_')".into(),
+            ));
+        }
+        let f = self.f;
+        let mut must: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+        for w in &words {
+            must.push((Occur::Must, word_query(f.text, w)?));
+        }
+        if let Some(b) = &q.binary {
+            must.push((Occur::Must, term(f.binary, b)));
+        }
+        let base = BooleanQuery::new(must);
+        let with_kind = |kinds: &[Kind]| -> BooleanQuery {
+            let kinds: Vec<(Occur, Box<dyn Query>)> = kinds
+                .iter()
+                .map(|k| (Occur::Should, term(f.kind, k.as_str())))
+                .collect();
+            BooleanQuery::new(vec![
+                (Occur::Must, Box::new(base.clone()) as Box<dyn Query>),
+                (Occur::Must, Box::new(BooleanQuery::new(kinds))),
+            ])
+        };
+        let searcher = self.reader.searcher();
+        let mut totals = HashMap::new();
+        for k in Kind::TEXT {
+            totals.insert(
+                k.as_str().to_string(),
+                searcher.search(&with_kind(&[k]), &Count)? as u64,
+            );
+        }
+        let kinds: Vec<Kind> = q.kind.map_or_else(|| Kind::TEXT.to_vec(), |k| vec![k]);
+        let total = kinds
+            .iter()
+            .map(|k| totals.get(k.as_str()).copied().unwrap_or(0))
+            .sum();
+        let mut hits = Vec::new();
+        if q.limit > 0 && (q.offset as u64) < total {
+            let top = searcher.search(
+                &with_kind(&kinds),
+                &TopDocs::with_limit(q.limit)
+                    .and_offset(q.offset)
+                    .order_by_score(),
+            )?;
+            for (score, a) in top {
+                let d: TantivyDocument = searcher.doc(a)?;
+                let kind = match str_of(&d, f.kind) {
+                    "binary" => Kind::Binary,
+                    "symbol" => Kind::Symbol,
+                    _ => Kind::String,
+                };
+                let title = str_of(&d, f.title).to_string();
+                let details: serde_json::Value =
+                    serde_json::from_str(str_of(&d, f.meta)).unwrap_or_default();
+                let mut highlights = highlight(&title, &words);
+                if highlights.is_empty() {
+                    if let Some(dm) = details["demangled"].as_str() {
+                        highlights = highlight(dm, &words);
+                    }
+                }
+                hits.push(Hit {
+                    kind,
+                    sha256: str_of(&d, f.binary).to_string(),
+                    text: title,
+                    highlights,
+                    addr: d.get_first(f.addr).and_then(|v| v.as_u64()),
+                    score,
+                    details,
+                });
+            }
+        }
+        Ok(TextResults {
+            hits,
+            total,
+            totals,
+            took_ms: started.elapsed().as_secs_f64() * 1000.0,
+        })
+    }
+
+    /// The stored signature of one function.
+    pub fn signature(&self, sha256: &str, addr: u64) -> Result<Option<(String, Signature)>, SearchError> {
+        let searcher = self.reader.searcher();
+        let uid = format!("fn:{sha256}:{addr:x}");
+        let top = searcher.search(
+            &TermQuery::new(Term::from_field_text(self.f.uid, &uid), IndexRecordOption::Basic),
+            &TopDocs::with_limit(1).order_by_score(),
+        )?;
+        let Some((_, a)) = top.first() else {
+            return Ok(None);
+        };
+        let d: TantivyDocument = searcher.doc(*a)?;
+        Ok(Some(self.function_of(&d)))
+    }
+
+    fn function_of(&self, d: &TantivyDocument) -> (String, Signature) {
+        let f = self.f;
+        let meta: serde_json::Value = serde_json::from_str(str_of(d, f.meta)).unwrap_or_default();
+        let sig = Signature {
+            addr: d.get_first(f.addr).and_then(|v| v.as_u64()).unwrap_or(0),
+            exact: str_of(d, f.exact).to_string(),
+            features: signature::decode_features(
+                d.get_first(f.sig).and_then(|v| v.as_bytes()).unwrap_or_default(),
+            ),
+            instructions: meta["n"].as_u64().unwrap_or(0) as u32,
+            blocks: meta["b"].as_u64().unwrap_or(0) as u32,
+            evidence: serde_json::from_value(meta["e"].clone()).unwrap_or_default(),
+        };
+        (str_of(d, f.title).to_string(), sig)
+    }
+
+    /// Functions similar to `sig` in the whole index: the exact tier first,
+    /// then LSH candidates re-ranked by weighted Jaccard. `skip_binary` leaves
+    /// out one binary's functions, `skip_uid` the function itself.
+    pub fn similar(
+        &self,
+        sig: &Signature,
+        k: usize,
+        min_score: f64,
+        skip_binary: Option<&str>,
+        skip_self: Option<(&str, u64)>,
+    ) -> Result<Vec<Match>, SearchError> {
+        let f = self.f;
+        let searcher = self.reader.searcher();
+        let mut not: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+        if let Some(b) = skip_binary {
+            not.push((Occur::MustNot, term(f.binary, b)));
+        }
+        if let Some((b, a)) = skip_self {
+            not.push((Occur::MustNot, term(f.uid, &format!("fn:{b}:{a:x}"))));
+        }
+        let mut found: HashMap<(String, u64), Match> = HashMap::new();
+        let mut consider = |d: &TantivyDocument, exact_hit: bool| {
+            let (name, other) = self.function_of(d);
+            let sha = str_of(d, f.binary).to_string();
+            let exact = exact_hit || (!sig.exact.is_empty() && other.exact == sig.exact);
+            let score = if exact {
+                1.0
+            } else {
+                signature::similarity(&sig.features, &other.features)
+            };
+            found.entry((sha.clone(), other.addr)).or_insert(Match {
+                sha256: sha,
+                addr: other.addr,
+                name,
+                score,
+                exact,
+                low_confidence: sig.tiny() || other.tiny(),
+                instructions: other.instructions,
+                evidence: sig.evidence.shared(&other.evidence),
+            });
+        };
+        if !sig.exact.is_empty() {
+            let mut q = vec![(Occur::Must, term(f.exact, &sig.exact))];
+            q.extend(not.iter().map(|(o, q)| (*o, q.box_clone())));
+            let top = searcher.search(
+                &BooleanQuery::new(q),
+                &TopDocs::with_limit(k.max(1)).order_by_score(),
+            )?;
+            for (_, a) in top {
+                consider(&searcher.doc(a)?, true);
+            }
+        }
+        let bands: Vec<(Occur, Box<dyn Query>)> = sig
+            .bands()
+            .into_iter()
+            .map(|t| (Occur::Should, term(f.lsh, &t)))
+            .collect();
+        let mut q = vec![(Occur::Must, Box::new(BooleanQuery::new(bands)) as Box<dyn Query>)];
+        q.extend(not);
+        let top = searcher.search(
+            &BooleanQuery::new(q),
+            &TopDocs::with_limit(CANDIDATES.max(k)).order_by_score(),
+        )?;
+        for (_, a) in top {
+            consider(&searcher.doc(a)?, false);
+        }
+        let mut out: Vec<Match> = found
+            .into_values()
+            .filter(|m| m.score >= min_score)
+            .collect();
+        out.sort_by(|a, b| {
+            b.score
+                .total_cmp(&a.score)
+                .then_with(|| a.sha256.cmp(&b.sha256))
+                .then(a.addr.cmp(&b.addr))
+        });
+        out.truncate(k);
+        Ok(out)
+    }
+
+    /// Stored facts of one indexed binary: its metadata and string hashes.
+    pub fn binary_doc(&self, sha256: &str) -> Result<Option<(serde_json::Value, Vec<u32>)>, SearchError> {
+        let searcher = self.reader.searcher();
+        let top = searcher.search(
+            &TermQuery::new(
+                Term::from_field_text(self.f.uid, &format!("bin:{sha256}")),
+                IndexRecordOption::Basic,
+            ),
+            &TopDocs::with_limit(1).order_by_score(),
+        )?;
+        let Some((_, a)) = top.first() else {
+            return Ok(None);
+        };
+        let d: TantivyDocument = searcher.doc(*a)?;
+        let meta = serde_json::from_str(str_of(&d, self.f.meta)).unwrap_or_default();
+        let hashes = d
+            .get_first(self.f.sig)
+            .and_then(|v| v.as_bytes())
+            .unwrap_or_default()
+            .chunks_exact(4)
+            .map(|c| u32::from_le_bytes([c[0], c[1], c[2], c[3]]))
+            .collect();
+        Ok(Some((meta, hashes)))
+    }
+
+    /// Signatures of one binary's functions, as indexed.
+    pub fn functions_of(&self, sha256: &str) -> Result<Vec<(String, Signature)>, SearchError> {
+        let searcher = self.reader.searcher();
+        let q = BooleanQuery::new(vec![
+            (Occur::Must, term(self.f.binary, sha256)),
+            (Occur::Must, term(self.f.kind, Kind::Function.as_str())),
+        ]);
+        let docs = searcher.search(&q, &tantivy::collector::DocSetCollector)?;
+        let mut out = Vec::with_capacity(docs.len());
+        for a in docs {
+            out.push(self.function_of(&searcher.doc(a)?));
+        }
+        Ok(out)
+    }
+}
+
+fn term(field: Field, value: &str) -> Box<dyn Query> {
+    Box::new(TermQuery::new(
+        Term::from_field_text(field, value),
+        IndexRecordOption::Basic,
+    ))
+}
+
+/// A query word matches a token whole (best), by prefix, or by all its parts.
+fn word_query(field: Field, w: &Word) -> Result<Box<dyn Query>, SearchError> {
+    let text_term = |t: &str| -> Box<dyn Query> {
+        Box::new(TermQuery::new(
+            Term::from_field_text(field, t),
+            IndexRecordOption::WithFreqs,
+        ))
+    };
+    let prefix = |t: &str| -> Result<Box<dyn Query>, SearchError> {
+        let re = format!("{}.*", regex::escape(t));
+        Ok(Box::new(RegexQuery::from_pattern(&re, field)?))
+    };
+    let mut any: Vec<(Occur, Box<dyn Query>)> = vec![(
+        Occur::Should,
+        Box::new(BoostQuery::new(text_term(&w.whole), 3.0)),
+    )];
+    if w.whole.chars().count() >= 2 {
+        any.push((Occur::Should, prefix(&w.whole)?));
+    }
+    if !w.parts.is_empty() {
+        let mut all: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+        for (i, p) in w.parts.iter().enumerate() {
+            let last = i + 1 == w.parts.len();
+            let q = if last && p.chars().count() >= 2 {
+                prefix(p)?
+            } else {
+                text_term(p)
+            };
+            all.push((Occur::Must, q));
+        }
+        any.push((Occur::Should, Box::new(BooleanQuery::new(all))));
+    }
+    Ok(Box::new(BooleanQuery::new(any)))
+}
+
+fn str_of(d: &TantivyDocument, f: Field) -> &str {
+    d.get_first(f).and_then(|v| v.as_str()).unwrap_or("")
+}
+
+fn add_binary(w: &mut IndexWriter, f: &Fields, b: &BinaryDocs) -> Result<(), SearchError> {
+    let sha = b.sha256.as_str();
+    let hashes: Vec<u8> = b.string_hashes.iter().flat_map(|h| h.to_le_bytes()).collect();
+    w.add_document(doc!(
+        f.kind => "binary", f.uid => format!("bin:{sha}"), f.binary => sha,
+        f.text => b.text.as_str(), f.title => b.title.as_str(), f.meta => b.meta.to_string(),
+        f.stamp => b.stamp.as_str(), f.sig => hashes,
+    ))?;
+    for (i, s) in b.symbols.iter().enumerate() {
+        let text = match &s.demangled {
+            Some(d) => format!("{} {d}", s.name),
+            None => s.name.clone(),
+        };
+        let meta = serde_json::json!({ "demangled": s.demangled, "kind": s.kind });
+        w.add_document(doc!(
+            f.kind => "symbol", f.uid => format!("sym:{sha}:{i}"), f.binary => sha,
+            f.text => text, f.title => s.name.as_str(), f.addr => s.addr, f.meta => meta.to_string(),
+        ))?;
+    }
+    for (i, s) in b.strings.iter().enumerate() {
+        let meta = serde_json::json!({ "offset": s.offset, "section": s.section });
+        let mut d = doc!(
+            f.kind => "string", f.uid => format!("str:{sha}:{i}"), f.binary => sha,
+            f.text => s.value.as_str(), f.title => s.value.as_str(), f.meta => meta.to_string(),
+        );
+        if let Some(a) = s.addr {
+            d.add_u64(f.addr, a);
+        }
+        w.add_document(d)?;
+    }
+    for func in &b.functions {
+        let s = &func.signature;
+        let meta = serde_json::json!({ "n": s.instructions, "b": s.blocks, "e": s.evidence });
+        let mut d = doc!(
+            f.kind => "function", f.uid => format!("fn:{sha}:{:x}", s.addr), f.binary => sha,
+            f.title => func.name.as_str(), f.addr => s.addr, f.meta => meta.to_string(),
+            f.exact => s.exact.as_str(), f.sig => s.feature_bytes(),
+        );
+        for t in s.bands() {
+            d.add_text(f.lsh, t);
+        }
+        w.add_document(d)?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn schema_file_names_every_field_the_code_uses() {
+        let (s, v) = schema();
+        assert!(v >= 1);
+        for n in [
+            "kind", "uid", "binary", "text", "title", "addr", "meta", "stamp", "exact", "lsh", "sig",
+        ] {
+            assert!(s.get_field(n).is_ok(), "{n}");
+        }
+    }
+}

@@ -1,0 +1,330 @@
+//! Keeping the index in step with the graph.
+//!
+//! A binary's documents are always built from the graph (its node, symbols
+//! and function signatures) and the strings of its stored file, so an ingest,
+//! a reconcile after a crash and `bingraph reindex` produce the same index.
+//! The graph is written first; the index follows in one commit per call. A
+//! crash in between leaves a binary the index lacks or has stale (its stamp is
+//! the graph's `ingested_at`), and [`Ingestor::reconcile`] repairs exactly
+//! that: it runs when the service starts, every minute while it runs, and
+//! before `bingraph search` answers.
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use serde::Serialize;
+
+use super::signature::Signature;
+use super::{BinaryDocs, FunctionDoc, SearchError, StringDoc, SymbolDoc};
+use crate::analysis::{self, AnalysisConfig};
+use crate::graph::{GraphError, Value};
+use crate::ingest::Ingestor;
+use crate::params;
+
+const BINARIES: &str = include_str!("../../cypher/search/binaries.cypher");
+const BINARY: &str = include_str!("../../cypher/search/binary.cypher");
+const TAGS: &str = include_str!("../../cypher/search/tags.cypher");
+const IMPORTS: &str = include_str!("../../cypher/search/imports.cypher");
+const SYMBOLS: &str = include_str!("../../cypher/search/symbols.cypher");
+const FUNCTIONS: &str = include_str!("../../cypher/search/functions.cypher");
+
+/// How long an index write waits for another process's writer.
+pub const WRITE_WAIT: Duration = Duration::from_secs(60);
+/// Binaries per commit when many are (re)indexed.
+const PER_COMMIT: usize = 16;
+
+/// Why the index could not be brought up to date.
+#[derive(Debug, thiserror::Error)]
+pub enum SyncError {
+    #[error(transparent)]
+    Graph(#[from] GraphError),
+    #[error(transparent)]
+    Search(#[from] SearchError),
+    #[error("index task failed: {0}")]
+    Task(String),
+}
+
+/// What a reconcile or rebuild changed.
+#[derive(Debug, Clone, Default, Serialize, PartialEq, Eq)]
+pub struct SyncReport {
+    /// Binaries in the graph the index lacked.
+    pub added: usize,
+    /// Binaries whose index entry was older than the graph's.
+    pub updated: usize,
+    /// Index entries of binaries no longer in the graph.
+    pub removed: usize,
+}
+
+impl Ingestor {
+    /// Build the index documents of one binary from the graph (and its file's
+    /// strings). `None` when the binary is not in the graph.
+    pub async fn index_docs(&self, sha256: &str) -> Result<Option<BinaryDocs>, SyncError> {
+        let p = || params! { "sha256" => sha256 };
+        let rows = self.store.read(BINARY, p()).await?.into_maps();
+        let Some(b) = rows.into_iter().next() else {
+            return Ok(None);
+        };
+        let list = |v: &Value| -> Vec<String> {
+            match v {
+                Value::List(l) => l.iter().filter_map(|x| x.as_str().map(String::from)).collect(),
+                _ => Vec::new(),
+            }
+        };
+        let s = |k: &str| b.get(k).and_then(Value::as_str).unwrap_or("").to_string();
+        let names = list(b.get("names").unwrap_or(&Value::Null));
+        let libraries = list(b.get("libraries").unwrap_or(&Value::Null));
+        let mut tags: Vec<String> = Vec::new();
+        for r in self.store.read(TAGS, p()).await?.rows {
+            for t in list(r.first().unwrap_or(&Value::Null)) {
+                if !tags.contains(&t) {
+                    tags.push(t);
+                }
+            }
+        }
+        let mut imports: Vec<String> = self
+            .store
+            .read(IMPORTS, p())
+            .await?
+            .rows
+            .iter()
+            .filter_map(|r| r.first().and_then(Value::as_str).map(String::from))
+            .collect();
+        imports.sort();
+        imports.dedup();
+        let fields = [
+            "sha256", "sha1", "md5", "format", "arch", "kind", "os_abi", "build_id", "imphash",
+            "soname", "pdb_path", "interpreter",
+        ];
+        let mut text: Vec<String> = fields.iter().map(|k| s(k)).filter(|v| !v.is_empty()).collect();
+        text.extend(names.iter().cloned());
+        text.extend(libraries.iter().cloned());
+        text.extend(tags.iter().cloned());
+        let meta = serde_json::json!({
+            "names": names, "format": s("format"), "arch": s("arch"), "libraries": libraries,
+            "tags": tags, "imports": imports,
+            "functions": b.get("functions").and_then(Value::as_i64).unwrap_or(0),
+        });
+
+        let symbols = self
+            .store
+            .read(SYMBOLS, p())
+            .await?
+            .into_maps()
+            .into_iter()
+            .map(|m| SymbolDoc {
+                name: m["name"].as_str().unwrap_or("").to_string(),
+                demangled: m["demangled"].as_str().map(String::from),
+                addr: m["addr"].as_i64().unwrap_or(0) as u64,
+                kind: m["kind"].as_str().unwrap_or("").to_string(),
+            })
+            .collect();
+        let functions = self
+            .store
+            .read(FUNCTIONS, p())
+            .await?
+            .into_maps()
+            .into_iter()
+            .filter_map(|m| {
+                let addr = m["addr"].as_i64()? as u64;
+                Some(FunctionDoc {
+                    name: m["name"].as_str().unwrap_or("").to_string(),
+                    signature: Signature::from_property(addr, m["signature"].as_str()?)?,
+                })
+            })
+            .collect();
+
+        let blobs = self.blobs.clone();
+        let cfg = AnalysisConfig {
+            disassemble: false,
+            ..self.analysis.clone()
+        };
+        let sha = sha256.to_string();
+        let strings = tokio::task::spawn_blocking(move || {
+            let bytes = match blobs.get(&sha) {
+                Ok(Some(b)) => b,
+                _ => {
+                    tracing::warn!(sha256 = %sha, "no stored file: its strings are not indexed");
+                    return Vec::new();
+                }
+            };
+            analysis::analyze(&bytes, &cfg)
+                .ok()
+                .and_then(|f| f.into_iter().next())
+                .map(|f| f.strings)
+                .unwrap_or_default()
+        })
+        .await
+        .map_err(|e| SyncError::Task(e.to_string()))?;
+        let mut string_hashes: Vec<u32> = strings.iter().map(|s| hash32(&s.value)).collect();
+        string_hashes.sort_unstable();
+        string_hashes.dedup();
+        let strings = strings
+            .into_iter()
+            .map(|s| StringDoc {
+                value: s.value,
+                addr: s.addr,
+                offset: s.offset,
+                section: s.section,
+            })
+            .collect();
+
+        Ok(Some(BinaryDocs {
+            sha256: sha256.to_string(),
+            stamp: s("stamp"),
+            title: names.first().cloned().unwrap_or_else(|| sha256.to_string()),
+            text: text.join(" "),
+            meta,
+            string_hashes,
+            symbols,
+            strings,
+            functions,
+        }))
+    }
+
+    /// Index (or re-index) these binaries as the graph has them now; those
+    /// gone from the graph leave the index. One commit per 16 binaries.
+    pub async fn index_binaries(&self, shas: &[String]) -> Result<usize, SyncError> {
+        let mut done = 0;
+        for chunk in shas.chunks(PER_COMMIT) {
+            let mut docs = Vec::new();
+            let mut gone = Vec::new();
+            for sha in chunk {
+                match self.index_docs(sha).await? {
+                    Some(d) => docs.push(d),
+                    None => gone.push(sha.clone()),
+                }
+            }
+            done += docs.len();
+            let index = self.index.clone();
+            tokio::task::spawn_blocking(move || {
+                if !gone.is_empty() {
+                    index.remove(&gone, WRITE_WAIT)?;
+                }
+                index.replace(&docs, WRITE_WAIT)
+            })
+            .await
+            .map_err(|e| SyncError::Task(e.to_string()))??;
+        }
+        Ok(done)
+    }
+
+    /// Remove binaries from the index (after they left the graph).
+    pub async fn unindex(&self, shas: &[String]) -> Result<(), SyncError> {
+        let index = self.index.clone();
+        let shas = shas.to_vec();
+        tokio::task::spawn_blocking(move || index.remove(&shas, WRITE_WAIT))
+            .await
+            .map_err(|e| SyncError::Task(e.to_string()))??;
+        Ok(())
+    }
+
+    /// Make the index agree with the graph: add what it lacks, refresh what
+    /// is stale, drop what the graph no longer has.
+    pub async fn reconcile(&self) -> Result<SyncReport, SyncError> {
+        let graph: HashMap<String, String> = self
+            .store
+            .read(BINARIES, params! {})
+            .await?
+            .into_maps()
+            .into_iter()
+            .filter_map(|m| {
+                Some((
+                    m["sha256"].as_str()?.to_string(),
+                    m["stamp"].as_str().unwrap_or("").to_string(),
+                ))
+            })
+            .collect();
+        let index = self.index.clone();
+        let indexed = tokio::task::spawn_blocking(move || {
+            index.refresh()?;
+            index.binaries()
+        })
+        .await
+        .map_err(|e| SyncError::Task(e.to_string()))??;
+        let mut report = SyncReport::default();
+        let mut todo = Vec::new();
+        for (sha, stamp) in &graph {
+            match indexed.get(sha) {
+                None => {
+                    report.added += 1;
+                    todo.push(sha.clone());
+                }
+                Some(s) if s != stamp => {
+                    report.updated += 1;
+                    todo.push(sha.clone());
+                }
+                Some(_) => {}
+            }
+        }
+        let gone: Vec<String> = indexed
+            .keys()
+            .filter(|s| !graph.contains_key(*s))
+            .cloned()
+            .collect();
+        report.removed = gone.len();
+        todo.sort();
+        self.index_binaries(&todo).await?;
+        if !gone.is_empty() {
+            self.unindex(&gone).await?;
+        }
+        if report != SyncReport::default() {
+            tracing::info!(?report, "search index reconciled with the graph");
+        }
+        Ok(report)
+    }
+
+    /// Rebuild the whole index from the graph; `progress(done, total)`.
+    pub async fn rebuild(
+        &self,
+        progress: impl Fn(usize, usize),
+    ) -> Result<SyncReport, SyncError> {
+        let mut shas: Vec<String> = self
+            .store
+            .read(BINARIES, params! {})
+            .await?
+            .rows
+            .iter()
+            .filter_map(|r| r.first().and_then(Value::as_str).map(String::from))
+            .collect();
+        shas.sort();
+        let index = self.index.clone();
+        tokio::task::spawn_blocking(move || index.clear(WRITE_WAIT))
+            .await
+            .map_err(|e| SyncError::Task(e.to_string()))??;
+        let total = shas.len();
+        progress(0, total);
+        let mut done = 0;
+        for chunk in shas.chunks(PER_COMMIT) {
+            self.index_binaries(chunk).await?;
+            done += chunk.len();
+            progress(done, total);
+        }
+        Ok(SyncReport {
+            added: total,
+            ..SyncReport::default()
+        })
+    }
+
+    /// Keep reconciling in the background, every `every`.
+    pub fn spawn_reconcile(&self, every: Duration) {
+        let this = self.clone();
+        tokio::spawn(async move {
+            loop {
+                if let Err(e) = this.reconcile().await {
+                    tracing::warn!(error = %e, "search index reconcile failed; will retry");
+                }
+                tokio::time::sleep(every).await;
+            }
+        });
+    }
+}
+
+/// 32-bit FNV-1a of a string (binary string sets).
+pub fn hash32(s: &str) -> u32 {
+    let mut h = 0x811c_9dc5u32;
+    for &x in s.as_bytes() {
+        h ^= u32::from(x);
+        h = h.wrapping_mul(0x0100_0193);
+    }
+    h
+}
