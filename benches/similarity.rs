@@ -260,15 +260,46 @@ fn evaluate(built: &[Built], distractors: &[Built], full: bool) -> String {
     ];
     if full {
         println!("\n{total} functions indexed ({} brotli builds + {} distractor binaries)\n", built.len(), distractors.len());
-        println!("| query → counterpart | functions | recall@1 | recall@10 | non-tiny | recall@1 | recall@10 | exhaustive recall@1 |");
-        println!("|---|---|---|---|---|---|---|---|");
+        println!("| query → counterpart | functions | recall@1 | recall@10 | non-tiny | recall@1 | recall@10 | exhaustive recall@1 | exhaustive IDF-weighted recall@1 / @10 |");
+        println!("|---|---|---|---|---|---|---|---|---|");
     }
     let mut summary = Vec::new();
+    // Document frequency of each feature, for the IDF-weighted variant.
+    let mut df: HashMap<u32, u32> = HashMap::new();
+    for b in built.iter().chain(distractors) {
+        for s in &b.sigs {
+            for f in &s.features {
+                *df.entry(f.0).or_default() += 1;
+            }
+        }
+    }
+    let n_all = total as f64;
+    let idf = |h: u32| (n_all / (1.0 + f64::from(df.get(&h).copied().unwrap_or(0)))).ln().max(0.1);
+    let sim_idf = |a: &[(u32, u8)], b: &[(u32, u8)]| -> f64 {
+        let (mut i, mut j, mut min, mut max) = (0, 0, 0.0, 0.0);
+        while i < a.len() || j < b.len() {
+            if j >= b.len() || (i < a.len() && a[i].0 < b[j].0) {
+                max += f64::from(a[i].1) * idf(a[i].0);
+                i += 1;
+            } else if i >= a.len() || b[j].0 < a[i].0 {
+                max += f64::from(b[j].1) * idf(b[j].0);
+                j += 1;
+            } else {
+                let w = idf(a[i].0);
+                min += f64::from(a[i].1.min(b[j].1)) * w;
+                max += f64::from(a[i].1.max(b[j].1)) * w;
+                i += 1;
+                j += 1;
+            }
+        }
+        if max == 0.0 { 0.0 } else { min / max }
+    };
     let mut latencies = Vec::new();
     for (a, b) in pairs {
         let (qa, qb) = (by_name[a], by_name[b]);
         let in_b: HashSet<&String> = qb.names.values().collect();
         let (mut n, mut r1, mut r10, mut nt, mut nt1, mut nt10, mut ex1) = (0, 0, 0, 0, 0, 0, 0);
+        let (mut idf1, mut idf10) = (0, 0);
         for s in &qa.sigs {
             let Some(want) = qa.names.get(&s.addr) else { continue };
             if !in_b.contains(want) {
@@ -290,6 +321,18 @@ fn evaluate(built: &[Built], distractors: &[Built], full: bool) -> String {
             scored.sort_by(|x, y| y.0.total_cmp(&x.0));
             let ex: Vec<(String, u64)> = scored.into_iter().take(50).map(|x| (x.1, x.2)).collect();
             let ex_rank = rank_of(&ex, want, b, &by_name);
+            let mut scored: Vec<(f64, String, u64)> = Vec::new();
+            for o in built.iter().chain(distractors).filter(|o| o.name != a && full) {
+                for t in &o.sigs {
+                    let sc = if t.exact == s.exact { 1.0 } else { sim_idf(&s.features, &t.features) };
+                    scored.push((sc, o.name.clone(), t.addr));
+                }
+            }
+            scored.sort_by(|x, y| y.0.total_cmp(&x.0));
+            let ex: Vec<(String, u64)> = scored.into_iter().take(50).map(|x| (x.1, x.2)).collect();
+            let idf_rank = rank_of(&ex, want, b, &by_name);
+            idf1 += usize::from(idf_rank == Some(1));
+            idf10 += usize::from(idf_rank.is_some_and(|r| r <= 10));
             n += 1;
             r1 += usize::from(rank == Some(1));
             r10 += usize::from(rank.is_some_and(|r| r <= 10));
@@ -303,8 +346,8 @@ fn evaluate(built: &[Built], distractors: &[Built], full: bool) -> String {
         let pct = |x: usize, n: usize| if n == 0 { 0.0 } else { x as f64 / n as f64 };
         if full {
             println!(
-                "| {a} → {b} | {n} | {:.3} | {:.3} | {nt} | {:.3} | {:.3} | {:.3} |",
-                pct(r1, n), pct(r10, n), pct(nt1, nt), pct(nt10, nt), pct(ex1, n)
+                "| {a} → {b} | {n} | {:.3} | {:.3} | {nt} | {:.3} | {:.3} | {:.3} | {:.3} / {:.3} |",
+                pct(r1, n), pct(r10, n), pct(nt1, nt), pct(nt10, nt), pct(ex1, n), pct(idf1, n), pct(idf10, n)
             );
         }
         summary.push(format!("{:.3} / {:.3}", pct(r1, n), pct(r10, n)));

@@ -223,8 +223,11 @@ pub async fn similar_functions(
 pub struct SimilarBinary {
     pub sha256: String,
     pub name: String,
-    /// 0.6 × matched functions + 0.2 × shared imports + 0.2 × shared strings.
+    /// 0.6 × `functions` + 0.2 × `imports` + 0.2 × `strings`.
     pub score: f64,
+    /// Mean, over the functions compared, of each one's best match score
+    /// in this binary (0 when it has none ≥ 0.5).
+    pub functions: f64,
     /// Functions compared (the query binary's largest non-tiny ones).
     pub compared: usize,
     /// Of those, how many have a match (score ≥ 0.5) in this binary.
@@ -270,8 +273,9 @@ fn similar_binaries_in(
     funcs.retain(|(_, s)| !s.tiny());
     funcs.sort_by_key(|(_, s)| std::cmp::Reverse(s.instructions));
     funcs.truncate(MAX_BINARY_FUNCTIONS);
-    // Per other binary: the best score of each query function.
-    let mut per: BTreeMap<String, (usize, usize)> = BTreeMap::new();
+    // Per other binary: matched functions, exact ones, and the sum of each
+    // query function's best score there (results come best first).
+    let mut per: BTreeMap<String, (usize, usize, f64)> = BTreeMap::new();
     for (_, s) in &funcs {
         let mut seen = HashSet::new();
         for m in i.similar(s, 20, BINARY_MATCH, Some(sha), None)? {
@@ -281,6 +285,7 @@ fn similar_binaries_in(
             let e = per.entry(m.sha256).or_default();
             e.0 += 1;
             e.1 += usize::from(m.exact);
+            e.2 += m.score;
         }
     }
     let (meta, strings) = i.binary_doc(sha)?.unwrap_or_default();
@@ -293,14 +298,14 @@ fn similar_binaries_in(
     let mine = imports_of(&meta);
     let my_strings: HashSet<u32> = strings.into_iter().collect();
     let mut out = Vec::new();
-    for (other, (matched, exact)) in per {
+    for (other, (matched, exact, sum)) in per {
         let (ometa, ostrings) = i.binary_doc(&other)?.unwrap_or_default();
         let theirs = imports_of(&ometa);
         let their_strings: HashSet<u32> = ostrings.into_iter().collect();
         let imports = jaccard(&mine, &theirs);
         let strings = jaccard(&my_strings, &their_strings);
-        let frac = matched as f64 / funcs.len().max(1) as f64;
-        let score = 0.6 * frac + 0.2 * imports + 0.2 * strings;
+        let functions = sum / funcs.len().max(1) as f64;
+        let score = 0.6 * functions + 0.2 * imports + 0.2 * strings;
         if score < min {
             continue;
         }
@@ -311,6 +316,7 @@ fn similar_binaries_in(
             name: ometa["names"][0].as_str().unwrap_or("").to_string(),
             sha256: other,
             score,
+            functions,
             compared: funcs.len(),
             matched_functions: matched,
             exact_functions: exact,
