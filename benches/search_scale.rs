@@ -40,17 +40,27 @@ fn collect(max_functions: usize, budget: Duration) -> Vec<Source> {
         if functions >= max_functions || started.elapsed() > budget {
             break;
         }
-        let Ok(meta) = std::fs::metadata(&p) else { continue };
+        let Ok(meta) = std::fs::metadata(&p) else {
+            continue;
+        };
         if meta.len() < 4096 || meta.len() > 40 << 20 {
             continue;
         }
-        let Ok(bytes) = std::fs::read(&p) else { continue };
+        let Ok(bytes) = std::fs::read(&p) else {
+            continue;
+        };
         if !bytes.starts_with(b"\x7fELF") {
             continue;
         }
-        let Ok(facts) = analysis::analyze(&bytes, &cfg) else { continue };
-        let Some(facts) = facts.into_iter().next() else { continue };
-        let Ok(sigs) = signature::signatures(&bytes, 0, &facts) else { continue };
+        let Ok(facts) = analysis::analyze(&bytes, &cfg) else {
+            continue;
+        };
+        let Some(facts) = facts.into_iter().next() else {
+            continue;
+        };
+        let Ok(sigs) = signature::signatures(&bytes, 0, &facts) else {
+            continue;
+        };
         functions += sigs.len();
         let symbols = facts
             .symbols
@@ -80,11 +90,20 @@ fn dir_size(p: &Path) -> u64 {
 fn percentiles(mut v: Vec<f64>) -> String {
     v.sort_by(f64::total_cmp);
     let p = |q: f64| v[((v.len() as f64 - 1.0) * q).round() as usize];
-    format!("p50 {:.2} ms, p95 {:.2} ms, p99 {:.2} ms (n={})", p(0.5), p(0.95), p(0.99), v.len())
+    format!(
+        "p50 {:.2} ms, p95 {:.2} ms, p99 {:.2} ms (n={})",
+        p(0.5),
+        p(0.95),
+        p(0.99),
+        v.len()
+    )
 }
 
 fn main() {
-    let args: Vec<usize> = std::env::args().skip(1).filter_map(|a| a.parse().ok()).collect();
+    let args: Vec<usize> = std::env::args()
+        .skip(1)
+        .filter_map(|a| a.parse().ok())
+        .collect();
     let want_functions = args.first().copied().unwrap_or(1_000_000);
     let want_symbols = args.get(1).copied().unwrap_or(1_000_000);
 
@@ -120,12 +139,19 @@ fn main() {
                 functions: if take_fns {
                     s.sigs
                         .iter()
-                        .map(|g| FunctionDoc { name: String::new(), signature: g.clone() })
+                        .map(|g| FunctionDoc {
+                            name: String::new(),
+                            signature: g.clone(),
+                        })
                         .collect()
                 } else {
                     Vec::new()
                 },
-                symbols: if take_syms { s.symbols.clone() } else { Vec::new() },
+                symbols: if take_syms {
+                    s.symbols.clone()
+                } else {
+                    Vec::new()
+                },
                 ..BinaryDocs::default()
             };
             functions += docs.functions.len();
@@ -161,7 +187,11 @@ fn main() {
         lat.push(t.elapsed().as_secs_f64() * 1000.0);
         found += usize::from(!r.is_empty());
     }
-    println!("similar (k=10) over {} signatures: {}; {found} queries with matches", counts["function"], percentiles(lat));
+    println!(
+        "similar (k=10) over {} signatures: {}; {found} queries with matches",
+        counts["function"],
+        percentiles(lat)
+    );
 
     // Symbol search: a word of a real symbol, and a 4-character prefix.
     let names: Vec<&SymbolDoc> = sources.iter().flat_map(|s| s.symbols.iter()).collect();
@@ -172,16 +202,29 @@ fn main() {
         let Some(first) = w.first() else { continue };
         for (q, out) in [
             (first.whole.clone(), &mut words),
-            (first.whole.chars().take(4).collect::<String>(), &mut prefixes),
+            (
+                first.whole.chars().take(4).collect::<String>(),
+                &mut prefixes,
+            ),
         ] {
             let t = Instant::now();
             let r = index
-                .search(&TextQuery { q, kind: Some(Kind::Symbol), binary: None, offset: 0, limit: 20 })
+                .search(&TextQuery {
+                    q,
+                    kind: Some(Kind::Symbol),
+                    binary: None,
+                    offset: 0,
+                    limit: 20,
+                })
                 .unwrap();
             out.push(t.elapsed().as_secs_f64() * 1000.0);
             assert!(r.total > 0);
         }
     }
-    println!("symbol search, whole word, over {} symbols: {}", counts["symbol"], percentiles(words));
+    println!(
+        "symbol search, whole word, over {} symbols: {}",
+        counts["symbol"],
+        percentiles(words)
+    );
     println!("symbol search, 4-char prefix: {}", percentiles(prefixes));
 }

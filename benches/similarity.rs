@@ -35,9 +35,24 @@ struct Build {
 }
 
 const BUILDS: &[Build] = &[
-    Build { name: "gcc-O0", cc: "gcc", strip: "strip", opt: "-O0" },
-    Build { name: "gcc-O2", cc: "gcc", strip: "strip", opt: "-O2" },
-    Build { name: "clang-O2", cc: "clang", strip: "strip", opt: "-O2" },
+    Build {
+        name: "gcc-O0",
+        cc: "gcc",
+        strip: "strip",
+        opt: "-O0",
+    },
+    Build {
+        name: "gcc-O2",
+        cc: "gcc",
+        strip: "strip",
+        opt: "-O2",
+    },
+    Build {
+        name: "clang-O2",
+        cc: "clang",
+        strip: "strip",
+        opt: "-O2",
+    },
     Build {
         name: "gcc-O2-aarch64",
         cc: "aarch64-linux-gnu-gcc",
@@ -47,8 +62,16 @@ const BUILDS: &[Build] = &[
 ];
 
 const DISTRACTORS: &[&str] = &[
-    "/usr/bin/ls", "/usr/bin/cp", "/usr/bin/tar", "/usr/bin/find", "/usr/bin/grep",
-    "/usr/bin/sed", "/usr/bin/gzip", "/usr/bin/diff", "/usr/bin/bash", "/usr/bin/git",
+    "/usr/bin/ls",
+    "/usr/bin/cp",
+    "/usr/bin/tar",
+    "/usr/bin/find",
+    "/usr/bin/grep",
+    "/usr/bin/sed",
+    "/usr/bin/gzip",
+    "/usr/bin/diff",
+    "/usr/bin/bash",
+    "/usr/bin/git",
 ];
 
 struct Prepared {
@@ -122,7 +145,12 @@ fn prepare(name: &str, bytes: &[u8], names: HashMap<u64, String>) -> Prepared {
         facts.code.functions.len(),
         t.elapsed().as_secs_f64() * 1000.0
     );
-    Prepared { name: name.to_string(), facts, ext, names }
+    Prepared {
+        name: name.to_string(),
+        facts,
+        ext,
+        names,
+    }
 }
 
 fn docs(b: &Built) -> BinaryDocs {
@@ -186,33 +214,104 @@ fn main() {
                 .arg("-o")
                 .arg(&full));
         }
-        run(Command::new(b.strip).arg("-s").arg(&full).arg("-o").arg(&stripped));
+        run(Command::new(b.strip)
+            .arg("-s")
+            .arg(&full)
+            .arg("-o")
+            .arg(&stripped));
         let names = truth(&std::fs::read(&full).unwrap());
         prepared.push(prepare(b.name, &std::fs::read(&stripped).unwrap(), names));
     }
     let mut others: Vec<Prepared> = Vec::new();
     for p in DISTRACTORS {
-        let Ok(bytes) = std::fs::read(p) else { continue };
+        let Ok(bytes) = std::fs::read(p) else {
+            continue;
+        };
         others.push(prepare(p, &bytes, HashMap::new()));
     }
     if std::env::var("BENCH_GRID").is_ok() {
         let d = Weights::DEFAULT;
-        let base = Weights { trigram: 0, constant: 8, shape: 3, size: 0, ..d };
+        let base = Weights {
+            trigram: 0,
+            constant: 8,
+            shape: 3,
+            size: 0,
+            ..d
+        };
         let grid = [
             ("default", d),
             ("A: no trigrams, constants 8, shape 3, no size", base),
-            ("A + skip moves", Weights { grams_skip_moves: true, ..base }),
-            ("A + skip moves + trigrams 1", Weights { grams_skip_moves: true, trigram: 1, ..base }),
+            (
+                "A + skip moves",
+                Weights {
+                    grams_skip_moves: true,
+                    ..base
+                },
+            ),
+            (
+                "A + skip moves + trigrams 1",
+                Weights {
+                    grams_skip_moves: true,
+                    trigram: 1,
+                    ..base
+                },
+            ),
             ("A + no bigrams", Weights { bigram: 0, ..base }),
-            ("A + strings/imports 10", Weights { string: 10, import: 10, ..base }),
-            ("A + constants 12", Weights { constant: 12, ..base }),
+            (
+                "A + strings/imports 10",
+                Weights {
+                    string: 10,
+                    import: 10,
+                    ..base
+                },
+            ),
+            (
+                "A + constants 12",
+                Weights {
+                    constant: 12,
+                    ..base
+                },
+            ),
             ("A + unigram cap 3", Weights { unigram: 3, ..base }),
-            ("A + decay 1", Weights { callee_decay: 1, ..base }),
-            ("A + depth 3", Weights { callee_depth: 3, ..base }),
-            ("A + small constants 2", Weights { small_constant: 2, ..base }),
+            (
+                "A + decay 1",
+                Weights {
+                    callee_decay: 1,
+                    ..base
+                },
+            ),
+            (
+                "A + depth 3",
+                Weights {
+                    callee_depth: 3,
+                    ..base
+                },
+            ),
+            (
+                "A + small constants 2",
+                Weights {
+                    small_constant: 2,
+                    ..base
+                },
+            ),
             ("A + shape 4", Weights { shape: 4, ..base }),
-            ("A + import pairs 0", Weights { import_pair: 0, ..base }),
-            ("A + skip moves + strings/imports 10 + constants 12", Weights { grams_skip_moves: true, string: 10, import: 10, constant: 12, ..base }),
+            (
+                "A + import pairs 0",
+                Weights {
+                    import_pair: 0,
+                    ..base
+                },
+            ),
+            (
+                "A + skip moves + strings/imports 10 + constants 12",
+                Weights {
+                    grams_skip_moves: true,
+                    string: 10,
+                    import: 10,
+                    constant: 12,
+                    ..base
+                },
+            ),
         ];
         for (label, w) in grid {
             let built: Vec<Built> = prepared.iter().map(|p| build_sigs(p, &w)).collect();
@@ -222,8 +321,14 @@ fn main() {
         }
         return;
     }
-    let built: Vec<Built> = prepared.iter().map(|p| build_sigs(p, &Weights::DEFAULT)).collect();
-    let distractors: Vec<Built> = others.iter().map(|p| build_sigs(p, &Weights::DEFAULT)).collect();
+    let built: Vec<Built> = prepared
+        .iter()
+        .map(|p| build_sigs(p, &Weights::DEFAULT))
+        .collect();
+    let distractors: Vec<Built> = others
+        .iter()
+        .map(|p| build_sigs(p, &Weights::DEFAULT))
+        .collect();
     evaluate(&built, &distractors, true);
 }
 
@@ -238,15 +343,19 @@ fn build_sigs(p: &Prepared, w: &Weights) -> Built {
 /// Print the recall table (and, when `full`, latency and false positives);
 /// returns the recall@1 figures as one table row.
 fn evaluate(built: &[Built], distractors: &[Built], full: bool) -> String {
-
     let total: usize = built.iter().chain(distractors).map(|b| b.sigs.len()).sum();
     let dir = tempfile::tempdir().unwrap();
     let index = SearchIndex::open(&dir.path().join("all")).unwrap();
     let t = Instant::now();
     let all_docs: Vec<BinaryDocs> = built.iter().chain(distractors).map(docs).collect();
-    index.replace(&all_docs, std::time::Duration::from_secs(5)).unwrap();
+    index
+        .replace(&all_docs, std::time::Duration::from_secs(5))
+        .unwrap();
     if full {
-        eprintln!("index: {total} functions in {:.1} s", t.elapsed().as_secs_f64());
+        eprintln!(
+            "index: {total} functions in {:.1} s",
+            t.elapsed().as_secs_f64()
+        );
     }
     let by_name: HashMap<String, &Built> = built.iter().map(|b| (b.name.clone(), b)).collect();
 
@@ -259,7 +368,11 @@ fn evaluate(built: &[Built], distractors: &[Built], full: bool) -> String {
         ("gcc-O2-aarch64", "gcc-O2"),
     ];
     if full {
-        println!("\n{total} functions indexed ({} brotli builds + {} distractor binaries)\n", built.len(), distractors.len());
+        println!(
+            "\n{total} functions indexed ({} brotli builds + {} distractor binaries)\n",
+            built.len(),
+            distractors.len()
+        );
         println!("| query → counterpart | functions | recall@1 | recall@10 | non-tiny | recall@1 | recall@10 | exhaustive recall@1 | exhaustive IDF-weighted recall@1 / @10 |");
         println!("|---|---|---|---|---|---|---|---|---|");
     }
@@ -274,7 +387,11 @@ fn evaluate(built: &[Built], distractors: &[Built], full: bool) -> String {
         }
     }
     let n_all = total as f64;
-    let idf = |h: u32| (n_all / (1.0 + f64::from(df.get(&h).copied().unwrap_or(0)))).ln().max(0.1);
+    let idf = |h: u32| {
+        (n_all / (1.0 + f64::from(df.get(&h).copied().unwrap_or(0))))
+            .ln()
+            .max(0.1)
+    };
     let sim_idf = |a: &[(u32, u8)], b: &[(u32, u8)]| -> f64 {
         let (mut i, mut j, mut min, mut max) = (0, 0, 0.0, 0.0);
         while i < a.len() || j < b.len() {
@@ -292,7 +409,11 @@ fn evaluate(built: &[Built], distractors: &[Built], full: bool) -> String {
                 j += 1;
             }
         }
-        if max == 0.0 { 0.0 } else { min / max }
+        if max == 0.0 {
+            0.0
+        } else {
+            min / max
+        }
     };
     let mut latencies = Vec::new();
     for (a, b) in pairs {
@@ -301,20 +422,31 @@ fn evaluate(built: &[Built], distractors: &[Built], full: bool) -> String {
         let (mut n, mut r1, mut r10, mut nt, mut nt1, mut nt10, mut ex1) = (0, 0, 0, 0, 0, 0, 0);
         let (mut idf1, mut idf10) = (0, 0);
         for s in &qa.sigs {
-            let Some(want) = qa.names.get(&s.addr) else { continue };
+            let Some(want) = qa.names.get(&s.addr) else {
+                continue;
+            };
             if !in_b.contains(want) {
                 continue;
             }
             let t = Instant::now();
             let res = index.similar(s, 50, 0.0, Some(a), None).unwrap();
             latencies.push(t.elapsed().as_secs_f64() * 1000.0);
-            let ranked: Vec<(String, u64)> = res.iter().map(|m| (m.sha256.clone(), m.addr)).collect();
+            let ranked: Vec<(String, u64)> =
+                res.iter().map(|m| (m.sha256.clone(), m.addr)).collect();
             let rank = rank_of(&ranked, want, b, &by_name);
             // Exhaustive: every function of every other binary, exact scores.
             let mut scored: Vec<(f64, String, u64)> = Vec::new();
-            for o in built.iter().chain(distractors).filter(|o| o.name != a && full) {
+            for o in built
+                .iter()
+                .chain(distractors)
+                .filter(|o| o.name != a && full)
+            {
                 for t in &o.sigs {
-                    let sc = if t.exact == s.exact { 1.0 } else { signature::similarity(&s.features, &t.features) };
+                    let sc = if t.exact == s.exact {
+                        1.0
+                    } else {
+                        signature::similarity(&s.features, &t.features)
+                    };
                     scored.push((sc, o.name.clone(), t.addr));
                 }
             }
@@ -322,9 +454,17 @@ fn evaluate(built: &[Built], distractors: &[Built], full: bool) -> String {
             let ex: Vec<(String, u64)> = scored.into_iter().take(50).map(|x| (x.1, x.2)).collect();
             let ex_rank = rank_of(&ex, want, b, &by_name);
             let mut scored: Vec<(f64, String, u64)> = Vec::new();
-            for o in built.iter().chain(distractors).filter(|o| o.name != a && full) {
+            for o in built
+                .iter()
+                .chain(distractors)
+                .filter(|o| o.name != a && full)
+            {
                 for t in &o.sigs {
-                    let sc = if t.exact == s.exact { 1.0 } else { sim_idf(&s.features, &t.features) };
+                    let sc = if t.exact == s.exact {
+                        1.0
+                    } else {
+                        sim_idf(&s.features, &t.features)
+                    };
                     scored.push((sc, o.name.clone(), t.addr));
                 }
             }
@@ -357,12 +497,19 @@ fn evaluate(built: &[Built], distractors: &[Built], full: bool) -> String {
     }
     latencies.sort_by(f64::total_cmp);
     let p = |q: f64| latencies[((latencies.len() as f64 - 1.0) * q) as usize];
-    println!("\nquery latency over {} queries: p50 {:.2} ms, p95 {:.2} ms", latencies.len(), p(0.5), p(0.95));
+    println!(
+        "\nquery latency over {} queries: p50 {:.2} ms, p95 {:.2} ms",
+        latencies.len(),
+        p(0.5),
+        p(0.95)
+    );
 
     // False positives: brotli gcc-O2 against the distractors only.
     let fp_index = SearchIndex::open(&dir.path().join("fp")).unwrap();
     let fp_docs: Vec<BinaryDocs> = distractors.iter().map(docs).collect();
-    fp_index.replace(&fp_docs, std::time::Duration::from_secs(5)).unwrap();
+    fp_index
+        .replace(&fp_docs, std::time::Duration::from_secs(5))
+        .unwrap();
     let q = by_name["gcc-O2"];
     let mut best: Vec<(f64, bool)> = Vec::new();
     for s in &q.sigs {
@@ -379,7 +526,11 @@ fn evaluate(built: &[Built], distractors: &[Built], full: bool) -> String {
     let mut tp: Vec<(f64, bool)> = Vec::new();
     for s in &q.sigs {
         if let Some(o) = q.names.get(&s.addr).and_then(|n| clang_by_name.get(n)) {
-            let sc = if o.exact == s.exact { 1.0 } else { signature::similarity(&s.features, &o.features) };
+            let sc = if o.exact == s.exact {
+                1.0
+            } else {
+                signature::similarity(&s.features, &o.features)
+            };
             tp.push((sc, s.tiny()));
         }
     }
@@ -392,7 +543,10 @@ fn evaluate(built: &[Built], distractors: &[Built], full: bool) -> String {
         };
         println!(
             "| {th:.1} | {:.3} / {:.3} | {:.3} / {:.3} |",
-            rate(&best, false), rate(&best, true), rate(&tp, false), rate(&tp, true)
+            rate(&best, false),
+            rate(&best, true),
+            rate(&tp, false),
+            rate(&tp, true)
         );
     }
     summary.join(" | ")

@@ -15,11 +15,11 @@ use crate::config::Config;
 use crate::error::ApiError;
 use crate::graph::{self, GraphError, GraphStore};
 use crate::http::binaries::BinaryView;
-use crate::search::SearchIndex;
 use crate::ingest::{IngestError, Ingested, Ingestor};
 use crate::jobs::{JobState, Jobs};
 use crate::params;
 use crate::provenance::Signer;
+use crate::search::SearchIndex;
 
 const FUNCTIONS: &str = include_str!("../cypher/graph/functions.cypher");
 const CALLS: &str = include_str!("../cypher/graph/calls.cypher");

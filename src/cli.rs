@@ -302,9 +302,19 @@ pub async fn import(config: Config, input: &Path) -> anyhow::Result<()> {
         started.elapsed().as_secs_f64()
     );
     drop(store);
-    let app = App::open(config).await.context("opening the data directory")?;
-    let r = app.ingestor.reconcile().await.context("indexing the imported binaries")?;
-    eprintln!("search index: {} binaries indexed, {} removed", r.added + r.updated, r.removed);
+    let app = App::open(config)
+        .await
+        .context("opening the data directory")?;
+    let r = app
+        .ingestor
+        .reconcile()
+        .await
+        .context("indexing the imported binaries")?;
+    eprintln!(
+        "search index: {} binaries indexed, {} removed",
+        r.added + r.updated,
+        r.removed
+    );
     Ok(())
 }
 
@@ -330,8 +340,13 @@ pub async fn search(config: Config, o: SearchOptions) -> anyhow::Result<()> {
         Some(k) => anyhow::bail!("--kind must be symbol, string or binary, not {k:?}"),
     };
     anyhow::ensure!(o.limit >= 1 && o.page >= 1, "--limit and --page start at 1");
-    let app = App::open(config).await.context("opening the data directory")?;
-    app.ingestor.reconcile().await.context("bringing the index up to date")?;
+    let app = App::open(config)
+        .await
+        .context("opening the data directory")?;
+    app.ingestor
+        .reconcile()
+        .await
+        .context("bringing the index up to date")?;
     let q = TextQuery {
         q: o.text,
         kind,
@@ -385,7 +400,9 @@ pub async fn search(config: Config, o: SearchOptions) -> anyhow::Result<()> {
 
 /// `bingraph reindex`: rebuild the search index from the graph.
 pub async fn reindex(config: Config) -> anyhow::Result<()> {
-    let app = App::open(config).await.context("opening the data directory")?;
+    let app = App::open(config)
+        .await
+        .context("opening the data directory")?;
     let started = Instant::now();
     let bar = ProgressBar::new(0);
     bar.set_style(

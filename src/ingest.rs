@@ -145,7 +145,9 @@ impl Ingestor {
             Ok(_) => None,
             Err(e) => {
                 tracing::warn!(error = %e, "search index not updated; the next reconcile will");
-                Some(format!("search index not updated ({e}); it catches up within a minute"))
+                Some(format!(
+                    "search index not updated ({e}); it catches up within a minute"
+                ))
             }
         }
     }
@@ -160,7 +162,10 @@ impl Ingestor {
         sigs.truncate(MAX_LINKED);
         let mut out = Vec::new();
         for s in sigs {
-            match self.index.similar(s, LINKS_PER_FUNCTION, LINK_THRESHOLD, Some(sha), None) {
+            match self
+                .index
+                .similar(s, LINKS_PER_FUNCTION, LINK_THRESHOLD, Some(sha), None)
+            {
                 Ok(found) => out.extend(
                     found
                         .into_iter()

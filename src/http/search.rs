@@ -256,7 +256,10 @@ pub async fn similar_binaries(
     let (k, _) = k_and_score(&p)?;
     let min = p.min_score.unwrap_or(0.0);
     let sha = b.sha256.clone();
-    let out = blocking(&app.ingestor.index, move |i| similar_binaries_in(i, &sha, k, min)).await?;
+    let out = blocking(&app.ingestor.index, move |i| {
+        similar_binaries_in(i, &sha, k, min)
+    })
+    .await?;
     Ok(Api::ok(out))
 }
 
@@ -292,7 +295,11 @@ fn similar_binaries_in(
     let imports_of = |m: &serde_json::Value| -> HashSet<String> {
         m["imports"]
             .as_array()
-            .map(|a| a.iter().filter_map(|x| x.as_str().map(String::from)).collect())
+            .map(|a| {
+                a.iter()
+                    .filter_map(|x| x.as_str().map(String::from))
+                    .collect()
+            })
             .unwrap_or_default()
     };
     let mine = imports_of(&meta);
@@ -325,7 +332,11 @@ fn similar_binaries_in(
             shared_imports,
         });
     }
-    out.sort_by(|a, b| b.score.total_cmp(&a.score).then_with(|| a.sha256.cmp(&b.sha256)));
+    out.sort_by(|a, b| {
+        b.score
+            .total_cmp(&a.score)
+            .then_with(|| a.sha256.cmp(&b.sha256))
+    });
     out.truncate(k);
     Ok(out)
 }

@@ -416,7 +416,12 @@ impl Run<'_> {
         let out = hash_json(
             &analysed
                 .iter()
-                .map(|a| a.signatures.iter().map(|s| (s.addr, &s.exact, &s.features)).collect::<Vec<_>>())
+                .map(|a| {
+                    a.signatures
+                        .iter()
+                        .map(|s| (s.addr, &s.exact, &s.features))
+                        .collect::<Vec<_>>()
+                })
                 .collect::<Vec<_>>(),
         );
         self.end(

@@ -21,7 +21,8 @@ use serde::{Deserialize, Serialize};
 use tantivy::collector::{Count, TopDocs};
 use tantivy::query::{BooleanQuery, BoostQuery, Occur, Query, RegexQuery, TermQuery};
 use tantivy::schema::{
-    BytesOptions, Field, IndexRecordOption, NumericOptions, Schema, TextFieldIndexing, TextOptions, Value, STORED, STRING,
+    BytesOptions, Field, IndexRecordOption, NumericOptions, Schema, TextFieldIndexing, TextOptions,
+    Value, STORED, STRING,
 };
 use tantivy::tokenizer::{LowerCaser, RemoveLongFilter, TextAnalyzer};
 use tantivy::{doc, Index, IndexReader, IndexWriter, ReloadPolicy, TantivyDocument, Term};
@@ -509,11 +510,18 @@ impl SearchIndex {
     }
 
     /// The stored signature of one function.
-    pub fn signature(&self, sha256: &str, addr: u64) -> Result<Option<(String, Signature)>, SearchError> {
+    pub fn signature(
+        &self,
+        sha256: &str,
+        addr: u64,
+    ) -> Result<Option<(String, Signature)>, SearchError> {
         let searcher = self.reader.searcher();
         let uid = format!("fn:{sha256}:{addr:x}");
         let top = searcher.search(
-            &TermQuery::new(Term::from_field_text(self.f.uid, &uid), IndexRecordOption::Basic),
+            &TermQuery::new(
+                Term::from_field_text(self.f.uid, &uid),
+                IndexRecordOption::Basic,
+            ),
             &TopDocs::with_limit(1).order_by_score(),
         )?;
         let Some((_, a)) = top.first() else {
@@ -530,7 +538,9 @@ impl SearchIndex {
             addr: d.get_first(f.addr).and_then(|v| v.as_u64()).unwrap_or(0),
             exact: str_of(d, f.exact).to_string(),
             features: signature::decode_features(
-                d.get_first(f.sig).and_then(|v| v.as_bytes()).unwrap_or_default(),
+                d.get_first(f.sig)
+                    .and_then(|v| v.as_bytes())
+                    .unwrap_or_default(),
             ),
             instructions: meta["n"].as_u64().unwrap_or(0) as u32,
             blocks: meta["b"].as_u64().unwrap_or(0) as u32,
@@ -596,7 +606,10 @@ impl SearchIndex {
             .into_iter()
             .map(|t| (Occur::Should, term(f.lsh, &t)))
             .collect();
-        let mut q = vec![(Occur::Must, Box::new(BooleanQuery::new(bands)) as Box<dyn Query>)];
+        let mut q = vec![(
+            Occur::Must,
+            Box::new(BooleanQuery::new(bands)) as Box<dyn Query>,
+        )];
         q.extend(not);
         let top = searcher.search(
             &BooleanQuery::new(q),
@@ -620,7 +633,10 @@ impl SearchIndex {
     }
 
     /// Stored facts of one indexed binary: its metadata and string hashes.
-    pub fn binary_doc(&self, sha256: &str) -> Result<Option<(serde_json::Value, Vec<u32>)>, SearchError> {
+    pub fn binary_doc(
+        &self,
+        sha256: &str,
+    ) -> Result<Option<(serde_json::Value, Vec<u32>)>, SearchError> {
         let searcher = self.reader.searcher();
         let top = searcher.search(
             &TermQuery::new(
@@ -708,7 +724,11 @@ fn str_of(d: &TantivyDocument, f: Field) -> &str {
 
 fn add_binary(w: &mut IndexWriter, f: &Fields, b: &BinaryDocs) -> Result<(), SearchError> {
     let sha = b.sha256.as_str();
-    let hashes: Vec<u8> = b.string_hashes.iter().flat_map(|h| h.to_le_bytes()).collect();
+    let hashes: Vec<u8> = b
+        .string_hashes
+        .iter()
+        .flat_map(|h| h.to_le_bytes())
+        .collect();
     w.add_document(doc!(
         f.kind => "binary", f.uid => format!("bin:{sha}"), f.binary => sha,
         f.text => b.text.as_str(), f.title => b.title.as_str(), f.meta => b.meta.to_string(),
@@ -761,7 +781,8 @@ mod tests {
         let (s, v) = schema();
         assert!(v >= 1);
         for n in [
-            "kind", "uid", "binary", "text", "title", "addr", "meta", "stamp", "exact", "lsh", "sig",
+            "kind", "uid", "binary", "text", "title", "addr", "meta", "stamp", "exact", "lsh",
+            "sig",
         ] {
             assert!(s.get_field(n).is_ok(), "{n}");
         }

@@ -281,8 +281,10 @@ impl Extracted {
     pub fn new(file: &[u8], slice: usize, facts: &BinaryFacts) -> Result<Extracted, AnalysisError> {
         let functions = &facts.code.functions;
         let arch = facts.identity.arch.clone();
-        let own: Vec<std::sync::Mutex<Option<Own>>> =
-            functions.iter().map(|_| std::sync::Mutex::new(None)).collect();
+        let own: Vec<std::sync::Mutex<Option<Own>>> = functions
+            .iter()
+            .map(|_| std::sync::Mutex::new(None))
+            .collect();
         analysis::bodies(file, slice, functions, |i, body, mapped| {
             let o = own_features(&arch, body, mapped);
             if let Ok(mut slot) = own[i].lock() {
@@ -360,7 +362,13 @@ impl Extracted {
             let mut seen: Vec<usize> = vec![i];
             for depth in 0..=w.callee_depth {
                 let decay = depth.saturating_mul(w.callee_decay);
-                let at = |x: u8| if x == 0 { 0 } else { x.saturating_sub(decay).max(1) };
+                let at = |x: u8| {
+                    if x == 0 {
+                        0
+                    } else {
+                        x.saturating_sub(decay).max(1)
+                    }
+                };
                 for &j in &level {
                     for name in &self.imports[j] {
                         fs.add(&format!("I:{name}"), at(w.import));
@@ -415,7 +423,10 @@ impl Extracted {
             for (k, v) in shape {
                 fs.add(&format!("{k}:{}", bucket(v)), w.shape);
             }
-            fs.add(&format!("N:{}", bucket(u64::from(f.instructions) / 4)), w.size);
+            fs.add(
+                &format!("N:{}", bucket(u64::from(f.instructions) / 4)),
+                w.size,
+            );
 
             let evidence = Evidence {
                 imports: self.imports[i].iter().take(EVIDENCE_CAP).cloned().collect(),
@@ -630,13 +641,11 @@ fn class(m: &str, ops: &str, a64: bool) -> &'static str {
             "cset" | "csetm" => "set",
             "mov" | "movz" | "movk" | "movn" | "mvn" | "fmov" => "mov",
             "add" | "adds" | "sub" | "subs" | "neg" | "negs" | "adc" | "sbc" => "arith",
-            "mul" | "madd" | "msub" | "smull" | "umull" | "umulh" | "smulh" | "udiv"
-            | "sdiv" | "mneg" => "mul",
+            "mul" | "madd" | "msub" | "smull" | "umull" | "umulh" | "smulh" | "udiv" | "sdiv"
+            | "mneg" => "mul",
             "and" | "ands" | "orr" | "eor" | "bic" | "orn" | "eon" => "logic",
             "lsl" | "lsr" | "asr" | "ror" | "ubfx" | "sbfx" | "ubfiz" | "sbfiz" | "bfi"
-            | "bfxil" | "extr" | "uxtb" | "uxth" | "sxtb" | "sxth" | "sxtw" | "uxtw" => {
-                "shift"
-            }
+            | "bfxil" | "extr" | "uxtb" | "uxth" | "sxtb" | "sxth" | "sxtw" | "uxtw" => "shift",
             _ if m.starts_with("b.") => "jcc",
             _ if m.starts_with("ld") => "load",
             _ if m.starts_with("st") => "store",

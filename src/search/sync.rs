@@ -66,7 +66,10 @@ impl Ingestor {
         };
         let list = |v: &Value| -> Vec<String> {
             match v {
-                Value::List(l) => l.iter().filter_map(|x| x.as_str().map(String::from)).collect(),
+                Value::List(l) => l
+                    .iter()
+                    .filter_map(|x| x.as_str().map(String::from))
+                    .collect(),
                 _ => Vec::new(),
             }
         };
@@ -92,10 +95,24 @@ impl Ingestor {
         imports.sort();
         imports.dedup();
         let fields = [
-            "sha256", "sha1", "md5", "format", "arch", "kind", "os_abi", "build_id", "imphash",
-            "soname", "pdb_path", "interpreter",
+            "sha256",
+            "sha1",
+            "md5",
+            "format",
+            "arch",
+            "kind",
+            "os_abi",
+            "build_id",
+            "imphash",
+            "soname",
+            "pdb_path",
+            "interpreter",
         ];
-        let mut text: Vec<String> = fields.iter().map(|k| s(k)).filter(|v| !v.is_empty()).collect();
+        let mut text: Vec<String> = fields
+            .iter()
+            .map(|k| s(k))
+            .filter(|v| !v.is_empty())
+            .collect();
         text.extend(names.iter().cloned());
         text.extend(libraries.iter().cloned());
         text.extend(tags.iter().cloned());
@@ -274,10 +291,7 @@ impl Ingestor {
     }
 
     /// Rebuild the whole index from the graph; `progress(done, total)`.
-    pub async fn rebuild(
-        &self,
-        progress: impl Fn(usize, usize),
-    ) -> Result<SyncReport, SyncError> {
+    pub async fn rebuild(&self, progress: impl Fn(usize, usize)) -> Result<SyncReport, SyncError> {
         let mut shas: Vec<String> = self
             .store
             .read(BINARIES, params! {})

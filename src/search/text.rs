@@ -19,7 +19,10 @@ pub struct Word {
 pub fn words(text: &str) -> Vec<Word> {
     let mut out = Vec::new();
     let mut start = None;
-    for (i, c) in text.char_indices().chain(std::iter::once((text.len(), ' '))) {
+    for (i, c) in text
+        .char_indices()
+        .chain(std::iter::once((text.len(), ' ')))
+    {
         let in_word = c.is_alphanumeric() || c == '_';
         match (in_word, start) {
             (true, None) => start = Some(i),
@@ -187,7 +190,10 @@ mod tests {
     #[test]
     fn identifiers_split_sensibly() {
         assert_eq!(tokens("SSL_CTX_new"), ["ssl_ctx_new", "ssl", "ctx", "new"]);
-        assert_eq!(tokens("getAddrInfoW"), ["getaddrinfow", "get", "addr", "info", "w"]);
+        assert_eq!(
+            tokens("getAddrInfoW"),
+            ["getaddrinfow", "get", "addr", "info", "w"]
+        );
         assert_eq!(tokens("HTTPServer2"), ["httpserver2", "http", "server2"]);
         assert_eq!(
             tokens("std::vector<int>::push_back"),

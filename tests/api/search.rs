@@ -79,7 +79,10 @@ async fn full_text_search_finds_symbols_strings_and_binaries() {
     let hits = texts(&body);
     assert_eq!(hits.len(), 1, "{body}");
     assert!(hits[0].starts_with("bingraph-search-marker: connection refused"));
-    assert_eq!(body["data"]["hits"][0]["highlights"], json!([[24, 34], [35, 42]]));
+    assert_eq!(
+        body["data"]["hits"][0]["highlights"],
+        json!([[24, 34], [35, 42]])
+    );
 
     // Binaries by file name, format and by a hash prefix.
     let body = search(&app, "q=searchdemo&kind=binary").await;
@@ -176,7 +179,9 @@ int main(int argc, char **argv) {
 "#;
 
 async fn function_addr(app: &TestApp, sha: &str, name: &str) -> u64 {
-    let fns = app.data(&format!("/binaries/{sha}/functions?limit=1000")).await;
+    let fns = app
+        .data(&format!("/binaries/{sha}/functions?limit=1000"))
+        .await;
     fns.as_array()
         .unwrap()
         .iter()
@@ -211,7 +216,9 @@ async fn similar_functions_across_builds_and_the_exact_tier() {
     for name in ["checksum_block", "parse_config_line"] {
         let addr = function_addr(&app, &o2, name).await;
         let body = app
-            .data(&format!("/binaries/{o2}/functions/{addr:#x}/similar?k=5&min_score=0"))
+            .data(&format!(
+                "/binaries/{o2}/functions/{addr:#x}/similar?k=5&min_score=0"
+            ))
             .await;
         assert_eq!(body["name"], name);
         assert_eq!(body["low_confidence"], false);
@@ -243,7 +250,9 @@ async fn similar_functions_across_builds_and_the_exact_tier() {
     // min_score filters, k caps.
     let addr = function_addr(&app, &o2, "checksum_block").await;
     let body = app
-        .data(&format!("/binaries/{o2}/functions/{addr}/similar?k=1&min_score=0.99"))
+        .data(&format!(
+            "/binaries/{o2}/functions/{addr}/similar?k=1&min_score=0.99"
+        ))
         .await;
     assert!(body["matches"].as_array().unwrap().len() <= 1);
     assert!(body["matches"]
@@ -254,7 +263,9 @@ async fn similar_functions_across_builds_and_the_exact_tier() {
     // A tiny function is flagged.
     let tiny = function_addr(&app, &o0, "tiny_add").await;
     let body = app
-        .data(&format!("/binaries/{o0}/functions/{tiny:#x}/similar?min_score=0"))
+        .data(&format!(
+            "/binaries/{o0}/functions/{tiny:#x}/similar?min_score=0"
+        ))
         .await;
     assert_eq!(body["low_confidence"], true, "{body}");
     assert!(body["matches"]
@@ -269,7 +280,9 @@ async fn similar_functions_across_builds_and_the_exact_tier() {
         "__attribute__((noinline)) unsigned checksum_block",
         "__attribute__((noinline)) int padding_fn(int a) { return printf(\"pad %d\\n\", a * 77); }\n__attribute__((noinline)) unsigned checksum_block",
     ).replace("int main(int argc, char **argv) {", "int main(int argc, char **argv) {\n    padding_fn(argc);");
-    let twin = app.ingest(&compile(&shifted, "similar-o2-shifted", &["-O2"])).await;
+    let twin = app
+        .ingest(&compile(&shifted, "similar-o2-shifted", &["-O2"]))
+        .await;
     let a = function_addr(&app, &o2, "checksum_block").await;
     let b = function_addr(&app, &twin, "checksum_block").await;
     assert_ne!(a, b, "the twin's copy moved");
@@ -318,22 +331,36 @@ async fn similar_functions_across_builds_and_the_exact_tier() {
     }
 
     // Errors.
-    let (s, b) = app.get(&format!("/binaries/{o2}/functions/{a}/similar?k=0")).await;
+    let (s, b) = app
+        .get(&format!("/binaries/{o2}/functions/{a}/similar?k=0"))
+        .await;
     assert_error(s, &b, 400, "invalid_parameter");
-    let (s, b) = app.get(&format!("/binaries/{o2}/functions/{a}/similar?min_score=2")).await;
+    let (s, b) = app
+        .get(&format!("/binaries/{o2}/functions/{a}/similar?min_score=2"))
+        .await;
     assert_error(s, &b, 400, "invalid_parameter");
-    let (s, b) = app.get(&format!("/binaries/{o2}/functions/0x1/similar")).await;
+    let (s, b) = app
+        .get(&format!("/binaries/{o2}/functions/0x1/similar"))
+        .await;
     assert_error(s, &b, 404, "function_not_found");
 }
 
 fn bingraph(app: &TestApp, args: &[&str]) -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_bingraph"));
-    c.arg("--data-dir").arg(&app.data_dir).args(args).envs(app.cli_env());
+    c.arg("--data-dir")
+        .arg(&app.data_dir)
+        .args(args)
+        .envs(app.cli_env());
     c
 }
 
 async fn graph_binaries(app: &TestApp) -> Vec<String> {
-    let rows = cypher(&app, "MATCH (b:Binary) RETURN b.sha256 AS s ORDER BY s", json!({})).await;
+    let rows = cypher(
+        app,
+        "MATCH (b:Binary) RETURN b.sha256 AS s ORDER BY s",
+        json!({}),
+    )
+    .await;
     rows.as_array()
         .unwrap()
         .iter()
@@ -376,7 +403,10 @@ async fn the_index_follows_the_graph_after_a_crash() {
     assert_eq!(body["data"]["total"], 1);
 
     // The other way: a binary leaves the graph but not the index.
-    let victim = body["data"]["hits"][0]["sha256"].as_str().unwrap().to_string();
+    let victim = body["data"]["hits"][0]["sha256"]
+        .as_str()
+        .unwrap()
+        .to_string();
     app.app
         .store
         .write_batch(bingraph::graph::model::delete_batch(&victim))
@@ -385,7 +415,10 @@ async fn the_index_follows_the_graph_after_a_crash() {
     let report = app.app.ingestor.reconcile().await.unwrap();
     assert_eq!((report.added, report.updated, report.removed), (0, 0, 1));
     assert_eq!(index_binaries(&app), graph_binaries(&app).await);
-    assert_eq!(search(&app, "q=computeChecksumValue").await["data"]["total"], 0);
+    assert_eq!(
+        search(&app, "q=computeChecksumValue").await["data"]["total"],
+        0
+    );
     // Nothing left to do.
     let report = app.app.ingestor.reconcile().await.unwrap();
     assert_eq!((report.added, report.updated, report.removed), (0, 0, 0));
@@ -400,18 +433,32 @@ async fn reindex_rebuilds_the_index_from_the_graph() {
     assert!(before["function"] > 60, "{before:?}");
 
     let out = bingraph(&app, &["reindex"]).output().unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(stdout.contains("indexed 1 binaries"), "{stdout}");
     app.app.ingestor.index.refresh().unwrap();
     assert_eq!(app.app.ingestor.index.counts().unwrap(), before);
-    assert_eq!(texts(&search(&app, "q=handler&kind=symbol&limit=100").await), hits);
+    assert_eq!(
+        texts(&search(&app, "q=handler&kind=symbol&limit=100").await),
+        hits
+    );
 
     // `bingraph search` answers from the same index.
-    let out = bingraph(&app, &["search", "ctx", "new", "--kind", "symbol", "--json"])
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = bingraph(
+        &app,
+        &["search", "ctx", "new", "--kind", "symbol", "--json"],
+    )
+    .output()
+    .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let r: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(r["hits"][0]["text"], "SSL_CTX_new_demo");
     assert_eq!(r["hits"][0]["sha256"], sha.as_str());

@@ -198,7 +198,13 @@ impl Decoder {
 
     /// Decode all of `bytes` (at `addr`) with instruction text, handing each
     /// instruction to `f`; stops at the first byte that does not decode.
-    pub fn run_text(&self, bytes: &[u8], addr: u64, thumb: bool, mut f: impl FnMut(&Insn, &str, &str)) {
+    pub fn run_text(
+        &self,
+        bytes: &[u8],
+        addr: u64,
+        thumb: bool,
+        mut f: impl FnMut(&Insn, &str, &str),
+    ) {
         let cs = if thumb {
             self.thumb.as_ref().unwrap_or(&self.cs)
         } else {
