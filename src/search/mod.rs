@@ -34,7 +34,7 @@ use self::text::{highlight, Word};
 pub const SCHEMA_JSON: &str = include_str!("../../index/schema.json");
 
 /// LSH candidates re-ranked exactly per similarity query.
-pub const CANDIDATES: usize = 200;
+pub const CANDIDATES: usize = 400;
 
 /// Why the index could not do something.
 #[derive(Debug, thiserror::Error)]
@@ -71,11 +71,76 @@ impl Kind {
 
     /// The kinds full-text search returns.
     pub const TEXT: [Kind; 3] = [Kind::Symbol, Kind::String, Kind::Binary];
+
+    /// The `kind_code` fast-field value.
+    fn code(self) -> u64 {
+        match self {
+            Kind::Binary => 0,
+            Kind::Symbol => 1,
+            Kind::String => 2,
+            Kind::Function => 3,
+        }
+    }
+}
+
+/// Counts hits per kind in the same pass as the search (`kind_code`).
+struct KindCounts;
+
+struct KindSegmentCounts {
+    column: tantivy::columnar::Column<u64>,
+    counts: [u64; 4],
+}
+
+impl tantivy::collector::Collector for KindCounts {
+    type Fruit = [u64; 4];
+    type Child = KindSegmentCounts;
+
+    fn for_segment(
+        &self,
+        _id: u32,
+        reader: &tantivy::SegmentReader,
+    ) -> tantivy::Result<KindSegmentCounts> {
+        Ok(KindSegmentCounts {
+            column: reader.fast_fields().u64("kind_code")?,
+            counts: [0; 4],
+        })
+    }
+
+    fn requires_scoring(&self) -> bool {
+        false
+    }
+
+    fn merge_fruits(&self, fruits: Vec<[u64; 4]>) -> tantivy::Result<[u64; 4]> {
+        let mut out = [0; 4];
+        for f in fruits {
+            for (o, n) in out.iter_mut().zip(f) {
+                *o += n;
+            }
+        }
+        Ok(out)
+    }
+}
+
+impl tantivy::collector::SegmentCollector for KindSegmentCounts {
+    type Fruit = [u64; 4];
+
+    fn collect(&mut self, doc: tantivy::DocId, _score: tantivy::Score) {
+        if let Some(k) = self.column.first(doc) {
+            if let Some(c) = self.counts.get_mut(k as usize) {
+                *c += 1;
+            }
+        }
+    }
+
+    fn harvest(self) -> [u64; 4] {
+        self.counts
+    }
 }
 
 #[derive(Clone, Copy)]
 struct Fields {
     kind: Field,
+    kind_code: Field,
     uid: Field,
     binary: Field,
     text: Field,
@@ -101,6 +166,8 @@ struct FieldDef {
     kind: String,
     #[serde(default)]
     stored: bool,
+    #[serde(default)]
+    fast: bool,
     analyzer: Option<String>,
 }
 
@@ -131,8 +198,14 @@ fn schema() -> (Schema, u32) {
                 b.add_text_field(&f.name, STORED);
             }
             "u64" => {
-                let opts = NumericOptions::default().set_indexed();
-                b.add_u64_field(&f.name, if f.stored { opts.set_stored() } else { opts });
+                let mut opts = NumericOptions::default().set_indexed();
+                if f.stored {
+                    opts = opts.set_stored();
+                }
+                if f.fast {
+                    opts = opts.set_fast();
+                }
+                b.add_u64_field(&f.name, opts);
             }
             "bytes" => {
                 let opts = BytesOptions::default();
@@ -300,6 +373,7 @@ impl SearchIndex {
         let field = |n: &str| s.get_field(n).expect("field from index/schema.json");
         let f = Fields {
             kind: field("kind"),
+            kind_code: field("kind_code"),
             uid: field("uid"),
             binary: field("binary"),
             text: field("text"),
@@ -442,39 +516,29 @@ impl SearchIndex {
         if let Some(b) = &q.binary {
             must.push((Occur::Must, term(f.binary, b)));
         }
+        // Only binary, symbol and string documents have `text`: the query
+        // itself never matches function documents. One pass counts hits per
+        // kind and collects the page of the kinds asked for.
         let base = BooleanQuery::new(must);
-        let with_kind = |kinds: &[Kind]| -> BooleanQuery {
-            let kinds: Vec<(Occur, Box<dyn Query>)> = kinds
-                .iter()
-                .map(|k| (Occur::Should, term(f.kind, k.as_str())))
-                .collect();
-            BooleanQuery::new(vec![
-                (Occur::Must, Box::new(base.clone()) as Box<dyn Query>),
-                (Occur::Must, Box::new(BooleanQuery::new(kinds))),
-            ])
-        };
         let searcher = self.reader.searcher();
-        let mut totals = HashMap::new();
-        for k in Kind::TEXT {
-            totals.insert(
-                k.as_str().to_string(),
-                searcher.search(&with_kind(&[k]), &Count)? as u64,
-            );
-        }
         let kinds: Vec<Kind> = q.kind.map_or_else(|| Kind::TEXT.to_vec(), |k| vec![k]);
-        let total = kinds
+        let codes: Vec<u64> = kinds.iter().map(|k| k.code()).collect();
+        let top = tantivy::collector::FilterCollector::new(
+            "kind_code".to_string(),
+            move |v: u64| codes.contains(&v),
+            TopDocs::with_limit(q.limit.max(1))
+                .and_offset(q.offset)
+                .order_by_score(),
+        );
+        let (counts, top_docs) = searcher.search(&base, &(KindCounts, top))?;
+        let totals: HashMap<String, u64> = Kind::TEXT
             .iter()
-            .map(|k| totals.get(k.as_str()).copied().unwrap_or(0))
-            .sum();
+            .map(|k| (k.as_str().to_string(), counts[k.code() as usize]))
+            .collect();
+        let total = kinds.iter().map(|k| counts[k.code() as usize]).sum();
         let mut hits = Vec::new();
-        if q.limit > 0 && (q.offset as u64) < total {
-            let top = searcher.search(
-                &with_kind(&kinds),
-                &TopDocs::with_limit(q.limit)
-                    .and_offset(q.offset)
-                    .order_by_score(),
-            )?;
-            for (score, a) in top {
+        if q.limit > 0 {
+            for (score, a) in top_docs {
                 let d: TantivyDocument = searcher.doc(a)?;
                 let kind = match str_of(&d, f.kind) {
                     "binary" => Kind::Binary,
@@ -730,7 +794,7 @@ fn add_binary(w: &mut IndexWriter, f: &Fields, b: &BinaryDocs) -> Result<(), Sea
         .flat_map(|h| h.to_le_bytes())
         .collect();
     w.add_document(doc!(
-        f.kind => "binary", f.uid => format!("bin:{sha}"), f.binary => sha,
+        f.kind => "binary", f.kind_code => Kind::Binary.code(), f.uid => format!("bin:{sha}"), f.binary => sha,
         f.text => b.text.as_str(), f.title => b.title.as_str(), f.meta => b.meta.to_string(),
         f.stamp => b.stamp.as_str(), f.sig => hashes,
     ))?;
@@ -741,14 +805,14 @@ fn add_binary(w: &mut IndexWriter, f: &Fields, b: &BinaryDocs) -> Result<(), Sea
         };
         let meta = serde_json::json!({ "demangled": s.demangled, "kind": s.kind });
         w.add_document(doc!(
-            f.kind => "symbol", f.uid => format!("sym:{sha}:{i}"), f.binary => sha,
+            f.kind => "symbol", f.kind_code => Kind::Symbol.code(), f.uid => format!("sym:{sha}:{i}"), f.binary => sha,
             f.text => text, f.title => s.name.as_str(), f.addr => s.addr, f.meta => meta.to_string(),
         ))?;
     }
     for (i, s) in b.strings.iter().enumerate() {
         let meta = serde_json::json!({ "offset": s.offset, "section": s.section });
         let mut d = doc!(
-            f.kind => "string", f.uid => format!("str:{sha}:{i}"), f.binary => sha,
+            f.kind => "string", f.kind_code => Kind::String.code(), f.uid => format!("str:{sha}:{i}"), f.binary => sha,
             f.text => s.value.as_str(), f.title => s.value.as_str(), f.meta => meta.to_string(),
         );
         if let Some(a) = s.addr {
@@ -760,7 +824,7 @@ fn add_binary(w: &mut IndexWriter, f: &Fields, b: &BinaryDocs) -> Result<(), Sea
         let s = &func.signature;
         let meta = serde_json::json!({ "n": s.instructions, "b": s.blocks, "e": s.evidence });
         let mut d = doc!(
-            f.kind => "function", f.uid => format!("fn:{sha}:{:x}", s.addr), f.binary => sha,
+            f.kind => "function", f.kind_code => Kind::Function.code(), f.uid => format!("fn:{sha}:{:x}", s.addr), f.binary => sha,
             f.title => func.name.as_str(), f.addr => s.addr, f.meta => meta.to_string(),
             f.exact => s.exact.as_str(), f.sig => s.feature_bytes(),
         );
@@ -781,7 +845,7 @@ mod tests {
         let (s, v) = schema();
         assert!(v >= 1);
         for n in [
-            "kind", "uid", "binary", "text", "title", "addr", "meta", "stamp", "exact", "lsh",
+            "kind", "kind_code", "uid", "binary", "text", "title", "addr", "meta", "stamp", "exact", "lsh",
             "sig",
         ] {
             assert!(s.get_field(n).is_ok(), "{n}");
