@@ -84,9 +84,6 @@ pub fn parse_hash(s: &str) -> Result<(HashKind, String), ApiError> {
     }
 }
 
-/// How often a running service checks that the search index agrees with the graph.
-const RECONCILE_EVERY: Duration = Duration::from_secs(60);
-
 impl App {
     /// Open the store and the data directory named by `config`.
     pub async fn open(config: Config) -> Result<Self, GraphError> {
@@ -186,7 +183,7 @@ impl App {
                 }
             }
         });
-        self.ingestor.spawn_reconcile(RECONCILE_EVERY);
+        self.ingestor.spawn_reconcile(self.config.index_reconcile);
         self.jobs.start().await
     }
 

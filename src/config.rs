@@ -38,6 +38,9 @@ pub struct Config {
     pub analysis_timeout: Duration,
     /// Call graphs kept in memory, counted in functions + calls.
     pub call_graph_cache_weight: u64,
+    /// How often a running server checks that the search index agrees with
+    /// the graph (it also does at start).
+    pub index_reconcile: Duration,
     /// Most nodes returned by `/graph` before `truncated` is set.
     pub max_graph_nodes: usize,
     /// Log lines as JSON (`true`) or text.
@@ -111,6 +114,7 @@ impl Default for Config {
             max_upload_bytes: 256 * 1024 * 1024,
             analysis_timeout: Duration::from_secs(300),
             call_graph_cache_weight: 20_000_000,
+            index_reconcile: Duration::from_secs(60),
             max_graph_nodes: 5_000,
             log_json: false,
             cypher_max_rows: 10_000,
@@ -148,6 +152,7 @@ pub struct FileConfig {
     pub max_upload_bytes: Option<u64>,
     pub analysis_timeout_secs: Option<u64>,
     pub call_graph_cache_weight: Option<u64>,
+    pub index_reconcile_secs: Option<u64>,
     pub max_graph_nodes: Option<usize>,
     pub log_json: Option<bool>,
     pub cypher_max_rows: Option<usize>,
@@ -302,6 +307,9 @@ impl Config {
             call_graph_cache_weight: file
                 .call_graph_cache_weight
                 .unwrap_or(d.call_graph_cache_weight),
+            index_reconcile: file
+                .index_reconcile_secs
+                .map_or(d.index_reconcile, |s| Duration::from_secs(s.max(1))),
             max_graph_nodes: file.max_graph_nodes.unwrap_or(d.max_graph_nodes),
             log_json: over.log_json.or(file.log_json).unwrap_or(d.log_json),
             cypher_max_rows: file.cypher_max_rows.unwrap_or(d.cypher_max_rows).max(1),

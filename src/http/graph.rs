@@ -17,6 +17,7 @@ use crate::graph::Value;
 use crate::params;
 
 const DATA_REFS: &str = include_str!("../../cypher/graph/data_refs.cypher");
+const SIMILARITY: &str = include_str!("../../cypher/graph/similarity.cypher");
 
 /// Which graph `/graph` returns.
 #[derive(Debug, Clone, Copy, Default, Deserialize, ToSchema)]
@@ -27,13 +28,15 @@ pub enum GraphKind {
     Calls,
     /// Functions and the strings and globals they reference.
     Data,
+    /// Functions and their `SIMILAR_TO` matches in other binaries.
+    Similarity,
 }
 
 /// `/graph` options.
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct GraphQuery {
-    /// `calls` (default) or `data`.
+    /// `calls` (default), `data` or `similarity`.
     pub kind: Option<GraphKind>,
     /// Most nodes to return (default and maximum: the server's max_graph_nodes).
     pub limit: Option<usize>,
@@ -54,12 +57,15 @@ pub struct GraphNode {
 pub struct GraphEdge {
     pub source: String,
     pub target: String,
-    /// `CALLS` or `REFERENCES`.
+    /// `CALLS`, `REFERENCES` or `SIMILAR_TO`.
     #[serde(rename = "type")]
     pub rel_type: String,
-    /// `call`/`tail_call`, or `read`/`write`/`address_of`.
+    /// `call`/`tail_call`, `read`/`write`/`address_of`, or `exact`/`similar`.
     pub kind: String,
     pub count: u64,
+    /// `SIMILAR_TO` only: the similarity score.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub score: Option<f64>,
 }
 
 /// Nodes and edges, capped.
@@ -108,6 +114,7 @@ pub async fn graph(
                     rel_type: "CALLS".into(),
                     kind: e.weight().kind.clone(),
                     count: e.weight().count,
+                    score: None,
                 })
                 .collect();
             Ok(Api::ok(GraphView {
@@ -182,6 +189,74 @@ pub async fn graph(
                         .unwrap_or_default()
                         .into(),
                     count: m.get("count").and_then(Value::as_u64).unwrap_or(1),
+                    score: None,
+                });
+            }
+            Ok(Api::ok(GraphView {
+                nodes,
+                edges,
+                truncated,
+            }))
+        }
+        GraphKind::Similarity => {
+            let rows = app
+                .store
+                .read(
+                    SIMILARITY,
+                    params! { "sha256" => &b.sha256, "limit" => (cap * 20) as u64 + 1 },
+                )
+                .await?;
+            let by_addr: HashMap<u64, &CallNode> = g
+                .functions
+                .iter()
+                .filter_map(|i| g.graph[*i].addr.map(|a| (a, &g.graph[*i])))
+                .collect();
+            let mut nodes: Vec<GraphNode> = Vec::new();
+            let mut seen: HashMap<String, ()> = HashMap::new();
+            let mut edges = Vec::new();
+            let mut truncated = rows.rows.len() > cap * 20;
+            for m in rows.into_maps().into_iter().take(cap * 20) {
+                let Some(f) = m
+                    .get("from_addr")
+                    .and_then(Value::as_u64)
+                    .and_then(|a| by_addr.get(&a))
+                else {
+                    continue;
+                };
+                let to_uid = m
+                    .get("to_uid")
+                    .and_then(Value::as_str)
+                    .unwrap_or_default()
+                    .to_string();
+                let new = usize::from(!seen.contains_key(&f.uid))
+                    + usize::from(!seen.contains_key(&to_uid));
+                if nodes.len() + new > cap {
+                    truncated = true;
+                    break;
+                }
+                if seen.insert(f.uid.clone(), ()).is_none() {
+                    nodes.push(fnode(f));
+                }
+                if seen.insert(to_uid.clone(), ()).is_none() {
+                    nodes.push(GraphNode {
+                        id: to_uid.clone(),
+                        kind: "function".into(),
+                        name: m
+                            .get("to_name")
+                            .and_then(Value::as_str)
+                            .unwrap_or_default()
+                            .into(),
+                        addr: m.get("to_addr").and_then(Value::as_u64),
+                    });
+                }
+                let exact = m.get("exact").and_then(Value::as_bool).unwrap_or(false);
+                edges.push(GraphEdge {
+                    source: f.uid.clone(),
+                    target: to_uid,
+                    rel_type: "SIMILAR_TO".into(),
+                    kind: if exact { "exact" } else { "similar" }.into(),
+                    count: 1,
+                    score: m.get("score").and_then(Value::as_f64),
                 });
             }
             Ok(Api::ok(GraphView {

@@ -322,15 +322,14 @@ pub struct SearchIndex {
     dir: PathBuf,
     /// In-process writers take turns (the lock file covers other processes).
     write: Mutex<()>,
-    /// Created on this open (empty): the caller should rebuild it from the graph.
-    pub fresh: bool,
 }
 
 const VERSION_FILE: &str = "bingraph-index.json";
 
 impl SearchIndex {
     /// Open (or create) the index in `dir`. An index of another schema
-    /// version is moved aside and a new one created (`fresh`).
+    /// version is removed and a new, empty one created (the reconcile then
+    /// fills it from the graph).
     pub fn open(dir: &Path) -> Result<SearchIndex, SearchError> {
         let (schema, version) = schema();
         std::fs::create_dir_all(dir)?;
@@ -347,8 +346,7 @@ impl SearchIndex {
             std::fs::create_dir_all(dir)?;
             let _ = std::fs::remove_dir_all(&aside);
         }
-        let fresh = !dir.join("meta.json").exists();
-        let index = if fresh {
+        let index = if !dir.join("meta.json").exists() {
             match Index::create_in_dir(dir, schema.clone()) {
                 Ok(i) => i,
                 // Another process created it first.
@@ -395,7 +393,6 @@ impl SearchIndex {
             f,
             dir: dir.to_path_buf(),
             write: Mutex::new(()),
-            fresh,
         })
     }
 
@@ -845,7 +842,17 @@ mod tests {
         let (s, v) = schema();
         assert!(v >= 1);
         for n in [
-            "kind", "kind_code", "uid", "binary", "text", "title", "addr", "meta", "stamp", "exact", "lsh",
+            "kind",
+            "kind_code",
+            "uid",
+            "binary",
+            "text",
+            "title",
+            "addr",
+            "meta",
+            "stamp",
+            "exact",
+            "lsh",
             "sig",
         ] {
             assert!(s.get_field(n).is_ok(), "{n}");

@@ -522,7 +522,12 @@ fn own_features(arch: &Arch, body: &[BodyInsn], mapped: &dyn Fn(u64) -> bool) ->
         }
     }
     Own {
-        exact: hex::encode(&exact.finalize()[..16]),
+        // No decoded body, no exact identity (the empty hash would match them all).
+        exact: if body.is_empty() {
+            String::new()
+        } else {
+            hex::encode(&exact.finalize()[..16])
+        },
         constants: constants.into_iter().collect(),
         grams,
     }

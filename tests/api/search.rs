@@ -319,6 +319,21 @@ async fn similar_functions_across_builds_and_the_exact_tier() {
     )
     .await;
     assert_eq!(rows, json!([["checksum_block", 1.0, true]]));
+    let g = app
+        .data(&format!("/binaries/{twin}/graph?kind=similarity"))
+        .await;
+    let edge = g["edges"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["target"] == format!("{o2}:{a:x}"))
+        .unwrap_or_else(|| panic!("{g}"));
+    assert_eq!(
+        (edge["type"].as_str(), edge["kind"].as_str()),
+        (Some("SIMILAR_TO"), Some("exact"))
+    );
+    assert_eq!(edge["score"], 1.0);
+    assert_eq!(edge["source"], format!("{twin}:{b:x}"));
 
     // Whole binaries: the twin is most like its original build.
     let ranked = app.data(&format!("/binaries/{twin}/similar")).await;
@@ -378,7 +393,9 @@ fn index_binaries(app: &TestApp) -> Vec<String> {
 
 #[tokio::test]
 async fn the_index_follows_the_graph_after_a_crash() {
-    let app = TestApp::start().await;
+    // The server's own periodic reconcile stays out of the way of the checks.
+    let app =
+        TestApp::start_with(|c| c.index_reconcile = std::time::Duration::from_secs(3600)).await;
     app.ingest(&chain("crash-first", &["-O1"])).await;
     let file = compile(NAMES, "crash-victim", &["-O0"]);
 
