@@ -74,6 +74,9 @@ const DISTRACTORS: &[&str] = &[
     "/usr/bin/git",
 ];
 
+/// A similarity function over two feature lists.
+type Scorer<'a> = dyn Fn(&[(u32, u8)], &[(u32, u8)]) -> f64 + 'a;
+
 struct Prepared {
     name: String,
     facts: BinaryFacts,
@@ -435,42 +438,29 @@ fn evaluate(built: &[Built], distractors: &[Built], full: bool) -> String {
                 res.iter().map(|m| (m.sha256.clone(), m.addr)).collect();
             let rank = rank_of(&ranked, want, b, &by_name);
             // Exhaustive: every function of every other binary, exact scores.
-            let mut scored: Vec<(f64, String, u64)> = Vec::new();
-            for o in built
-                .iter()
-                .chain(distractors)
-                .filter(|o| o.name != a && full)
-            {
-                for t in &o.sigs {
-                    let sc = if t.exact == s.exact {
-                        1.0
-                    } else {
-                        signature::similarity(&s.features, &t.features)
-                    };
-                    scored.push((sc, o.name.clone(), t.addr));
+            let exhaustive = |score: &Scorer<'_>| {
+                let mut scored: Vec<(f64, String, u64)> = Vec::new();
+                for o in built
+                    .iter()
+                    .chain(distractors)
+                    .filter(|o| o.name != a && full)
+                {
+                    for t in &o.sigs {
+                        let sc = if t.exact == s.exact {
+                            1.0
+                        } else {
+                            score(&s.features, &t.features)
+                        };
+                        scored.push((sc, o.name.clone(), t.addr));
+                    }
                 }
-            }
-            scored.sort_by(|x, y| y.0.total_cmp(&x.0));
-            let ex: Vec<(String, u64)> = scored.into_iter().take(50).map(|x| (x.1, x.2)).collect();
-            let ex_rank = rank_of(&ex, want, b, &by_name);
-            let mut scored: Vec<(f64, String, u64)> = Vec::new();
-            for o in built
-                .iter()
-                .chain(distractors)
-                .filter(|o| o.name != a && full)
-            {
-                for t in &o.sigs {
-                    let sc = if t.exact == s.exact {
-                        1.0
-                    } else {
-                        sim_idf(&s.features, &t.features)
-                    };
-                    scored.push((sc, o.name.clone(), t.addr));
-                }
-            }
-            scored.sort_by(|x, y| y.0.total_cmp(&x.0));
-            let ex: Vec<(String, u64)> = scored.into_iter().take(50).map(|x| (x.1, x.2)).collect();
-            let idf_rank = rank_of(&ex, want, b, &by_name);
+                scored.sort_by(|x, y| y.0.total_cmp(&x.0));
+                let ex: Vec<(String, u64)> =
+                    scored.into_iter().take(50).map(|x| (x.1, x.2)).collect();
+                rank_of(&ex, want, b, &by_name)
+            };
+            let ex_rank = exhaustive(&signature::similarity);
+            let idf_rank = exhaustive(&sim_idf);
             idf1 += usize::from(idf_rank == Some(1));
             idf10 += usize::from(idf_rank.is_some_and(|r| r <= 10));
             n += 1;

@@ -1,7 +1,7 @@
 //! `/binaries/{sha256}/graph` (the call or data graph as JSON) and
 //! `/binaries/{sha256}/paths` (call paths between two ends).
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::time::Duration;
 
 use axum::extract::{Path, Query, State};
@@ -11,7 +11,7 @@ use utoipa::{IntoParams, ToSchema};
 
 use crate::app::AppState;
 use crate::auth::{Auth, Read};
-use crate::callgraph::CallNode;
+use crate::callgraph::{CallGraph, CallNode};
 use crate::error::{Api, ApiError};
 use crate::graph::Value;
 use crate::params;
@@ -94,12 +94,6 @@ pub async fn graph(
         .unwrap_or(app.config.max_graph_nodes)
         .clamp(1, app.config.max_graph_nodes);
     let g = app.call_graph(&b.sha256).await?;
-    let fnode = |n: &CallNode| GraphNode {
-        id: n.uid.clone(),
-        kind: n.kind.to_string(),
-        name: n.name.clone(),
-        addr: n.addr,
-    };
     match q.kind.unwrap_or_default() {
         GraphKind::Calls => {
             let kept: Vec<_> = g.graph.node_indices().take(cap).collect();
@@ -118,13 +112,12 @@ pub async fn graph(
                 })
                 .collect();
             Ok(Api::ok(GraphView {
-                nodes: kept.iter().map(|i| fnode(&g.graph[*i])).collect(),
+                nodes: kept.iter().map(|i| function_node(&g.graph[*i])).collect(),
                 edges,
                 truncated,
             }))
         }
         GraphKind::Data => {
-            // Edges are read up to a bound; nodes are those they touch.
             let rows = app
                 .store
                 .read(
@@ -132,40 +125,14 @@ pub async fn graph(
                     params! { "sha256" => &b.sha256, "limit" => (cap * 20) as u64 + 1 },
                 )
                 .await?;
-            let by_addr: HashMap<u64, &CallNode> = g
-                .functions
-                .iter()
-                .filter_map(|i| g.graph[*i].addr.map(|a| (a, &g.graph[*i])))
-                .collect();
-            let mut nodes: Vec<GraphNode> = Vec::new();
-            let mut seen: HashMap<String, ()> = HashMap::new();
-            let mut edges = Vec::new();
-            let mut truncated = rows.rows.len() > cap * 20;
-            for m in rows.into_maps().into_iter().take(cap * 20) {
-                let Some(f) = m
-                    .get("from_addr")
-                    .and_then(Value::as_u64)
-                    .and_then(|a| by_addr.get(&a))
-                else {
-                    continue;
-                };
-                let to_uid = m
-                    .get("to_uid")
-                    .and_then(Value::as_str)
-                    .unwrap_or_default()
-                    .to_string();
-                let new = usize::from(!seen.contains_key(&f.uid))
-                    + usize::from(!seen.contains_key(&to_uid));
-                if nodes.len() + new > cap {
-                    truncated = true;
-                    break;
-                }
-                if seen.insert(f.uid.clone(), ()).is_none() {
-                    nodes.push(fnode(f));
-                }
-                if seen.insert(to_uid.clone(), ()).is_none() {
-                    nodes.push(GraphNode {
-                        id: to_uid.clone(),
+            Ok(Api::ok(linked(
+                &g,
+                rows.into_maps(),
+                cap,
+                "REFERENCES",
+                |m, uid| {
+                    let node = GraphNode {
+                        id: uid.to_string(),
                         kind: m
                             .get("label")
                             .and_then(Value::as_str)
@@ -177,26 +144,12 @@ pub async fn graph(
                             .unwrap_or_default()
                             .into(),
                         addr: m.get("addr").and_then(Value::as_u64),
-                    });
-                }
-                edges.push(GraphEdge {
-                    source: f.uid.clone(),
-                    target: to_uid,
-                    rel_type: "REFERENCES".into(),
-                    kind: m
-                        .get("kind")
-                        .and_then(Value::as_str)
-                        .unwrap_or_default()
-                        .into(),
-                    count: m.get("count").and_then(Value::as_u64).unwrap_or(1),
-                    score: None,
-                });
-            }
-            Ok(Api::ok(GraphView {
-                nodes,
-                edges,
-                truncated,
-            }))
+                    };
+                    let kind = m.get("kind").and_then(Value::as_str).unwrap_or_default();
+                    let count = m.get("count").and_then(Value::as_u64).unwrap_or(1);
+                    (node, kind.to_string(), count, None)
+                },
+            )))
         }
         GraphKind::Similarity => {
             let rows = app
@@ -206,40 +159,14 @@ pub async fn graph(
                     params! { "sha256" => &b.sha256, "limit" => (cap * 20) as u64 + 1 },
                 )
                 .await?;
-            let by_addr: HashMap<u64, &CallNode> = g
-                .functions
-                .iter()
-                .filter_map(|i| g.graph[*i].addr.map(|a| (a, &g.graph[*i])))
-                .collect();
-            let mut nodes: Vec<GraphNode> = Vec::new();
-            let mut seen: HashMap<String, ()> = HashMap::new();
-            let mut edges = Vec::new();
-            let mut truncated = rows.rows.len() > cap * 20;
-            for m in rows.into_maps().into_iter().take(cap * 20) {
-                let Some(f) = m
-                    .get("from_addr")
-                    .and_then(Value::as_u64)
-                    .and_then(|a| by_addr.get(&a))
-                else {
-                    continue;
-                };
-                let to_uid = m
-                    .get("to_uid")
-                    .and_then(Value::as_str)
-                    .unwrap_or_default()
-                    .to_string();
-                let new = usize::from(!seen.contains_key(&f.uid))
-                    + usize::from(!seen.contains_key(&to_uid));
-                if nodes.len() + new > cap {
-                    truncated = true;
-                    break;
-                }
-                if seen.insert(f.uid.clone(), ()).is_none() {
-                    nodes.push(fnode(f));
-                }
-                if seen.insert(to_uid.clone(), ()).is_none() {
-                    nodes.push(GraphNode {
-                        id: to_uid.clone(),
+            Ok(Api::ok(linked(
+                &g,
+                rows.into_maps(),
+                cap,
+                "SIMILAR_TO",
+                |m, uid| {
+                    let node = GraphNode {
+                        id: uid.to_string(),
                         kind: "function".into(),
                         name: m
                             .get("to_name")
@@ -247,24 +174,88 @@ pub async fn graph(
                             .unwrap_or_default()
                             .into(),
                         addr: m.get("to_addr").and_then(Value::as_u64),
-                    });
-                }
-                let exact = m.get("exact").and_then(Value::as_bool).unwrap_or(false);
-                edges.push(GraphEdge {
-                    source: f.uid.clone(),
-                    target: to_uid,
-                    rel_type: "SIMILAR_TO".into(),
-                    kind: if exact { "exact" } else { "similar" }.into(),
-                    count: 1,
-                    score: m.get("score").and_then(Value::as_f64),
-                });
-            }
-            Ok(Api::ok(GraphView {
-                nodes,
-                edges,
-                truncated,
-            }))
+                    };
+                    let exact = m.get("exact").and_then(Value::as_bool).unwrap_or(false);
+                    let kind = if exact { "exact" } else { "similar" };
+                    (
+                        node,
+                        kind.to_string(),
+                        1,
+                        m.get("score").and_then(Value::as_f64),
+                    )
+                },
+            )))
         }
+    }
+}
+
+fn function_node(n: &CallNode) -> GraphNode {
+    GraphNode {
+        id: n.uid.clone(),
+        kind: n.kind.to_string(),
+        name: n.name.clone(),
+        addr: n.addr,
+    }
+}
+
+/// A graph of the binary's functions (`from_addr`) linked to other nodes
+/// (`to_uid`), one row per link; `other` makes the far node and the edge's
+/// kind, count and score. Rows past `cap * 20` or nodes past `cap` truncate.
+fn linked(
+    g: &CallGraph,
+    rows: Vec<BTreeMap<String, Value>>,
+    cap: usize,
+    rel_type: &str,
+    other: impl Fn(&BTreeMap<String, Value>, &str) -> (GraphNode, String, u64, Option<f64>),
+) -> GraphView {
+    let by_addr: HashMap<u64, &CallNode> = g
+        .functions
+        .iter()
+        .filter_map(|i| g.graph[*i].addr.map(|a| (a, &g.graph[*i])))
+        .collect();
+    let mut nodes: Vec<GraphNode> = Vec::new();
+    let mut seen: HashMap<String, ()> = HashMap::new();
+    let mut edges = Vec::new();
+    let mut truncated = rows.len() > cap * 20;
+    for m in rows.into_iter().take(cap * 20) {
+        let Some(f) = m
+            .get("from_addr")
+            .and_then(Value::as_u64)
+            .and_then(|a| by_addr.get(&a))
+        else {
+            continue;
+        };
+        let to_uid = m
+            .get("to_uid")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_string();
+        let new =
+            usize::from(!seen.contains_key(&f.uid)) + usize::from(!seen.contains_key(&to_uid));
+        if nodes.len() + new > cap {
+            truncated = true;
+            break;
+        }
+        if seen.insert(f.uid.clone(), ()).is_none() {
+            nodes.push(function_node(f));
+        }
+        let (node, kind, count, score) = other(&m, &to_uid);
+        if seen.insert(to_uid.clone(), ()).is_none() {
+            nodes.push(node);
+        }
+        edges.push(GraphEdge {
+            source: f.uid.clone(),
+            target: to_uid,
+            rel_type: rel_type.into(),
+            kind,
+            count,
+            score,
+        });
+    }
+    GraphView {
+        nodes,
+        edges,
+        truncated,
     }
 }
 

@@ -576,20 +576,25 @@ impl SearchIndex {
         sha256: &str,
         addr: u64,
     ) -> Result<Option<(String, Signature)>, SearchError> {
+        Ok(self
+            .doc_by_uid(&format!("fn:{sha256}:{addr:x}"))?
+            .map(|d| self.function_of(&d)))
+    }
+
+    /// The document with this `uid`, if any.
+    fn doc_by_uid(&self, uid: &str) -> Result<Option<TantivyDocument>, SearchError> {
         let searcher = self.reader.searcher();
-        let uid = format!("fn:{sha256}:{addr:x}");
         let top = searcher.search(
             &TermQuery::new(
-                Term::from_field_text(self.f.uid, &uid),
+                Term::from_field_text(self.f.uid, uid),
                 IndexRecordOption::Basic,
             ),
             &TopDocs::with_limit(1).order_by_score(),
         )?;
-        let Some((_, a)) = top.first() else {
-            return Ok(None);
-        };
-        let d: TantivyDocument = searcher.doc(*a)?;
-        Ok(Some(self.function_of(&d)))
+        match top.first() {
+            Some((_, a)) => Ok(Some(searcher.doc(*a)?)),
+            None => Ok(None),
+        }
     }
 
     fn function_of(&self, d: &TantivyDocument) -> (String, Signature) {
@@ -698,18 +703,9 @@ impl SearchIndex {
         &self,
         sha256: &str,
     ) -> Result<Option<(serde_json::Value, Vec<u32>)>, SearchError> {
-        let searcher = self.reader.searcher();
-        let top = searcher.search(
-            &TermQuery::new(
-                Term::from_field_text(self.f.uid, &format!("bin:{sha256}")),
-                IndexRecordOption::Basic,
-            ),
-            &TopDocs::with_limit(1).order_by_score(),
-        )?;
-        let Some((_, a)) = top.first() else {
+        let Some(d) = self.doc_by_uid(&format!("bin:{sha256}"))? else {
             return Ok(None);
         };
-        let d: TantivyDocument = searcher.doc(*a)?;
         let meta = serde_json::from_str(str_of(&d, self.f.meta)).unwrap_or_default();
         let hashes = d
             .get_first(self.f.sig)

@@ -3,7 +3,7 @@
 
 use serde_json::Value;
 
-use crate::support::{assert_error, chain, TestApp};
+use crate::support::{addr_of, assert_error, chain, TestApp};
 
 fn names(list: &Value, key: &str) -> Vec<String> {
     let mut v: Vec<String> = list[key]
@@ -14,19 +14,6 @@ fn names(list: &Value, key: &str) -> Vec<String> {
         .collect();
     v.sort();
     v
-}
-
-async fn addr_of(app: &TestApp, sha: &str, name: &str) -> u64 {
-    let fns = app
-        .data(&format!("/binaries/{sha}/functions?limit=1000"))
-        .await;
-    fns.as_array()
-        .unwrap()
-        .iter()
-        .find(|f| f["name"] == name)
-        .unwrap_or_else(|| panic!("no function {name}"))["addr"]
-        .as_u64()
-        .unwrap()
 }
 
 #[tokio::test]

@@ -6,7 +6,7 @@ use std::process::Command;
 
 use serde_json::{json, Value};
 
-use crate::support::{assert_error, chain, compile, TestApp};
+use crate::support::{addr_of, assert_error, chain, compile, TestApp};
 
 /// Names in every style the tokenizer splits, a marker string, and 60
 /// numbered handlers for paging.
@@ -178,19 +178,6 @@ int main(int argc, char **argv) {
 }
 "#;
 
-async fn function_addr(app: &TestApp, sha: &str, name: &str) -> u64 {
-    let fns = app
-        .data(&format!("/binaries/{sha}/functions?limit=1000"))
-        .await;
-    fns.as_array()
-        .unwrap()
-        .iter()
-        .find(|f| f["name"] == name)
-        .unwrap_or_else(|| panic!("no function {name}"))["addr"]
-        .as_u64()
-        .unwrap()
-}
-
 async fn cypher(app: &TestApp, query: &str, params: Value) -> Value {
     let res = app
         .client
@@ -214,7 +201,7 @@ async fn similar_functions_across_builds_and_the_exact_tier() {
 
     // Across optimization levels, the counterpart ranks first, with evidence.
     for name in ["checksum_block", "parse_config_line"] {
-        let addr = function_addr(&app, &o2, name).await;
+        let addr = addr_of(&app, &o2, name).await;
         let body = app
             .data(&format!(
                 "/binaries/{o2}/functions/{addr:#x}/similar?k=5&min_score=0"
@@ -248,7 +235,7 @@ async fn similar_functions_across_builds_and_the_exact_tier() {
         }
     }
     // min_score filters, k caps.
-    let addr = function_addr(&app, &o2, "checksum_block").await;
+    let addr = addr_of(&app, &o2, "checksum_block").await;
     let body = app
         .data(&format!(
             "/binaries/{o2}/functions/{addr}/similar?k=1&min_score=0.99"
@@ -261,7 +248,7 @@ async fn similar_functions_across_builds_and_the_exact_tier() {
         .iter()
         .all(|m| m["score"].as_f64().unwrap() >= 0.99));
     // A tiny function is flagged.
-    let tiny = function_addr(&app, &o0, "tiny_add").await;
+    let tiny = addr_of(&app, &o0, "tiny_add").await;
     let body = app
         .data(&format!(
             "/binaries/{o0}/functions/{tiny:#x}/similar?min_score=0"
@@ -283,8 +270,8 @@ async fn similar_functions_across_builds_and_the_exact_tier() {
     let twin = app
         .ingest(&compile(&shifted, "similar-o2-shifted", &["-O2"]))
         .await;
-    let a = function_addr(&app, &o2, "checksum_block").await;
-    let b = function_addr(&app, &twin, "checksum_block").await;
+    let a = addr_of(&app, &o2, "checksum_block").await;
+    let b = addr_of(&app, &twin, "checksum_block").await;
     assert_ne!(a, b, "the twin's copy moved");
     let rows = cypher(
         &app,

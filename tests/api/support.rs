@@ -270,6 +270,20 @@ impl TestApp {
     }
 }
 
+/// Address of the function named `name` in a stored binary.
+pub async fn addr_of(app: &TestApp, sha: &str, name: &str) -> u64 {
+    let fns = app
+        .data(&format!("/binaries/{sha}/functions?limit=1000"))
+        .await;
+    fns.as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["name"] == name)
+        .unwrap_or_else(|| panic!("no function {name}"))["addr"]
+        .as_u64()
+        .unwrap()
+}
+
 /// Whether an OpenAPI operation is marked as needing no credentials
 /// (`security: [{}]`).
 pub fn is_public(op: &Value) -> bool {
