@@ -1,6 +1,7 @@
-// Remove a binary ($sha256) and the nodes linked to it (functions, sections,
-// symbols); shared Import nodes stay. Strings, globals and findings go first by
-// delete_strings / delete_globals / delete_findings. Returns nothing.
+// Remove a binary ($sha256) itself, once delete_strings, delete_globals,
+// delete_findings, delete_sections, delete_symbols and delete_functions have
+// removed what hangs off it (one kind per statement: ArcadeDB refuses to
+// detach the same relationship twice when a node and its neighbours are
+// deleted in one DETACH DELETE). Shared Import nodes stay. Returns nothing.
 MATCH (b:Binary {sha256: $sha256})
-OPTIONAL MATCH (b)-[:DEFINES|HAS_SECTION|HAS_SYMBOL]->(n)
-DETACH DELETE n, b
+DETACH DELETE b

@@ -35,6 +35,9 @@ pub const DELETE_BINARY: &str = include_str!("../../cypher/binaries/delete.cyphe
 pub const DELETE_STRINGS: &str = include_str!("../../cypher/binaries/delete_strings.cypher");
 pub const DELETE_GLOBALS: &str = include_str!("../../cypher/binaries/delete_globals.cypher");
 pub const DELETE_FINDINGS: &str = include_str!("../../cypher/binaries/delete_findings.cypher");
+pub const DELETE_SECTIONS: &str = include_str!("../../cypher/binaries/delete_sections.cypher");
+pub const DELETE_SYMBOLS: &str = include_str!("../../cypher/binaries/delete_symbols.cypher");
+pub const DELETE_FUNCTIONS: &str = include_str!("../../cypher/binaries/delete_functions.cypher");
 
 pub fn function_uid(sha256: &str, addr: u64) -> String {
     format!("{sha256}:{addr:x}")
@@ -83,6 +86,9 @@ pub fn delete_batch(sha: &str) -> Batch {
             (DELETE_STRINGS, params! { "sha256" => sha }),
             (DELETE_GLOBALS, params! { "sha256" => sha }),
             (DELETE_FINDINGS, params! { "sha256" => sha }),
+            (DELETE_SECTIONS, params! { "sha256" => sha }),
+            (DELETE_SYMBOLS, params! { "sha256" => sha }),
+            (DELETE_FUNCTIONS, params! { "sha256" => sha }),
             (DELETE_BINARY, params! { "sha256" => sha }),
         ],
         ..Batch::default()
