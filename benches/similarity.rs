@@ -234,87 +234,42 @@ fn main() {
     }
     if std::env::var("BENCH_GRID").is_ok() {
         let d = Weights::DEFAULT;
-        let base = Weights {
-            trigram: 0,
-            constant: 8,
-            shape: 3,
-            size: 0,
-            ..d
-        };
         let grid = [
             ("default", d),
-            ("A: no trigrams, constants 8, shape 3, no size", base),
             (
-                "A + skip moves",
+                "no compute 2-grams",
                 Weights {
-                    grams_skip_moves: true,
-                    ..base
+                    compute_bigram: 0,
+                    ..d
                 },
             ),
             (
-                "A + skip moves + trigrams 1",
+                "compute 2-grams instead of 2-grams",
                 Weights {
-                    grams_skip_moves: true,
-                    trigram: 1,
-                    ..base
-                },
-            ),
-            ("A + no bigrams", Weights { bigram: 0, ..base }),
-            (
-                "A + strings/imports 10",
-                Weights {
-                    string: 10,
-                    import: 10,
-                    ..base
+                    bigram: 0,
+                    compute_bigram: 1,
+                    ..d
                 },
             ),
             (
-                "A + constants 12",
+                "no callee context",
                 Weights {
-                    constant: 12,
-                    ..base
+                    callee_depth: 0,
+                    ..d
                 },
             ),
-            ("A + unigram cap 3", Weights { unigram: 3, ..base }),
+            ("with 3-grams", Weights { trigram: 1, ..d }),
+            ("with size bucket", Weights { size: 1, ..d }),
             (
-                "A + decay 1",
+                "strings/imports 6, small constants 2",
                 Weights {
-                    callee_decay: 1,
-                    ..base
-                },
-            ),
-            (
-                "A + depth 3",
-                Weights {
-                    callee_depth: 3,
-                    ..base
-                },
-            ),
-            (
-                "A + small constants 2",
-                Weights {
+                    string: 6,
+                    import: 6,
                     small_constant: 2,
-                    ..base
+                    ..d
                 },
             ),
-            ("A + shape 4", Weights { shape: 4, ..base }),
-            (
-                "A + import pairs 0",
-                Weights {
-                    import_pair: 0,
-                    ..base
-                },
-            ),
-            (
-                "A + skip moves + strings/imports 10 + constants 12",
-                Weights {
-                    grams_skip_moves: true,
-                    string: 10,
-                    import: 10,
-                    constant: 12,
-                    ..base
-                },
-            ),
+            ("unigram cap 3", Weights { unigram: 3, ..d }),
         ];
         for (label, w) in grid {
             let built: Vec<Built> = prepared.iter().map(|p| build_sigs(p, &w)).collect();

@@ -35,6 +35,8 @@ pub const SCHEMA_JSON: &str = include_str!("../../index/schema.json");
 
 /// LSH candidates re-ranked exactly per similarity query.
 pub const CANDIDATES: usize = 400;
+/// Exact-hash copies considered per query (ordered by their features).
+pub const EXACT_CANDIDATES: usize = 100;
 
 /// Why the index could not do something.
 #[derive(Debug, thiserror::Error)]
@@ -635,17 +637,17 @@ impl SearchIndex {
         if let Some((b, a)) = skip_self {
             not.push((Occur::MustNot, term(f.uid, &format!("fn:{b}:{a:x}"))));
         }
-        let mut found: HashMap<(String, u64), Match> = HashMap::new();
+        // Each match with its feature similarity, which orders equal scores:
+        // among exact copies (all 1.0), the one whose callers, callees and
+        // data agree most comes first.
+        let mut found: HashMap<(String, u64), (Match, f64)> = HashMap::new();
         let mut consider = |d: &TantivyDocument, exact_hit: bool| {
             let (name, other) = self.function_of(d);
             let sha = str_of(d, f.binary).to_string();
             let exact = exact_hit || (!sig.exact.is_empty() && other.exact == sig.exact);
-            let score = if exact {
-                1.0
-            } else {
-                signature::similarity(&sig.features, &other.features)
-            };
-            found.entry((sha.clone(), other.addr)).or_insert(Match {
+            let similarity = signature::similarity(&sig.features, &other.features);
+            let score = if exact { 1.0 } else { similarity };
+            let m = Match {
                 sha256: sha,
                 addr: other.addr,
                 name,
@@ -654,14 +656,17 @@ impl SearchIndex {
                 low_confidence: sig.tiny() || other.tiny(),
                 instructions: other.instructions,
                 evidence: sig.evidence.shared(&other.evidence),
-            });
+            };
+            found
+                .entry((m.sha256.clone(), m.addr))
+                .or_insert((m, similarity));
         };
         if !sig.exact.is_empty() {
             let mut q = vec![(Occur::Must, term(f.exact, &sig.exact))];
             q.extend(not.iter().map(|(o, q)| (*o, q.box_clone())));
             let top = searcher.search(
                 &BooleanQuery::new(q),
-                &TopDocs::with_limit(k.max(1)).order_by_score(),
+                &TopDocs::with_limit(k.max(EXACT_CANDIDATES)).order_by_score(),
             )?;
             for (_, a) in top {
                 consider(&searcher.doc(a)?, true);
@@ -684,18 +689,19 @@ impl SearchIndex {
         for (_, a) in top {
             consider(&searcher.doc(a)?, false);
         }
-        let mut out: Vec<Match> = found
+        let mut out: Vec<(Match, f64)> = found
             .into_values()
-            .filter(|m| m.score >= min_score)
+            .filter(|m| m.0.score >= min_score)
             .collect();
-        out.sort_by(|a, b| {
+        out.sort_by(|(a, sa), (b, sb)| {
             b.score
                 .total_cmp(&a.score)
+                .then(sb.total_cmp(sa))
                 .then_with(|| a.sha256.cmp(&b.sha256))
                 .then(a.addr.cmp(&b.addr))
         });
         out.truncate(k);
-        Ok(out)
+        Ok(out.into_iter().map(|m| m.0).collect())
     }
 
     /// Stored facts of one indexed binary: its metadata and string hashes.

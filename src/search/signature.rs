@@ -5,13 +5,13 @@
 //!
 //! | prefix | feature | weight ([`Weights::DEFAULT`]) |
 //! |---|---|---|
-//! | `I:` | an imported function it calls | 6 |
-//! | `S:` | a string it references | 6 |
+//! | `I:` | an imported function it calls | 8 |
+//! | `S:` | a string it references | 8 |
 //! | `C:` | a constant operand ≥ 0x100 that is not an address | 8 |
-//! | `c:` | a small constant operand (2..0xff) | 2 |
+//! | `c:` | a small constant operand (2..0xff) | 3 |
 //! | (same) | the imports, strings and large constants of its callees, two levels down (what inlining would bring in) | 2 less per level |
 //! | `P:` | two imports called one after the other | 3 |
-//! | `U:` `G:` | instruction classes (load, store, arith, cmp, jcc, ...): counts, 2-grams within a block | 1 + log2(count) ≤ 4, 1 |
+//! | `U:` `G:` `g:` | instruction classes (load, store, arith, cmp, jcc, ...): counts, 2-grams within a block, and 2-grams of the classes left when data moves are dropped | 1 + log2(count) ≤ 4, 1, 1 |
 //! | `K:` `R:` `B:` `L:` `X:` `M:` `D:` | shape, log2 buckets: callees, callers, blocks, loops, indirect calls, imports, globals | 3 |
 //!
 //! Similarity is the weighted Jaccard index of two feature sets (Σ min / Σ max
@@ -228,9 +228,9 @@ pub struct Weights {
     pub shape: u8,
     /// Size bucket (differs most between optimization levels).
     pub size: u8,
-    /// Leave data moves (mov, load, store) out of the 2- and 3-grams: an
+    /// 2-grams of the classes without data moves (mov, load, store): an
     /// unoptimized build puts a spill or reload between most operations.
-    pub grams_skip_moves: bool,
+    pub compute_bigram: u8,
 }
 
 impl Weights {
@@ -238,10 +238,10 @@ impl Weights {
     /// "Similarity"): trigrams and the size bucket cost more across
     /// optimization levels than they gave across compilers.
     pub const DEFAULT: Weights = Weights {
-        import: 6,
-        string: 6,
+        import: 8,
+        string: 8,
         constant: 8,
-        small_constant: 2,
+        small_constant: 3,
         import_pair: 3,
         callee_depth: 2,
         callee_decay: 2,
@@ -250,7 +250,7 @@ impl Weights {
         trigram: 0,
         shape: 3,
         size: 0,
-        grams_skip_moves: false,
+        compute_bigram: 1,
     };
 }
 
@@ -399,14 +399,12 @@ impl Extracted {
                 fs.add(&format!("P:{}>{}", p[0], p[1]), w.import_pair);
             }
             for (k, n) in &self.own[i].grams {
-                let compute_only = matches!(k.as_bytes()[0], b'g' | b't');
-                if k.as_bytes()[0] != b'U' && compute_only != w.grams_skip_moves {
-                    continue;
-                }
                 let weight = match k.as_bytes()[0] {
                     b'U' => count_weight(*n).min(w.unigram),
-                    b'G' | b'g' => w.bigram,
-                    _ => w.trigram,
+                    b'G' => w.bigram,
+                    b'g' => w.compute_bigram,
+                    b'T' => w.trigram,
+                    _ => 0,
                 };
                 fs.add(k, weight);
             }
