@@ -114,7 +114,7 @@ impl Ingestor {
             let mut all = analyse(&input, &cfg)?;
             for a in &mut all {
                 run_rules(&input, a, &cfg);
-                sign(&input, a)?;
+                sign(&input, a);
                 a.similar = this.similar_for(a);
             }
             Ok::<_, AnalysisError>(all)
@@ -338,10 +338,21 @@ pub fn analyse(bytes: &Arc<Vec<u8>>, cfg: &AnalysisConfig) -> Result<Vec<Analyse
         .collect())
 }
 
-/// Compute the function signatures of one analysed binary (blocking).
-pub fn sign(file: &[u8], a: &mut Analysed) -> Result<(), AnalysisError> {
-    a.signatures = signature::signatures(file, a.index, &a.facts)?;
-    Ok(())
+/// Compute the function signatures of one analysed binary (blocking). A
+/// failure (the file parsed once already, so only a decoder bug) leaves the
+/// binary without signatures rather than failing its ingest; the reason is
+/// returned for the job's phase note.
+pub fn sign(file: &[u8], a: &mut Analysed) -> Option<String> {
+    match signature::signatures(file, a.index, &a.facts) {
+        Ok(s) => {
+            a.signatures = s;
+            None
+        }
+        Err(e) => {
+            tracing::warn!(sha256 = %a.facts.hashes.sha256, error = %e, "no function signatures");
+            Some(format!("no signatures for {}: {e}", a.facts.hashes.sha256))
+        }
+    }
 }
 
 /// Most functions of one binary queried for `SIMILAR_TO` links.
@@ -349,7 +360,7 @@ pub const MAX_LINKED: usize = 5_000;
 /// Links kept per function.
 pub const LINKS_PER_FUNCTION: usize = 3;
 /// Lowest score linked (false-positive rate on unrelated non-tiny functions
-/// about 1 %, see README "Similarity").
+/// about 1.4 %, see README "Search and similarity").
 pub const LINK_THRESHOLD: f64 = 0.7;
 
 /// Test hook: `BINGRAPH_FAILPOINT=<name>` aborts the process at that point

@@ -401,16 +401,17 @@ impl Run<'_> {
         // 8 function signatures
         let t = self.begin(8).await?;
         let input = bytes.clone();
-        let analysed = tokio::task::spawn_blocking(move || {
+        let (analysed, failed) = tokio::task::spawn_blocking(move || {
             let mut all = analysed;
-            for a in &mut all {
-                ingest::sign(&input, a)?;
-            }
-            Ok::<_, analysis::AnalysisError>(all)
+            let failed: Vec<String> = all
+                .iter_mut()
+                .filter_map(|a| ingest::sign(&input, a))
+                .collect();
+            (all, failed)
         })
         .await
-        .map_err(|e| Fail::Permanent("internal", format!("signature task: {e}")))?
-        .map_err(analysis_fail)?;
+        .map_err(|e| Fail::Permanent("internal", format!("signature task: {e}")))?;
+        let sign_note = (!failed.is_empty()).then(|| failed.join("; "));
         let sigs = || analysed.iter().flat_map(|a| a.signatures.iter());
         let exact: std::collections::HashSet<&str> = sigs().map(|s| s.exact.as_str()).collect();
         let out = hash_json(
@@ -433,7 +434,7 @@ impl Run<'_> {
                 ("exact_hashes", exact.len() as u64),
             ],
             Some(out),
-            None,
+            sign_note.as_deref(),
         )
         .await?;
 
