@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use moka::sync::Cache;
 
-use crate::analysis::{self, AnalysisConfig, FoundString};
+use crate::analysis::{self, FoundString};
 use crate::auth::Accounts;
 use crate::blobs::BlobStore;
 use crate::callgraph::CallGraph;
@@ -317,10 +317,7 @@ impl App {
     pub async fn file_strings(&self, sha256: &str) -> Result<Arc<Vec<FoundString>>, ApiError> {
         let blobs = self.blobs.clone();
         let sha = sha256.to_string();
-        let cfg = AnalysisConfig {
-            disassemble: false,
-            ..self.config.analysis()
-        };
+        let cfg = self.config.analysis();
         self.strings
             .try_get_with(sha256.to_string(), async move {
                 tokio::task::spawn_blocking(move || {
@@ -335,9 +332,7 @@ impl App {
                                 ),
                             )
                         })?;
-                    let facts = analysis::analyze(&bytes, &cfg)?;
-                    Ok(Arc::new(
-                        facts.into_iter().next().map(|f| f.strings).unwrap_or_default(),
+                    Ok(Arc::new(analysis::file_strings(&bytes, &cfg)?
                     ))
                 })
                 .await

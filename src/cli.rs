@@ -332,13 +332,15 @@ pub struct SearchOptions {
 /// date with the graph first).
 pub async fn search(config: Config, o: SearchOptions) -> anyhow::Result<()> {
     use crate::search::{Kind, TextQuery};
-    let kind = match o.kind.as_deref() {
-        None => None,
-        Some("symbol") => Some(Kind::Symbol),
-        Some("string") => Some(Kind::String),
-        Some("binary") => Some(Kind::Binary),
-        Some(k) => anyhow::bail!("--kind must be symbol, string or binary, not {k:?}"),
-    };
+    let kind = o
+        .kind
+        .as_deref()
+        .map(|k| {
+            Kind::text_kind(k).ok_or_else(|| {
+                anyhow::anyhow!("--kind must be symbol, string or binary, not {k:?}")
+            })
+        })
+        .transpose()?;
     anyhow::ensure!(o.limit >= 1 && o.page >= 1, "--limit and --page start at 1");
     let app = App::open(config)
         .await

@@ -228,6 +228,20 @@ where
     Ok(())
 }
 
+/// Every string of a file, without disassembling it (the first binary's,
+/// for a fat file; a stored slice is one binary).
+pub fn file_strings(bytes: &[u8], cfg: &AnalysisConfig) -> Result<Vec<FoundString>, AnalysisError> {
+    let cfg = AnalysisConfig {
+        disassemble: false,
+        ..cfg.clone()
+    };
+    Ok(analyze(bytes, &cfg)?
+        .into_iter()
+        .next()
+        .map(|f| f.strings)
+        .unwrap_or_default())
+}
+
 /// Run `f` and turn a panic (a parser bug on hostile input) into an error value.
 fn guarded<T>(f: impl FnOnce() -> T) -> Result<T, AnalysisError> {
     catch_unwind(AssertUnwindSafe(f)).map_err(|p| {

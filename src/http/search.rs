@@ -91,15 +91,12 @@ pub async fn search(
     }
     let kind = match p.kind.as_deref() {
         None | Some("") | Some("all") => None,
-        Some("symbol") => Some(Kind::Symbol),
-        Some("string") => Some(Kind::String),
-        Some("binary") => Some(Kind::Binary),
-        Some(other) => {
-            return Err(ApiError::bad_request(
+        Some(name) => Some(Kind::text_kind(name).ok_or_else(|| {
+            ApiError::bad_request(
                 "invalid_parameter",
-                format!("kind must be symbol, string or binary, not {other:?}."),
-            ))
-        }
+                format!("kind must be symbol, string or binary, not {name:?}."),
+            )
+        })?),
     };
     let binary = match p.binary {
         Some(b) if !b.is_empty() => Some(app.binary(&b).await?.sha256.clone()),

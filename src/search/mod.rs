@@ -13,7 +13,7 @@ pub mod sync;
 pub mod text;
 
 use std::collections::HashMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
@@ -73,6 +73,11 @@ impl Kind {
 
     /// The kinds full-text search returns.
     pub const TEXT: [Kind; 3] = [Kind::Symbol, Kind::String, Kind::Binary];
+
+    /// A full-text kind by name (`symbol`, `string`, `binary`).
+    pub fn text_kind(name: &str) -> Option<Kind> {
+        Kind::TEXT.into_iter().find(|k| k.as_str() == name)
+    }
 
     /// The `kind_code` fast-field value.
     fn code(self) -> u64 {
@@ -321,7 +326,6 @@ pub struct SearchIndex {
     index: Index,
     reader: IndexReader,
     f: Fields,
-    dir: PathBuf,
     /// In-process writers take turns (the lock file covers other processes).
     write: Mutex<()>,
 }
@@ -393,14 +397,8 @@ impl SearchIndex {
             index,
             reader,
             f,
-            dir: dir.to_path_buf(),
             write: Mutex::new(()),
         })
-    }
-
-    /// Where the index lives.
-    pub fn dir(&self) -> &Path {
-        &self.dir
     }
 
     /// Run `f` with a writer, commit, and release the lock. Waits up to

@@ -725,8 +725,9 @@ impl Features {
     }
 }
 
-/// FNV-1a, 32 bits: stable across builds and platforms (features are stored).
-fn fnv(b: &[u8]) -> u32 {
+/// FNV-1a, 32 bits: stable across builds and platforms (features and
+/// string sets are stored).
+pub(crate) fn fnv(b: &[u8]) -> u32 {
     let mut h = 0x811c_9dc5u32;
     for &x in b {
         h ^= u32::from(x);

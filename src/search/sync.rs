@@ -14,9 +14,9 @@ use std::time::Duration;
 
 use serde::Serialize;
 
-use super::signature::Signature;
+use super::signature::{self, Signature};
 use super::{BinaryDocs, FunctionDoc, SearchError, StringDoc, SymbolDoc};
-use crate::analysis::{self, AnalysisConfig};
+use crate::analysis;
 use crate::graph::{GraphError, Value};
 use crate::ingest::Ingestor;
 use crate::params;
@@ -151,10 +151,7 @@ impl Ingestor {
             .collect();
 
         let blobs = self.blobs.clone();
-        let cfg = AnalysisConfig {
-            disassemble: false,
-            ..self.analysis.clone()
-        };
+        let cfg = self.analysis.clone();
         let sha = sha256.to_string();
         let strings = tokio::task::spawn_blocking(move || {
             let bytes = match blobs.get(&sha) {
@@ -164,15 +161,14 @@ impl Ingestor {
                     return Vec::new();
                 }
             };
-            analysis::analyze(&bytes, &cfg)
-                .ok()
-                .and_then(|f| f.into_iter().next())
-                .map(|f| f.strings)
-                .unwrap_or_default()
+            analysis::file_strings(&bytes, &cfg).unwrap_or_default()
         })
         .await
         .map_err(|e| SyncError::Task(e.to_string()))?;
-        let mut string_hashes: Vec<u32> = strings.iter().map(|s| hash32(&s.value)).collect();
+        let mut string_hashes: Vec<u32> = strings
+            .iter()
+            .map(|s| signature::fnv(s.value.as_bytes()))
+            .collect();
         string_hashes.sort_unstable();
         string_hashes.dedup();
         let strings = strings
@@ -331,14 +327,4 @@ impl Ingestor {
             }
         });
     }
-}
-
-/// 32-bit FNV-1a of a string (binary string sets).
-pub fn hash32(s: &str) -> u32 {
-    let mut h = 0x811c_9dc5u32;
-    for &x in s.as_bytes() {
-        h ^= u32::from(x);
-        h = h.wrapping_mul(0x0100_0193);
-    }
-    h
 }
