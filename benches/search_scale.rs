@@ -211,6 +211,7 @@ fn main() {
             let r = index
                 .search(&TextQuery {
                     q,
+                    viewer: bingraph::search::ALL_VIEWERS.to_string(),
                     kind: Some(Kind::Symbol),
                     binary: None,
                     offset: 0,

@@ -19,18 +19,5 @@ CREATE INDEX ON :Symbol(name);
 CREATE INDEX ON :Symbol(binary);
 CREATE INDEX ON :String(binary);
 CREATE INDEX ON :Global(binary);
-// Accounts: users, their API keys (looked up by hash on every request),
-// login sessions, and usage tallies.
-CREATE INDEX ON :User(uid);
-CREATE INDEX ON :User(name);
-CREATE INDEX ON :ApiKey(uid);
-CREATE INDEX ON :ApiKey(hash);
-CREATE INDEX ON :Session(uid);
-CREATE INDEX ON :Usage(uid);
-// Analysis jobs: by id, by state (the queue), by owner and by input file.
-CREATE INDEX ON :Job(uid);
-CREATE INDEX ON :Job(state);
-CREATE INDEX ON :Job(owner);
-CREATE INDEX ON :Job(file_sha256);
 // Findings are listed per binary.
 CREATE INDEX ON :Finding(binary);

@@ -17,15 +17,5 @@ CREATE CONSTRAINT global_uid IF NOT EXISTS FOR (n:Global) REQUIRE n.uid IS UNIQU
 CREATE INDEX string_binary IF NOT EXISTS FOR (n:String) ON (n.binary);
 CREATE INDEX global_binary IF NOT EXISTS FOR (n:Global) ON (n.binary);
 CREATE INDEX symbol_binary IF NOT EXISTS FOR (n:Symbol) ON (n.binary);
-CREATE CONSTRAINT user_uid IF NOT EXISTS FOR (n:User) REQUIRE n.uid IS UNIQUE;
-CREATE CONSTRAINT user_name IF NOT EXISTS FOR (n:User) REQUIRE n.name IS UNIQUE;
-CREATE CONSTRAINT apikey_uid IF NOT EXISTS FOR (n:ApiKey) REQUIRE n.uid IS UNIQUE;
-CREATE CONSTRAINT apikey_hash IF NOT EXISTS FOR (n:ApiKey) REQUIRE n.hash IS UNIQUE;
-CREATE CONSTRAINT session_uid IF NOT EXISTS FOR (n:Session) REQUIRE n.uid IS UNIQUE;
-CREATE CONSTRAINT usage_uid IF NOT EXISTS FOR (n:Usage) REQUIRE n.uid IS UNIQUE;
-CREATE CONSTRAINT job_uid IF NOT EXISTS FOR (n:Job) REQUIRE n.uid IS UNIQUE;
-CREATE INDEX job_state IF NOT EXISTS FOR (n:Job) ON (n.state);
-CREATE INDEX job_owner IF NOT EXISTS FOR (n:Job) ON (n.owner);
-CREATE INDEX job_file IF NOT EXISTS FOR (n:Job) ON (n.file_sha256);
 CREATE CONSTRAINT finding_uid IF NOT EXISTS FOR (n:Finding) REQUIRE n.uid IS UNIQUE;
 CREATE INDEX finding_binary IF NOT EXISTS FOR (n:Finding) ON (n.binary);

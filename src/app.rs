@@ -8,7 +8,8 @@ use std::time::Duration;
 use moka::sync::Cache;
 
 use crate::analysis::{self, FoundString};
-use crate::auth::Accounts;
+use crate::auth::uploads::Uploader;
+use crate::auth::{Accounts, Principal};
 use crate::blobs::BlobStore;
 use crate::callgraph::CallGraph;
 use crate::config::Config;
@@ -94,15 +95,30 @@ impl App {
             ))
         })?;
         let store = graph::open(&config).await?;
+        let accounts = graph::open_accounts(&config).await?;
         let blobs = BlobStore::new(&config.data_dir);
         let auth = Arc::new(
             Accounts::open(
-                store.clone(),
+                accounts.clone(),
                 config.auth.clone(),
                 config.data_dir.join("keys"),
             )
             .map_err(|e| GraphError::Backend(format!("opening the keys directory: {e}")))?,
         );
+        let moved =
+            crate::auth::migrate::run(store.as_ref(), accounts.as_ref(), auth.pepper()).await?;
+        if moved.any() {
+            tracing::info!(
+                users = moved.users,
+                keys = moved.keys,
+                sessions = moved.sessions,
+                usage = moved.usage,
+                jobs = moved.jobs,
+                uploads = moved.uploads,
+                named_binaries = moved.named_binaries,
+                "accounts moved out of the analysis graph into the account store"
+            );
+        }
         spawn_usage_flush(&auth);
         let index = Arc::new(
             SearchIndex::open(&config.data_dir.join("index"))
@@ -110,6 +126,7 @@ impl App {
         );
         let ingestor = Ingestor {
             store: store.clone(),
+            accounts: accounts.clone(),
             blobs: blobs.clone(),
             analysis: config.analysis(),
             index,
@@ -119,7 +136,7 @@ impl App {
                 .map_err(|e| GraphError::Backend(format!("opening the signing key: {e}")))?,
         );
         let jobs = Arc::new(Jobs::new(
-            store.clone(),
+            accounts.clone(),
             blobs.clone(),
             ingestor.clone(),
             config.jobs.clone(),
@@ -187,14 +204,15 @@ impl App {
         self.jobs.start().await
     }
 
-    /// Ingest a file and drop whatever the caches held for it.
+    /// Ingest a file `uploader` sent (the upload is recorded in the account
+    /// store) and drop whatever the caches held for it.
     pub async fn ingest(
         &self,
-        name: &str,
+        uploader: &Uploader,
         bytes: Arc<Vec<u8>>,
         force: bool,
     ) -> Result<Vec<Ingested>, IngestError> {
-        let result = self.ingestor.ingest(name, bytes, force).await;
+        let result = self.ingestor.ingest(bytes, force, uploader).await;
         if let Ok(done) = &result {
             for i in done {
                 self.call_graphs.invalidate(&i.sha256).await;
@@ -214,6 +232,7 @@ impl App {
         self.store
             .write_batch(graph::model::delete_batch(&sha))
             .await?;
+        crate::auth::uploads::forget(self.auth.store(), &sha).await?;
         self.blobs
             .remove(&sha)
             .map_err(|e| ApiError::Internal(format!("removing the blob {sha}: {e}")))?;
@@ -260,6 +279,21 @@ impl App {
         let found = Arc::new(found);
         self.binaries.insert(hash, found.clone());
         Ok(found)
+    }
+
+    /// Fill each view's `names` with the file names `caller` may see: their
+    /// own uploads' names (everyone's for an admin). Cached views carry none.
+    pub async fn with_names(
+        &self,
+        caller: &Principal,
+        views: &mut [BinaryView],
+    ) -> Result<(), ApiError> {
+        let shas: Vec<String> = views.iter().map(|b| b.sha256.clone()).collect();
+        let mut names = self.auth.upload_names(caller, &shas).await?;
+        for v in views {
+            v.names = names.remove(&v.sha256).unwrap_or_default();
+        }
+        Ok(())
     }
 
     /// The one binary with this sha256 (routes under `/binaries/{sha256}/`).

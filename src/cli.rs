@@ -15,7 +15,7 @@ use crate::app::{App, AppState};
 use crate::auth::accounts::NewKeyRequest;
 use crate::auth::{Scopes, Secret};
 use crate::config::Config;
-use crate::graph::{self, Params, Rows, Value};
+use crate::graph::{self, GraphStore, Params, Rows, Value};
 use crate::jobs::{JobOptions, JobState, JobView};
 
 /// Serve the API until Ctrl-C or SIGTERM.
@@ -258,9 +258,21 @@ pub async fn keys_revoke(config: Config, id: &str) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// `bingraph export`: the whole graph as JSON lines to `output` (stdout for `-`).
-pub async fn export(config: Config, output: &Path) -> anyhow::Result<()> {
-    let store = graph::open(&config).await.context("opening the graph")?;
+/// The analysis graph, or the account store.
+async fn open_store(config: &Config, accounts: bool) -> anyhow::Result<Arc<dyn GraphStore>> {
+    Ok(if accounts {
+        graph::open_accounts(config)
+            .await
+            .context("opening the account store")?
+    } else {
+        graph::open(config).await.context("opening the graph")?
+    })
+}
+
+/// `bingraph export`: the whole analysis graph (or, with `accounts`, the
+/// account store) as JSON lines to `output` (stdout for `-`).
+pub async fn export(config: Config, output: &Path, accounts: bool) -> anyhow::Result<()> {
+    let store = open_store(&config, accounts).await?;
     let started = Instant::now();
     let moved = if output == Path::new("-") {
         let mut out = std::io::BufWriter::new(std::io::stdout().lock());
@@ -281,9 +293,10 @@ pub async fn export(config: Config, output: &Path) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// `bingraph import`: a file made by `export` (stdin for `-`) into the store.
-pub async fn import(config: Config, input: &Path) -> anyhow::Result<()> {
-    let store = graph::open(&config).await.context("opening the graph")?;
+/// `bingraph import`: a file made by `export` (stdin for `-`) into the
+/// analysis graph (or, with `accounts`, the account store).
+pub async fn import(config: Config, input: &Path, accounts: bool) -> anyhow::Result<()> {
+    let store = open_store(&config, accounts).await?;
     let started = Instant::now();
     let moved = if input == Path::new("-") {
         let mut r = std::io::BufReader::new(std::io::stdin().lock());
@@ -302,6 +315,9 @@ pub async fn import(config: Config, input: &Path) -> anyhow::Result<()> {
         started.elapsed().as_secs_f64()
     );
     drop(store);
+    if accounts {
+        return Ok(());
+    }
     let app = App::open(config)
         .await
         .context("opening the data directory")?;
@@ -351,6 +367,8 @@ pub async fn search(config: Config, o: SearchOptions) -> anyhow::Result<()> {
         .context("bringing the index up to date")?;
     let q = TextQuery {
         q: o.text,
+        // The operator: every uploader's file names and tags match.
+        viewer: crate::search::ALL_VIEWERS.to_string(),
         kind,
         binary: o.binary,
         offset: (o.page - 1).saturating_mul(o.limit),
@@ -520,7 +538,12 @@ async fn ingest_one(
         .map_err(|e| anyhow::anyhow!("{e}"))?;
     if submitted.existing && submitted.job.state == JobState::Succeeded {
         // Record the new name, as a re-upload does.
-        let done = app.ingest(&name, bytes, false).await?;
+        let uploader = crate::auth::uploads::Uploader {
+            user_id: CLI_OWNER.into(),
+            name,
+            tags: Vec::new(),
+        };
+        let done = app.ingest(&uploader, bytes, false).await?;
         return Ok(Outcome::Unchanged(done.len()));
     }
     let id = submitted.job.job_id.clone();

@@ -30,6 +30,12 @@ pub struct Config {
     pub graph_password: Option<Secret>,
     /// Bolt database (`BINGRAPH_GRAPH_DATABASE`; default: the server's).
     pub graph_database: Option<String>,
+    /// Where accounts and submissions live on the Bolt backend: a database of
+    /// their own on the same server (`[accounts] database`,
+    /// `BINGRAPH_ACCOUNTS_DATABASE`). Unset: the embedded file
+    /// `accounts.db` in the data directory (a single API node). Never the
+    /// graph's database.
+    pub accounts_database: Option<String>,
     /// Address `serve` listens on.
     pub listen: SocketAddr,
     /// Largest upload accepted by `POST /binaries`, in bytes.
@@ -110,6 +116,7 @@ impl Default for Config {
             graph_user: "neo4j".into(),
             graph_password: None,
             graph_database: None,
+            accounts_database: None,
             listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
             max_upload_bytes: 256 * 1024 * 1024,
             analysis_timeout: Duration::from_secs(300),
@@ -140,6 +147,14 @@ pub struct JobsFile {
     pub memory_limit_mb: Option<u64>,
 }
 
+/// The `[accounts]` table of `bingraph.toml`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AccountsFile {
+    /// The Bolt database that holds accounts (not the graph's).
+    pub database: Option<String>,
+}
+
 /// What `bingraph.toml` may set (every key optional).
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -162,6 +177,8 @@ pub struct FileConfig {
     pub auth: AuthFile,
     #[serde(default)]
     pub jobs: JobsFile,
+    #[serde(default)]
+    pub accounts: AccountsFile,
     /// Tiers to add, or to replace the built-in ones of the same name.
     #[serde(default)]
     pub tiers: BTreeMap<String, Tier>,
@@ -179,6 +196,7 @@ pub struct Overrides {
     pub graph_user: Option<String>,
     pub graph_password: Option<Secret>,
     pub graph_database: Option<String>,
+    pub accounts_database: Option<String>,
     /// `BINGRAPH_WORKERS`.
     pub workers: Option<usize>,
 }
@@ -248,6 +266,18 @@ impl Config {
                 "tier '{name}' has a limit of 0; every limit must be at least 1"
             )));
         }
+        if let Some(db) = &self.accounts_database {
+            if self.graph == "embedded" || self.graph.is_empty() {
+                return Err(ConfigError::Invalid(format!(
+                    "accounts.database is '{db}', but the graph is embedded: accounts then live in accounts.db in the data directory; remove the setting or use a bolt:// graph"
+                )));
+            }
+            if self.graph_database.as_deref() == Some(db.as_str()) {
+                return Err(ConfigError::Invalid(format!(
+                    "accounts.database must not be the graph's database ('{db}'): analysts' Cypher would read the accounts"
+                )));
+            }
+        }
         Ok(())
     }
 
@@ -296,6 +326,7 @@ impl Config {
             graph_user: over.graph_user.or(file.graph_user).unwrap_or(d.graph_user),
             graph_password: over.graph_password,
             graph_database: over.graph_database.or(file.graph_database),
+            accounts_database: over.accounts_database.or(file.accounts.database),
             listen: over.listen.or(file.listen).unwrap_or(d.listen),
             max_upload_bytes: over
                 .max_upload_bytes

@@ -5,7 +5,8 @@
 //! becomes one binary per slice, each addressed by the sha256 of its own
 //! bytes and linked to the file by `container_sha256`. Re-ingesting the same
 //! file replaces its subgraph only when the graph model changed (or on
-//! `force`); otherwise it only records the new file name.
+//! `force`); otherwise it leaves it as it is. File names are not facts of
+//! the binary: the caller records them with the upload, in the account store.
 
 use std::sync::Arc;
 use std::time::Instant;
@@ -14,15 +15,15 @@ use serde::Serialize;
 
 use crate::analysis::findings::{self, Finding};
 use crate::analysis::{self, AnalysisConfig, AnalysisError, BinaryFacts};
+use crate::auth::uploads::Uploader;
 use crate::blobs::BlobStore;
 use crate::graph::model::{self, Origin, MODEL_VERSION};
-use crate::graph::{GraphError, GraphStore, Value};
+use crate::graph::{GraphError, GraphStore};
 use crate::params;
 use crate::search::signature::{self, Signature};
-use crate::search::Match;
+use crate::search::{Match, PrivateDoc, ALL_VIEWERS};
 
 const FIND_EXISTING: &str = include_str!("../cypher/binaries/find_for_ingest.cypher");
-const SET_NAMES: &str = include_str!("../cypher/binaries/set_names.cypher");
 
 /// What happened to one binary of an ingested file.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
@@ -32,7 +33,7 @@ pub enum IngestStatus {
     Created,
     /// Was there; its subgraph was rewritten.
     Replaced,
-    /// Was there with the current graph model; only its names were updated.
+    /// Was there with the current graph model; left as it was.
     Unchanged,
 }
 
@@ -66,7 +67,11 @@ pub enum IngestError {
 /// Runs ingests against one store and blob directory.
 #[derive(Clone)]
 pub struct Ingestor {
+    /// The analysis graph.
     pub store: Arc<dyn GraphStore>,
+    /// The account store, where uploads (who, under which file name) are
+    /// recorded.
+    pub accounts: Arc<dyn GraphStore>,
     pub blobs: BlobStore,
     pub analysis: AnalysisConfig,
     /// The search index, updated after each graph write.
@@ -77,7 +82,6 @@ pub struct Ingestor {
 pub struct Existing {
     pub sha256: String,
     pub model_version: i64,
-    pub names: Vec<String>,
     pub first_seen: String,
 }
 
@@ -88,14 +92,14 @@ fn now() -> String {
 }
 
 impl Ingestor {
-    /// Ingest one file's bytes under the file name `name`: analyse, run the
-    /// rules and write, all in this call (the job pipeline runs the same
-    /// steps one phase at a time).
+    /// Ingest one file's bytes uploaded by `uploader`: analyse, run the
+    /// rules, write, record the upload and index, all in this call (the job
+    /// pipeline runs the same steps one phase at a time).
     pub async fn ingest(
         &self,
-        name: &str,
         bytes: Arc<Vec<u8>>,
         force: bool,
+        uploader: &Uploader,
     ) -> Result<Vec<Ingested>, IngestError> {
         let file_sha = analysis::hashes(&bytes).sha256;
         let existing = self.existing(&file_sha).await?;
@@ -103,7 +107,15 @@ impl Ingestor {
             && !existing.is_empty()
             && existing.iter().all(|e| e.model_version == MODEL_VERSION)
         {
-            return self.unchanged(name, existing).await;
+            let out = Self::unchanged(existing);
+            let shas: Vec<String> = out.iter().map(|i| i.sha256.clone()).collect();
+            for sha in &shas {
+                self.record_upload(uploader, sha, bytes.len() as u64)
+                    .await?;
+            }
+            // A new file name or tag is searchable by its uploader.
+            self.index_written(&shas).await;
+            return Ok(out);
         }
 
         let started = Instant::now();
@@ -125,14 +137,57 @@ impl Ingestor {
 
         let mut out = Vec::new();
         for a in analysed {
+            let size = a.slice.as_ref().map_or(bytes.len(), |s| s.len()) as u64;
             let mut done = self
-                .write(name, &file_sha, &bytes, &existing, Arc::new(a), &[])
+                .write(&file_sha, &bytes, &existing, Arc::new(a))
                 .await?;
+            self.record_upload(uploader, &done.sha256, size).await?;
             done.analysis_ms = analysis_ms;
             out.push(done);
         }
         let shas: Vec<String> = out.iter().map(|i| i.sha256.clone()).collect();
         self.index_written(&shas).await;
+        Ok(out)
+    }
+
+    /// Record that `uploader` uploaded the binary `sha256`, in the account
+    /// store (before the binary is indexed: their file names are searchable).
+    pub async fn record_upload(
+        &self,
+        uploader: &Uploader,
+        sha256: &str,
+        size: u64,
+    ) -> Result<(), GraphError> {
+        crate::auth::uploads::record(self.accounts.as_ref(), uploader, sha256, size).await
+    }
+
+    /// Each uploader's copy of a binary's document (their file names and
+    /// tags, from the account store), and the admins' copy with everyone's.
+    pub async fn private_docs(&self, sha256: &str) -> Result<Vec<PrivateDoc>, GraphError> {
+        let mut all = PrivateDoc {
+            viewer: ALL_VIEWERS.to_string(),
+            ..PrivateDoc::default()
+        };
+        let mut out = Vec::new();
+        for (user, names, tags) in
+            crate::auth::uploads::of_binary(self.accounts.as_ref(), sha256).await?
+        {
+            for n in &names {
+                if !all.names.contains(n) {
+                    all.names.push(n.clone());
+                }
+            }
+            for t in &tags {
+                if !all.tags.contains(t) {
+                    all.tags.push(t.clone());
+                }
+            }
+            out.push(private_doc(user, names, tags, sha256));
+        }
+        if out.is_empty() {
+            return Ok(out);
+        }
+        out.push(private_doc(all.viewer, all.names, all.tags, sha256));
         Ok(out)
     }
 
@@ -181,25 +236,11 @@ impl Ingestor {
         out
     }
 
-    /// Record a new file name on binaries already stored with the current model.
-    pub async fn unchanged(
-        &self,
-        name: &str,
-        existing: Vec<Existing>,
-    ) -> Result<Vec<Ingested>, IngestError> {
-        let mut out = Vec::new();
-        for e in existing {
-            if !name.is_empty() && !e.names.iter().any(|n| n == name) {
-                let mut names = e.names.clone();
-                names.push(name.to_string());
-                self.store
-                    .write(
-                        SET_NAMES,
-                        params! { "sha256" => &e.sha256, "names" => names },
-                    )
-                    .await?;
-            }
-            out.push(Ingested {
+    /// The outcome for binaries already stored with the current model.
+    pub fn unchanged(existing: Vec<Existing>) -> Vec<Ingested> {
+        existing
+            .into_iter()
+            .map(|e| Ingested {
                 sha256: e.sha256,
                 status: IngestStatus::Unchanged,
                 functions: 0,
@@ -207,33 +248,23 @@ impl Ingestor {
                 relationships: 0,
                 analysis_ms: 0,
                 write_ms: 0,
-            });
-        }
-        Ok(out)
+            })
+            .collect()
     }
 
     /// Store one analysed binary: its blob, then its subgraph and findings in
-    /// one transaction (replacing an older copy), linked from `jobs` by
-    /// `ANALYZES` (the jobs that analysed the file: the binary node is
-    /// rewritten, so every link is made again).
+    /// one transaction (replacing an older copy).
     pub async fn write(
         &self,
-        name: &str,
         file_sha: &str,
         file: &Arc<Vec<u8>>,
         existing: &[Existing],
         a: Arc<Analysed>,
-        jobs: &[String],
     ) -> Result<Ingested, IngestError> {
         let sha = a.facts.hashes.sha256.clone();
         let before = existing.iter().find(|e| e.sha256 == sha);
-        let mut names = before.map(|e| e.names.clone()).unwrap_or_default();
-        if !name.is_empty() && !names.iter().any(|n| n == name) {
-            names.push(name.to_string());
-        }
         let ingested_at = now();
         let origin = Origin {
-            names,
             first_seen: before.map_or_else(|| ingested_at.clone(), |e| e.first_seen.clone()),
             ingested_at,
             container_sha256: a.slice.as_ref().map(|_| file_sha.to_string()),
@@ -247,21 +278,12 @@ impl Ingestor {
 
         let write_started = Instant::now();
         let functions = a.facts.code.functions.len() as u64;
-        let jobs = jobs.to_vec();
         let batch = tokio::task::spawn_blocking(move || {
             let (facts, findings) = (&a.facts, &a.findings);
             let mut b = model::binary_batch(facts, &origin);
             let addrs = facts.code.functions.iter().map(|f| f.addr).collect();
             model::add_findings(&mut b, &facts.hashes.sha256, findings, &addrs);
             model::add_similarity(&mut b, &facts.hashes.sha256, &a.signatures, &a.similar);
-            for job in jobs {
-                b.edges.push(crate::graph::EdgeWrite {
-                    rel_type: "ANALYZES",
-                    from: ("Job", job),
-                    to: ("Binary", facts.hashes.sha256.clone()),
-                    props: crate::graph::Params::new(),
-                });
-            }
             b
         })
         .await
@@ -294,13 +316,6 @@ impl Ingestor {
             .map(|m| Existing {
                 sha256: m["sha256"].as_str().unwrap_or_default().to_string(),
                 model_version: m["model_version"].as_i64().unwrap_or(0),
-                names: match &m["names"] {
-                    Value::List(l) => l
-                        .iter()
-                        .filter_map(|v| v.as_str().map(String::from))
-                        .collect(),
-                    _ => Vec::new(),
-                },
                 first_seen: m["first_seen"].as_str().unwrap_or_default().to_string(),
             })
             .collect())
@@ -407,4 +422,19 @@ fn split_slices(
             (f, slice)
         })
         .collect()
+}
+
+fn private_doc(viewer: String, names: Vec<String>, tags: Vec<String>, sha256: &str) -> PrivateDoc {
+    PrivateDoc {
+        viewer,
+        title: names.first().cloned().unwrap_or_else(|| sha256.to_string()),
+        text: names
+            .iter()
+            .chain(&tags)
+            .cloned()
+            .collect::<Vec<_>>()
+            .join(" "),
+        names,
+        tags,
+    }
 }

@@ -4,7 +4,9 @@
 //! - [`graph`]: the `GraphStore` trait, its backends, the graph model, contract tests.
 //! - [`ingest`] and [`blobs`]: files into the graph and the content-addressed store.
 //! - [`callgraph`]: a binary's call graph in memory (petgraph), for walks and paths.
-//! - [`auth`]: users, API keys, JWT sessions, scopes, rate limits and usage.
+//! - [`auth`]: users, API keys, JWT sessions, scopes, rate limits, usage and
+//!   uploads, in an account store apart from the analysis graph (peppered
+//!   secrets; the migration from the old in-graph layout).
 //! - [`app`], [`config`], [`error`], [`router`], [`http`], [`openapi`]: the REST service.
 //! - [`transfer`]: export and import a whole graph as JSON lines (between backends).
 //! - [`cli`]: the commands behind `bingraph serve | ingest | query`.

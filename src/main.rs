@@ -100,16 +100,25 @@ enum Command {
         #[command(subcommand)]
         command: KeysCommand,
     },
-    /// Write the whole graph as JSON lines (to move it to another backend).
+    /// Write the whole analysis graph as JSON lines (to move it to another
+    /// backend); with --accounts, the account store instead.
     Export {
         /// Output file, or `-` for stdout.
         #[arg(long, short, default_value = "-")]
         output: PathBuf,
+        /// Export the account store (users, keys, sessions, uploads, jobs;
+        /// secrets stay peppered: the target needs the same keys/pepper).
+        #[arg(long)]
+        accounts: bool,
     },
-    /// Read a file made by `export` into the graph (best into an empty one).
+    /// Read a file made by `export` into the graph (best into an empty one);
+    /// with --accounts, into the account store.
     Import {
         /// Input file, or `-` for stdin.
         input: PathBuf,
+        /// Import into the account store (a file made by `export --accounts`).
+        #[arg(long)]
+        accounts: bool,
     },
     /// Analyse one file and print its facts as JSON (no store needed).
     Analyze {
@@ -242,6 +251,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         graph_user: env_var("BINGRAPH_GRAPH_USER"),
         graph_password: env_var("BINGRAPH_GRAPH_PASSWORD").map(Secret::new),
         graph_database: env_var("BINGRAPH_GRAPH_DATABASE"),
+        accounts_database: env_var("BINGRAPH_ACCOUNTS_DATABASE"),
         workers: env_var("BINGRAPH_WORKERS").and_then(|w| w.parse().ok()),
         ..Overrides::default()
     };
@@ -357,13 +367,13 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 KeysCommand::Revoke { id } => rt.block_on(cli::keys_revoke(config, &id)),
             }
         }
-        Command::Export { output } => {
+        Command::Export { output, accounts } => {
             init_logging(config.log_json, "warn");
-            runtime()?.block_on(cli::export(config, &output))
+            runtime()?.block_on(cli::export(config, &output, accounts))
         }
-        Command::Import { input } => {
+        Command::Import { input, accounts } => {
             init_logging(config.log_json, "warn");
-            runtime()?.block_on(cli::import(config, &input))
+            runtime()?.block_on(cli::import(config, &input, accounts))
         }
         Command::Analyze {
             file,

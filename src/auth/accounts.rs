@@ -1,5 +1,12 @@
-//! Users, API keys and login sessions, kept in the graph:
+//! Users, API keys and login sessions, kept in the account store (never in
+//! the analysis graph that analysts query):
 //! `(:User)-[:OWNS]->(:ApiKey)`, `(:User)-[:HAS_SESSION]->(:Session)`.
+//!
+//! Every stored secret is peppered ([`Pepper`]): passwords are argon2id with
+//! the pepper as secret, key hashes and the session's current refresh-token
+//! id are HMAC-SHA-256 under it. A user whose hash predates the pepper
+//! (`pepper` unset, from a migrated data directory) is re-hashed at their
+//! next successful login.
 //!
 //! A login starts a session: a family of refresh tokens of which exactly one
 //! (`current`) is live. Refreshing swaps it for a new one in one conditional
@@ -25,6 +32,7 @@ use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use utoipa::ToSchema;
 
 use super::jwt::{JwtKeys, Kind, TokenError};
+use super::pepper::Pepper;
 use super::rate_limit::{Class, Decision, RateLimiter, Tier};
 use super::usage::Usage;
 use super::{
@@ -52,8 +60,6 @@ const SESSION_CREATE: &str = include_str!("../../cypher/auth/session_create.cyph
 const SESSION_BY_UID: &str = include_str!("../../cypher/auth/session_by_uid.cypher");
 const SESSION_ROTATE: &str = include_str!("../../cypher/auth/session_rotate.cypher");
 const SESSION_REVOKE: &str = include_str!("../../cypher/auth/session_revoke.cypher");
-const UPLOADED: &str = include_str!("../../cypher/auth/uploaded.cypher");
-const USAGE_UPLOADS: &str = include_str!("../../cypher/auth/usage_uploads.cypher");
 
 /// How long request-path lookups (keys, users, sessions) are cached.
 pub const CACHE_TTL: Duration = Duration::from_secs(10);
@@ -206,6 +212,7 @@ struct SessionState {
 pub struct Accounts {
     store: Arc<dyn GraphStore>,
     jwt: JwtKeys,
+    pepper: Pepper,
     pub settings: AuthSettings,
     keys_dir: PathBuf,
     pub limiter: RateLimiter,
@@ -220,16 +227,19 @@ pub struct Accounts {
 }
 
 impl Accounts {
-    /// Open on `store`, with the JWT secret under `keys_dir` (made on first use).
+    /// Open on the account store `store`, with the JWT secret and the pepper
+    /// under `keys_dir` (made on first use).
     pub fn open(
         store: Arc<dyn GraphStore>,
         settings: AuthSettings,
         keys_dir: PathBuf,
     ) -> std::io::Result<Self> {
         let jwt = JwtKeys::load_or_create(&keys_dir)?;
+        let pepper = Pepper::load_or_create(&keys_dir)?;
         Ok(Accounts {
             store,
             jwt,
+            pepper,
             settings,
             keys_dir,
             limiter: RateLimiter::new(Duration::from_secs(60)),
@@ -245,8 +255,14 @@ impl Accounts {
         })
     }
 
+    /// The account store (never the analysis graph).
     pub fn store(&self) -> &dyn GraphStore {
         self.store.as_ref()
+    }
+
+    /// The server's pepper (migration re-hashes stored secrets with it).
+    pub fn pepper(&self) -> &Pepper {
+        &self.pepper
     }
 
     /// The limits of `tier` (the default tier's when it is unknown).
@@ -307,7 +323,7 @@ impl Accounts {
                 "Give the user at least one scope: read, write or admin.",
             ));
         }
-        let hash = password::hash_blocking(pw.clone())
+        let hash = password::hash_blocking(pw.clone(), self.pepper.clone())
             .await
             .map_err(ApiError::Internal)?;
         let uid = uuid::Uuid::new_v4().to_string();
@@ -334,7 +350,9 @@ impl Accounts {
         Ok(User::from_node(node))
     }
 
-    async fn user_by_name(&self, name: &str) -> Result<Option<(User, String)>, ApiError> {
+    /// The user named `name`, their password hash, and whether that hash is
+    /// peppered (false for one migrated from before the pepper).
+    async fn user_by_name(&self, name: &str) -> Result<Option<(User, String, bool)>, ApiError> {
         let rows = self
             .store
             .read(USER_BY_NAME, params! { "name" => name })
@@ -343,6 +361,7 @@ impl Accounts {
             (
                 User::from_node(n),
                 Props(&n.properties).string("password_hash"),
+                n.properties.get("pepper").and_then(Value::as_bool) == Some(true),
             )
         }))
     }
@@ -405,7 +424,12 @@ impl Accounts {
     /// Set a user's password.
     pub async fn set_password(&self, name: &str, pw: &Secret) -> Result<User, ApiError> {
         password::check_new(pw).map_err(|m| ApiError::bad_request("weak_password", m))?;
-        let hash = password::hash_blocking(pw.clone())
+        self.set_password_hash(name, pw).await
+    }
+
+    /// Store a peppered hash of `pw` for the user named `name`.
+    async fn set_password_hash(&self, name: &str, pw: &Secret) -> Result<User, ApiError> {
+        let hash = password::hash_blocking(pw.clone(), self.pepper.clone())
             .await
             .map_err(ApiError::Internal)?;
         let rows = self
@@ -467,13 +491,20 @@ impl Accounts {
             }
         }
         let found = self.user_by_name(name).await?;
-        let hash = match &found {
-            Some((_, h)) => h.clone(),
-            None => self.dummy_hash().await?,
+        let (hash, peppered) = match &found {
+            Some((_, h, peppered)) => (h.clone(), *peppered),
+            None => (self.dummy_hash().await?, true),
         };
-        let ok = password::verify_blocking(pw, hash).await;
+        let ok = password::verify_blocking(pw.clone(), hash, peppered.then(|| self.pepper.clone()))
+            .await;
         let user = match found {
-            Some((user, _)) if ok && !user.disabled => user,
+            Some((user, _, peppered)) if ok && !user.disabled => {
+                if !peppered {
+                    self.set_password_hash(&user.name, &pw).await?;
+                    tracing::info!(user = %user.name, "password hash peppered at login");
+                }
+                user
+            }
             _ => {
                 tracing::info!(user = %name, client = ?client, "login refused");
                 return Err(unauthorized(
@@ -489,7 +520,8 @@ impl Accounts {
             .write(
                 SESSION_CREATE,
                 params! {
-                    "user" => &user.id, "sid" => &sid, "jti" => &jti, "now" => now_rfc3339(),
+                    "user" => &user.id, "sid" => &sid, "jti" => self.pepper.hash_secret(&jti),
+                    "now" => now_rfc3339(),
                     "expires_at" => super::rfc3339(expires),
                 },
             )
@@ -517,7 +549,7 @@ impl Accounts {
 
     async fn dummy_hash(&self) -> Result<String, ApiError> {
         self.dummy_hash
-            .get_or_try_init(|| password::hash_blocking(password::generate()))
+            .get_or_try_init(|| password::hash_blocking(password::generate(), self.pepper.clone()))
             .await
             .cloned()
             .map_err(ApiError::Internal)
@@ -542,7 +574,10 @@ impl Accounts {
             .store
             .write(
                 SESSION_ROTATE,
-                params! { "sid" => &claims.sid, "old" => &claims.jti, "new" => &new_jti, "now" => now_rfc3339() },
+                params! {
+                    "sid" => &claims.sid, "old" => self.pepper.hash_secret(&claims.jti),
+                    "new" => self.pepper.hash_secret(&new_jti), "now" => now_rfc3339(),
+                },
             )
             .await?;
         if rotated.rows.is_empty() {
@@ -656,7 +691,7 @@ impl Accounts {
         if !api_key::well_formed(key) {
             return Err(invalid());
         }
-        let hash = api_key::hash(key);
+        let hash = api_key::hash(key, &self.pepper);
         let entry = match self.keys.get(&hash) {
             Some(e) => e,
             None => {
@@ -820,7 +855,7 @@ impl Accounts {
                 });
             }
         }
-        let (owner, _) = self
+        let (owner, ..) = self
             .user_by_name(&owner_name)
             .await?
             .ok_or_else(|| no_user(&owner_name))?;
@@ -872,7 +907,7 @@ impl Accounts {
             )),
             None => None,
         };
-        let new = api_key::generate();
+        let new = api_key::generate(&self.pepper);
         let rows = self
             .store
             .write(
@@ -950,28 +985,20 @@ impl Accounts {
 
     // ---- usage -------------------------------------------------------------
 
-    /// Record that `caller` uploaded the binary `sha256`.
-    pub async fn record_upload(&self, caller: &Principal, sha256: &str) -> Result<(), GraphError> {
-        self.store
-            .write(
-                UPLOADED,
-                params! { "user" => &caller.user_id, "sha256" => sha256, "now" => now_rfc3339() },
-            )
-            .await
-            .map(|_| ())
-    }
-
     /// `(binaries uploaded in all, their bytes, uploaded since `since`)`.
     pub async fn uploads(&self, user_id: &str, since: &str) -> Result<(u64, u64, u64), ApiError> {
-        let rows = self
-            .store
-            .read(
-                USAGE_UPLOADS,
-                params! { "user" => user_id, "since" => since },
-            )
-            .await?;
-        let n = |c| rows.first(c).and_then(Value::as_u64).unwrap_or(0);
-        Ok((n("binaries"), n("bytes"), n("in_period")))
+        Ok(super::uploads::totals(self.store(), user_id, since).await?)
+    }
+
+    /// The file names `caller` may see for each of `shas`: their own
+    /// uploads' names, or everyone's for an admin.
+    pub async fn upload_names(
+        &self,
+        caller: &Principal,
+        shas: &[String],
+    ) -> Result<std::collections::HashMap<String, Vec<String>>, GraphError> {
+        let user = (!caller.scopes.allows(Scope::Admin)).then_some(caller.user_id.as_str());
+        super::uploads::names(self.store(), user, shas).await
     }
 }
 

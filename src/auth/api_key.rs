@@ -1,12 +1,13 @@
 //! API keys: `bg_live_` followed by 64 hex digits (256 random bits).
 //!
-//! The key is shown once, when it is made. The graph keeps its SHA-256 (a
-//! fast hash is right here: the key is random, not a password) and its first
+//! The key is shown once, when it is made. The account store keeps its
+//! peppered hash (HMAC-SHA-256 under the server's pepper of its SHA-256: a
+//! fast hash is right here, the key is random, not a password) and its first
 //! 16 characters so people can tell their keys apart.
 
-use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
+use super::pepper::Pepper;
 use super::Secret;
 
 /// Every key starts with this.
@@ -22,26 +23,26 @@ pub struct NewKey {
     pub key: Secret,
     /// Its first characters, for display.
     pub prefix: String,
-    /// SHA-256 of the whole key, hex.
+    /// The peppered hash of the whole key, hex.
     pub hash: String,
     /// The key's id (not secret): `key_` and 16 hex digits.
     pub id: String,
 }
 
 /// Make a new key.
-pub fn generate() -> NewKey {
+pub fn generate(pepper: &Pepper) -> NewKey {
     let key = format!("{PREFIX}{}", hex::encode(super::random_bytes::<32>()));
     NewKey {
         prefix: key[..SHOWN].to_string(),
-        hash: hash(&key),
+        hash: hash(&key, pepper),
         id: format!("key_{}", hex::encode(super::random_bytes::<8>())),
         key: Secret::new(key),
     }
 }
 
-/// SHA-256 of a key, hex.
-pub fn hash(key: &str) -> String {
-    hex::encode(Sha256::digest(key.as_bytes()))
+/// The stored form of a key: its peppered hash, hex.
+pub fn hash(key: &str, pepper: &Pepper) -> String {
+    pepper.hash_secret(key)
 }
 
 /// Whether `s` has the shape of a key (checked before any lookup).
@@ -62,14 +63,16 @@ mod tests {
 
     #[test]
     fn keys_are_well_formed_unique_and_hashed() {
-        let a = generate();
-        let b = generate();
+        let pepper = Pepper::from_bytes([3; 32]);
+        let a = generate(&pepper);
+        let b = generate(&pepper);
         assert!(well_formed(a.key.expose()), "{}", a.key.expose());
         assert_ne!(a.key.expose(), b.key.expose());
         assert_ne!(a.id, b.id);
         assert!(a.key.expose().starts_with(&a.prefix));
-        assert_eq!(a.hash, hash(a.key.expose()));
-        assert!(same_hash(&a.hash, &hash(a.key.expose())));
+        assert_eq!(a.hash, hash(a.key.expose(), &pepper));
+        assert!(same_hash(&a.hash, &hash(a.key.expose(), &pepper)));
+        assert_ne!(a.hash, hash(a.key.expose(), &Pepper::from_bytes([4; 32])));
         assert!(!same_hash(&a.hash, &b.hash));
         assert!(!well_formed("bg_live_xyz"));
         assert!(!well_formed(

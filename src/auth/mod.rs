@@ -2,9 +2,13 @@
 //!
 //! - [`password`]: argon2id hashes, computed on the blocking pool.
 //! - [`jwt`]: access and refresh tokens (HS256, secret in `keys/jwt-secret`).
-//! - [`api_key`]: `bg_live_` keys, stored as SHA-256 and compared in constant time.
-//! - [`accounts`]: users, API keys and login sessions in the graph; login,
-//!   refresh with reuse detection, logout, and authenticating a request.
+//! - [`api_key`]: `bg_live_` keys, stored peppered and compared in constant time.
+//! - [`pepper`]: the server secret in `keys/pepper` every stored secret depends on.
+//! - [`accounts`]: users, API keys and login sessions in the account store
+//!   (never the analysis graph); login, refresh with reuse detection,
+//!   logout, and authenticating a request.
+//! - [`uploads`]: who uploaded which binary under which file names and tags.
+//! - [`migrate`]: moving accounts of the old layout out of the analysis graph.
 //! - [`rate_limit`]: GCRA buckets per caller and endpoint class, and the tiers.
 //! - [`usage`]: API calls counted per user and month.
 //! - [`extract`]: the middleware in front of every protected route, and the
@@ -17,8 +21,11 @@ pub mod accounts;
 pub mod api_key;
 pub mod extract;
 pub mod jwt;
+pub mod migrate;
 pub mod password;
+pub mod pepper;
 pub mod rate_limit;
+pub mod uploads;
 pub mod usage;
 
 use std::fmt;

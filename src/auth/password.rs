@@ -4,11 +4,17 @@
 //! memory, 2 passes, 1 lane): about 20 ms per hash on one core here, which
 //! keeps a login cheap for people and expensive for guessing. Hashing runs on
 //! the blocking pool so it never stalls the async runtime.
+//!
+//! The server's [`Pepper`] is argon2id's secret parameter: a hash is
+//! worthless without the `keys/pepper` file. Hashes written before the
+//! pepper existed verify without it (`pepper: None`) until the user's next
+//! login re-hashes them.
 
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::{Algorithm, Argon2, Params, Version};
 use rand_core::OsRng;
 
+use super::pepper::Pepper;
 use super::Secret;
 
 /// Memory cost in KiB.
@@ -21,25 +27,31 @@ pub const LANES: u32 = 1;
 /// Shortest password accepted for a user.
 pub const MIN_LENGTH: usize = 10;
 
-fn hasher() -> Argon2<'static> {
+fn hasher(pepper: Option<&Pepper>) -> Argon2<'_> {
     let params = Params::new(MEMORY_KIB, PASSES, LANES, None).expect("valid argon2 parameters");
-    Argon2::new(Algorithm::Argon2id, Version::V0x13, params)
+    match pepper {
+        Some(p) => Argon2::new_with_secret(p.bytes(), Algorithm::Argon2id, Version::V0x13, params)
+            .expect("a 32-byte secret is valid"),
+        None => Argon2::new(Algorithm::Argon2id, Version::V0x13, params),
+    }
 }
 
-/// Hash a password into a PHC string (`$argon2id$v=19$m=19456,t=2,p=1$...`).
-pub fn hash(password: &Secret) -> Result<String, String> {
+/// Hash a password into a PHC string (`$argon2id$v=19$m=19456,t=2,p=1$...`)
+/// with the pepper as argon2id's secret.
+pub fn hash(password: &Secret, pepper: &Pepper) -> Result<String, String> {
     let salt = SaltString::generate(&mut OsRng);
-    hasher()
+    hasher(Some(pepper))
         .hash_password(password.expose().as_bytes(), &salt)
         .map(|h| h.to_string())
         .map_err(|e| format!("hashing the password: {e}"))
 }
 
 /// Whether `password` matches the PHC string `phc` (constant time in the
-/// password; parameters are taken from the string).
-pub fn verify(password: &Secret, phc: &str) -> bool {
+/// password; parameters are taken from the string). `pepper` is `None` for
+/// a hash written before the pepper existed.
+pub fn verify(password: &Secret, phc: &str, pepper: Option<&Pepper>) -> bool {
     match PasswordHash::new(phc) {
-        Ok(parsed) => hasher()
+        Ok(parsed) => hasher(pepper)
             .verify_password(password.expose().as_bytes(), &parsed)
             .is_ok(),
         Err(_) => false,
@@ -47,15 +59,15 @@ pub fn verify(password: &Secret, phc: &str) -> bool {
 }
 
 /// [`hash`] on the blocking pool.
-pub async fn hash_blocking(password: Secret) -> Result<String, String> {
-    tokio::task::spawn_blocking(move || hash(&password))
+pub async fn hash_blocking(password: Secret, pepper: Pepper) -> Result<String, String> {
+    tokio::task::spawn_blocking(move || hash(&password, &pepper))
         .await
         .map_err(|e| format!("hash task: {e}"))?
 }
 
 /// [`verify`] on the blocking pool.
-pub async fn verify_blocking(password: Secret, phc: String) -> bool {
-    tokio::task::spawn_blocking(move || verify(&password, &phc))
+pub async fn verify_blocking(password: Secret, phc: String, pepper: Option<Pepper>) -> bool {
+    tokio::task::spawn_blocking(move || verify(&password, &phc, pepper.as_ref()))
         .await
         .unwrap_or(false)
 }
@@ -104,14 +116,33 @@ mod tests {
 
     #[test]
     fn hashes_verify_and_carry_their_parameters() {
+        let pepper = Pepper::from_bytes([7; 32]);
         let pw = Secret::new("correct horse battery");
-        let h = hash(&pw).unwrap();
+        let h = hash(&pw, &pepper).unwrap();
         assert!(h.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"), "{h}");
-        assert!(verify(&pw, &h));
-        assert!(!verify(&Secret::new("correct horse battery!"), &h));
-        assert!(!verify(&pw, "not a phc string"));
+        assert!(verify(&pw, &h, Some(&pepper)));
+        assert!(!verify(
+            &Secret::new("correct horse battery!"),
+            &h,
+            Some(&pepper)
+        ));
+        assert!(!verify(&pw, "not a phc string", Some(&pepper)));
         // Same password, new salt, different hash.
-        assert_ne!(h, hash(&pw).unwrap());
+        assert_ne!(h, hash(&pw, &pepper).unwrap());
+        // Without the pepper, or with another, the hash is worthless.
+        assert!(!verify(&pw, &h, None));
+        assert!(!verify(&pw, &h, Some(&Pepper::from_bytes([8; 32]))));
+    }
+
+    #[test]
+    fn hashes_from_before_the_pepper_verify_without_it() {
+        let pw = Secret::new("correct horse battery");
+        let legacy = hasher(None)
+            .hash_password(pw.expose().as_bytes(), &SaltString::generate(&mut OsRng))
+            .unwrap()
+            .to_string();
+        assert!(verify(&pw, &legacy, None));
+        assert!(!verify(&pw, &legacy, Some(&Pepper::from_bytes([7; 32]))));
     }
 
     #[test]

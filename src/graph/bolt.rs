@@ -20,11 +20,12 @@ use neo4rs::{BoltType, ConfigBuilder, Graph, Query, Txn};
 
 use super::guard::first_write_clause;
 use super::{
-    Batch, GraphError, GraphStore, Node, NodeMode, Params, Path, Relationship, Rows, Value,
+    Batch, GraphError, GraphStore, Node, NodeMode, Params, Path, Relationship, Rows, Schema, Value,
     WriteStats,
 };
 
 const SCHEMA: &str = include_str!("../../schema/neo4j.cypher");
+const ACCOUNTS_SCHEMA: &str = include_str!("../../schema/accounts-neo4j.cypher");
 /// Rows per UNWIND statement in a batch.
 const CHUNK: usize = 500;
 const ATTEMPTS: u32 = 3;
@@ -181,8 +182,12 @@ impl GraphStore for BoltStore {
         .await
     }
 
-    async fn apply_schema(&self) -> Result<(), GraphError> {
-        for statement in super::embedded::statements(SCHEMA) {
+    async fn apply_schema(&self, schema: Schema) -> Result<(), GraphError> {
+        let text = match schema {
+            Schema::Analysis => SCHEMA,
+            Schema::Accounts => ACCOUNTS_SCHEMA,
+        };
+        for statement in super::embedded::statements(text) {
             self.with_retry("schema", || async {
                 self.graph.run(Query::new(statement.clone())).await
             })
@@ -617,25 +622,57 @@ fn transient(e: &neo4rs::Error) -> bool {
 
 fn convert(e: neo4rs::Error) -> GraphError {
     match &e {
-        neo4rs::Error::Neo4j(n) => {
-            let code = n.code();
-            let message = n.message().to_string();
-            if code.contains("SyntaxError") || message.contains("Syntax error") {
-                let (line, column) = position(&message);
-                GraphError::Syntax {
-                    message,
-                    line,
-                    column,
-                }
-            } else if code.contains("AccessMode") || code.contains("ForbiddenOnReadOnly") {
-                GraphError::ReadOnly
-            } else if code.starts_with("Neo.ClientError") {
-                GraphError::Query(message)
-            } else {
-                GraphError::Backend(format!("{code}: {message}"))
+        neo4rs::Error::Neo4j(n) => classify(n.code(), n.message().to_string()),
+        // neo4rs 0.8 reports a FAILURE answered to PULL (an error met while
+        // the rows stream: a type error, a division by zero) as an
+        // unexpected message, with the failure's code and message inside.
+        neo4rs::Error::UnexpectedMessage(text) => match pull_failure(text) {
+            Some((code, message)) => classify(&code, message),
+            None => GraphError::Backend(e.to_string()),
+        },
+        _ => GraphError::Backend(e.to_string()),
+    }
+}
+
+/// The `code` and `message` of a FAILURE in neo4rs's debug text of it.
+fn pull_failure(text: &str) -> Option<(String, String)> {
+    let value = |key: &str| -> Option<String> {
+        let at = text.find(&format!("\"{key}\""))?;
+        let rest = &text[at..];
+        let start = rest.find("value: \"")? + "value: \"".len();
+        let rest = &rest[start..];
+        let mut out = String::new();
+        let mut chars = rest.chars();
+        while let Some(c) = chars.next() {
+            match c {
+                '\\' => out.extend(chars.next()),
+                '"' => return Some(out),
+                c => out.push(c),
             }
         }
-        _ => GraphError::Backend(e.to_string()),
+        None
+    };
+    if !text.contains("Failure") {
+        return None;
+    }
+    Some((value("code")?, value("message").unwrap_or_default()))
+}
+
+/// A server's error by its Neo4j status code.
+fn classify(code: &str, message: String) -> GraphError {
+    if code.contains("SyntaxError") || message.contains("Syntax error") {
+        let (line, column) = position(&message);
+        GraphError::Syntax {
+            message,
+            line,
+            column,
+        }
+    } else if code.contains("AccessMode") || code.contains("ForbiddenOnReadOnly") {
+        GraphError::ReadOnly
+    } else if code.starts_with("Neo.ClientError") {
+        GraphError::Query(message)
+    } else {
+        GraphError::Backend(format!("{code}: {message}"))
     }
 }
 
@@ -665,6 +702,20 @@ fn position(message: &str) -> (u32, u32) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_failure_while_pulling_rows_is_the_query_s_error() {
+        let text = r#"unexpected response for PULL: Failure(Failure { metadata: BoltMap { value: {BoltString { value: "code" }: String(BoltString { value: "Neo.ClientError.Statement.SemanticError" }), BoltString { value: "message" }: String(BoltString { value: "TypeError: toString() cannot convert \"ArrayList\"" })} } })"#;
+        assert_eq!(
+            convert(neo4rs::Error::UnexpectedMessage(text.into())),
+            GraphError::Query("TypeError: toString() cannot convert \"ArrayList\"".into())
+        );
+        let other = "unexpected response for PULL: Record(..)";
+        assert!(matches!(
+            convert(neo4rs::Error::UnexpectedMessage(other.into())),
+            GraphError::Backend(_)
+        ));
+    }
 
     #[test]
     fn return_columns_follow_cypher_naming() {

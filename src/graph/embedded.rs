@@ -15,10 +15,12 @@ use async_trait::async_trait;
 use graphdblite as gdb;
 
 use super::{
-    Batch, GraphError, GraphStore, Node, NodeMode, Params, Relationship, Rows, Value, WriteStats,
+    Batch, GraphError, GraphStore, Node, NodeMode, Params, Relationship, Rows, Schema, Value,
+    WriteStats,
 };
 
 const SCHEMA: &str = include_str!("../../schema/embedded.cypher");
+const ACCOUNTS_SCHEMA: &str = include_str!("../../schema/accounts-embedded.cypher");
 
 /// Readers kept open; more than the cores of a small server gains nothing.
 const READERS: usize = 4;
@@ -221,10 +223,14 @@ impl GraphStore for EmbeddedStore {
         .await
     }
 
-    async fn apply_schema(&self) -> Result<(), GraphError> {
-        self.blocking(|inner| {
+    async fn apply_schema(&self, schema: Schema) -> Result<(), GraphError> {
+        let text = match schema {
+            Schema::Analysis => SCHEMA,
+            Schema::Accounts => ACCOUNTS_SCHEMA,
+        };
+        self.blocking(move |inner| {
             let mut db = inner.writer();
-            for statement in statements(SCHEMA) {
+            for statement in statements(text) {
                 match db.execute(&statement) {
                     Ok(_) | Err(gdb::GraphError::IndexAlreadyExists { .. }) => {}
                     Err(e) => return Err(convert(e)),

@@ -44,16 +44,29 @@ struct Token {
     column: u32,
 }
 
+/// Whether the word at `i` stands where a clause keyword can: property
+/// keys (n.set), labels (:Set), parameters ($set), map keys ({set: 1}) and
+/// aliases (RETURN x AS set) are names, not clauses.
+fn keyword_position(tokens: &[Token], i: usize) -> bool {
+    let t = &tokens[i];
+    let after_as = i > 0 && tokens[i - 1].word.eq_ignore_ascii_case("AS") && t.before == Some('a');
+    !(matches!(t.before, Some('.' | ':' | '$')) || t.after == Some(':') || after_as)
+}
+
+/// Where `query` names another database (`USE db`, Neo4j 4+), if it does:
+/// `/cypher` runs on the analysis graph only, never on the account store.
+pub fn database_switch(query: &str) -> Option<(u32, u32)> {
+    let tokens = words(query);
+    (0..tokens.len())
+        .find(|&i| tokens[i].word.eq_ignore_ascii_case("USE") && keyword_position(&tokens, i))
+        .map(|i| (tokens[i].line, tokens[i].column))
+}
+
 /// The first clause of `query` that writes, if any.
 pub fn first_write_clause(query: &str) -> Option<WriteClause> {
     let tokens = words(query);
     for (i, t) in tokens.iter().enumerate() {
-        // Property keys (n.set), labels (:Set), parameters ($set), map keys
-        // ({set: 1}) are names, not clauses.
-        // So are aliases (RETURN x AS set).
-        let after_as =
-            i > 0 && tokens[i - 1].word.eq_ignore_ascii_case("AS") && t.before == Some('a');
-        if matches!(t.before, Some('.' | ':' | '$')) || t.after == Some(':') || after_as {
+        if !keyword_position(&tokens, i) {
             continue;
         }
         let upper = t.word.to_ascii_uppercase();
@@ -215,6 +228,7 @@ mod tests {
         );
         for (q, want) in [
             ("CREATE (n:X)", "CREATE"),
+            ("USE accounts MATCH (n) SET n.x = 1", "SET"),
             ("match (n) set n.x = 1", "SET"),
             ("MERGE (n:X {uid: 1})", "MERGE"),
             ("MATCH (n) REMOVE n:Label", "REMOVE"),
@@ -226,6 +240,25 @@ mod tests {
             ("MATCH (n) WITH n MATCH (m) DELETE m", "DELETE"),
         ] {
             assert_eq!(clause(q).as_deref(), Some(want), "{q}");
+        }
+    }
+
+    #[test]
+    fn another_database_is_named_with_its_position() {
+        assert_eq!(
+            database_switch("USE accounts MATCH (u:User) RETURN u"),
+            Some((1, 1))
+        );
+        assert_eq!(
+            database_switch("MATCH (n)\nCALL { use accounts MATCH (u) RETURN u }\nRETURN n"),
+            Some((2, 8))
+        );
+        for q in [
+            "MATCH (n {use: 1}) RETURN n.use AS use",
+            "MATCH (n:Use) WHERE n.x = 'USE accounts' RETURN $use",
+            "// USE accounts\nMATCH (n) RETURN n",
+        ] {
+            assert_eq!(database_switch(q), None, "{q}");
         }
     }
 }

@@ -85,6 +85,16 @@ pub enum GraphError {
 }
 
 /// How a batched node write treats a node whose `uid` already exists.
+/// Which database a store holds, and so which `schema/` file it gets.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Schema {
+    /// The analysis graph that analysts query (`graph.db`).
+    Analysis,
+    /// The account store: users, keys, sessions, usage, uploads, jobs
+    /// (`accounts.db`, or the Bolt database `[accounts] database`).
+    Accounts,
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum NodeMode {
     /// Always create (the caller knows it is new).
@@ -149,24 +159,58 @@ pub trait GraphStore: Send + Sync + 'static {
     /// Run a whole [`Batch`] in one write transaction: all of it or none of it.
     async fn write_batch(&self, batch: Batch) -> Result<WriteStats, GraphError>;
 
-    /// Apply the backend's `schema/` file (constraints and indexes); idempotent.
-    async fn apply_schema(&self) -> Result<(), GraphError>;
+    /// Apply the backend's `schema/` file for `schema` (constraints and
+    /// indexes); idempotent.
+    async fn apply_schema(&self, schema: Schema) -> Result<(), GraphError>;
 
     /// Make sure nodes of `label` are indexed by `uid` (batches find
     /// relationship ends by it). Idempotent.
     async fn ensure_uid_index(&self, label: &str) -> Result<(), GraphError>;
 }
 
-/// Open the store named by `uri` (`embedded` today) under `data_dir`.
+/// Open the analysis graph named by `config.graph` (`graph.db` in the data
+/// directory, or the Bolt server's `graph_database`).
 pub async fn open(
     config: &crate::config::Config,
+) -> Result<std::sync::Arc<dyn GraphStore>, GraphError> {
+    let path = config.data_dir.join("graph.db");
+    open_store(
+        config,
+        &path,
+        config.graph_database.clone(),
+        Schema::Analysis,
+    )
+    .await
+}
+
+/// Open the account store: on the Bolt backend with `accounts_database`
+/// set, that database of the same server; else the embedded file
+/// `accounts.db` in the data directory. Never the analysis graph.
+pub async fn open_accounts(
+    config: &crate::config::Config,
+) -> Result<std::sync::Arc<dyn GraphStore>, GraphError> {
+    let path = config.data_dir.join("accounts.db");
+    match &config.accounts_database {
+        Some(db) => open_store(config, &path, Some(db.clone()), Schema::Accounts).await,
+        None => {
+            let store = embedded::EmbeddedStore::open(&path).await?;
+            store.apply_schema(Schema::Accounts).await?;
+            Ok(std::sync::Arc::new(store))
+        }
+    }
+}
+
+async fn open_store(
+    config: &crate::config::Config,
+    path: &std::path::Path,
+    database: Option<String>,
+    schema: Schema,
 ) -> Result<std::sync::Arc<dyn GraphStore>, GraphError> {
     let uri = config.graph.as_str();
     match uri {
         "embedded" | "" => {
-            let path = config.data_dir.join("graph.db");
-            let store = embedded::EmbeddedStore::open(&path).await?;
-            store.apply_schema().await?;
+            let store = embedded::EmbeddedStore::open(path).await?;
+            store.apply_schema(schema).await?;
             Ok(std::sync::Arc::new(store))
         }
         _ if [
@@ -187,11 +231,11 @@ pub async fn open(
                     .as_ref()
                     .map(|p| p.expose().to_string())
                     .unwrap_or_default(),
-                database: config.graph_database.clone(),
+                database,
                 max_connections: 16,
             })
             .await?;
-            store.apply_schema().await?;
+            store.apply_schema(schema).await?;
             Ok(std::sync::Arc::new(store))
         }
         other => Err(GraphError::Backend(format!(

@@ -50,8 +50,6 @@ pub fn import_uid(library: &str, name: &str) -> String {
 /// Where a binary came from, beyond its own facts.
 #[derive(Debug, Clone, Default)]
 pub struct Origin {
-    /// File names it was ingested under (kept across re-ingests).
-    pub names: Vec<String>,
     /// RFC 3339 time of the first ingest.
     pub first_seen: String,
     /// RFC 3339 time of this ingest.
@@ -198,7 +196,6 @@ pub fn binary_batch(facts: &BinaryFacts, origin: &Origin) -> Batch {
             "kind" => &id.kind,
             "os_abi" => &id.os_abi,
             "image_base" => id.image_base,
-            "names" => origin.names.clone(),
             "first_seen" => &origin.first_seen,
             "ingested_at" => &origin.ingested_at,
             "container_sha256" => origin.container_sha256.clone(),

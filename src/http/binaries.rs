@@ -10,6 +10,7 @@ use utoipa::{IntoParams, ToSchema};
 
 use super::{hex, Paging, Props};
 use crate::app::AppState;
+use crate::auth::uploads::Uploader;
 use crate::auth::{Admin, Auth, Read, Write};
 use crate::error::{Api, ApiError};
 use crate::graph::{Node, Value};
@@ -43,7 +44,8 @@ pub struct BinaryView {
     /// `main`, when recognised from the entry stub.
     pub main: Option<u64>,
     pub image_base: u64,
-    /// File names it was ingested under.
+    /// File names it was uploaded under: the caller's own uploads' (an
+    /// admin sees everyone's). Not stored in the analysis graph.
     pub names: Vec<String>,
     pub libraries: Vec<String>,
     pub build_id: Option<String>,
@@ -98,7 +100,7 @@ impl BinaryView {
             entry_hex: entry.map(hex),
             main: p.u64("main"),
             image_base: p.num("image_base"),
-            names: p.strings("names"),
+            names: Vec::new(),
             libraries: p.strings("libraries"),
             build_id: p.str("build_id"),
             imphash: p.str("imphash"),
@@ -142,7 +144,7 @@ impl BinaryView {
     ))]
 pub async fn get_binary(
     State(app): State<AppState>,
-    _caller: Auth<Read>,
+    caller: Auth<Read>,
     Path(hash): Path<String>,
 ) -> Result<Api<BinaryWithSlices>, ApiError> {
     let found = app.lookup(&hash).await?;
@@ -151,10 +153,10 @@ pub async fn get_binary(
     } else {
         Vec::new()
     };
-    Ok(Api::ok(BinaryWithSlices {
-        binary: found[0].clone(),
-        slices,
-    }))
+    let mut binary = [found[0].clone()];
+    app.with_names(&caller, &mut binary).await?;
+    let [binary] = binary;
+    Ok(Api::ok(BinaryWithSlices { binary, slices }))
 }
 
 /// What a delete did.
@@ -195,11 +197,13 @@ pub async fn delete_binary(
     ))]
 pub async fn download(
     State(app): State<AppState>,
-    _caller: Auth<Read>,
+    caller: Auth<Read>,
     Path(sha256): Path<String>,
 ) -> Result<axum::response::Response, ApiError> {
     use axum::response::IntoResponse;
-    let b = app.binary(&sha256).await?;
+    let mut b = [app.binary(&sha256).await?];
+    app.with_names(&caller, &mut b).await?;
+    let [b] = b;
     let blobs = app.blobs.clone();
     let sha = b.sha256.clone();
     let bytes = tokio::task::spawn_blocking(move || blobs.get(&sha))
@@ -267,7 +271,7 @@ pub struct ListQuery {
     responses((status = 200, description = "One page of binaries; `meta.pagination` has the totals", body = [BinaryView])))]
 pub async fn list_binaries(
     State(app): State<AppState>,
-    _caller: Auth<Read>,
+    caller: Auth<Read>,
     Query(filter): Query<ListQuery>,
     Query(paging): Query<Paging>,
 ) -> Result<Api<Vec<BinaryView>>, ApiError> {
@@ -278,12 +282,13 @@ pub async fn list_binaries(
     page.insert("skip".into(), Value::from(skip));
     page.insert("limit".into(), Value::from(limit));
     let rows = app.store.read(LIST, page).await?;
-    let items = rows
+    let mut items: Vec<BinaryView> = rows
         .rows
         .iter()
         .filter_map(|r| r.first().and_then(Value::as_node))
         .map(BinaryView::from_node)
         .collect();
+    app.with_names(&caller, &mut items).await?;
     let total = total.first("total").and_then(Value::as_u64).unwrap_or(0);
     Ok(Api::page(items, paging.pagination(total)))
 }
@@ -317,15 +322,17 @@ pub async fn upload_binary(
     let upload = read_upload(&mut form, app.config.max_upload_bytes).await?;
     let force = upload.flag("force");
     let (name, bytes) = (upload.name, upload.bytes);
-    let ingest = app.ingest(&name, Arc::new(bytes), force).await?;
+    let uploader = Uploader {
+        user_id: caller.user_id.clone(),
+        name,
+        tags: Vec::new(),
+    };
+    let ingest = app.ingest(&uploader, Arc::new(bytes), force).await?;
     let mut binaries = Vec::new();
     for i in &ingest {
-        if let Err(e) = app.auth.record_upload(&caller, &i.sha256).await {
-            // The binary is stored; only the uploader's usage lacks it.
-            tracing::warn!(sha256 = %i.sha256, error = %e, "recording the upload failed");
-        }
         binaries.push(app.binary(&i.sha256).await?);
     }
+    app.with_names(&caller, &mut binaries).await?;
     let created = ingest.iter().any(|i| i.status == IngestStatus::Created);
     Ok(Api {
         status: if created {

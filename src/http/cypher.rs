@@ -13,7 +13,7 @@ use utoipa::ToSchema;
 use crate::app::AppState;
 use crate::auth::{Auth, Read, Scope};
 use crate::error::{Api, ApiError};
-use crate::graph::guard::first_write_clause;
+use crate::graph::guard::{database_switch, first_write_clause};
 use crate::graph::{Params, Rows, Value};
 
 /// The saved queries, by name (file stem in `cypher/examples/`).
@@ -101,7 +101,7 @@ pub struct CypherResult {
     responses(
         (status = 200, description = "Columns and rows", body = CypherResult),
         (status = 400, description = "Syntax error (`cypher_syntax_error`, with `details.line`/`column`) or a failing query (`cypher_error`)", body = crate::error::ErrorEnvelope),
-        (status = 403, description = "A write without admin and `write: true` (`write_not_allowed`, `insufficient_scope`)", body = crate::error::ErrorEnvelope),
+        (status = 403, description = "A write without admin and `write: true` (`write_not_allowed`, `insufficient_scope`), or a query naming another database (`forbidden`)", body = crate::error::ErrorEnvelope),
         (status = 408, description = "Over the time limit (`query_timeout`)", body = crate::error::ErrorEnvelope),
     ))]
 pub async fn run(
@@ -145,6 +145,11 @@ async fn execute(
             "invalid_parameter",
             "The query is empty.",
         ));
+    }
+    if let Some((line, column)) = database_switch(query) {
+        return Err(ApiError::Forbidden(format!(
+            "This query names another database (USE at line {line}, column {column}); /cypher runs on the analysis graph only."
+        )));
     }
     if !write {
         if let Some(w) = first_write_clause(query) {

@@ -11,9 +11,9 @@ use utoipa::{IntoParams, ToSchema};
 
 use super::{parse_addr, Paging};
 use crate::app::AppState;
-use crate::auth::{Auth, Read};
+use crate::auth::{Auth, Read, Scope};
 use crate::error::{Api, ApiError};
-use crate::search::{Hit, Kind, Match, SearchError, SearchIndex, TextQuery};
+use crate::search::{Hit, Kind, Match, SearchError, SearchIndex, TextQuery, ALL_VIEWERS};
 
 /// Largest `k` of a similarity query.
 pub const MAX_K: usize = 100;
@@ -64,7 +64,8 @@ async fn blocking<T: Send + 'static>(
 }
 
 /// Full-text search over symbols (raw and demangled), strings and binaries
-/// (names, format, arch, libraries, tags, hashes), ranked by BM25, with
+/// (format, arch, libraries, hashes; and the file names and tags of the
+/// caller's own uploads, everyone's for an admin), ranked by BM25, with
 /// highlights and totals per kind. Pages go as deep as the hits do.
 #[utoipa::path(get, path = "/api/v1/search", tag = "search",
     params(SearchParams, Paging),
@@ -72,7 +73,7 @@ async fn blocking<T: Send + 'static>(
               (status = 400, description = "No query, an unknown kind or a bad page (`invalid_query`, `invalid_parameter`)", body = crate::error::ErrorEnvelope)))]
 pub async fn search(
     State(app): State<AppState>,
-    _caller: Auth<Read>,
+    caller: Auth<Read>,
     Query(p): Query<SearchParams>,
     Query(paging): Query<Paging>,
 ) -> Result<Api<SearchResults>, ApiError> {
@@ -107,6 +108,11 @@ pub async fn search(
         .map_err(|_| ApiError::bad_request("invalid_parameter", "page is too large."))?;
     let query = TextQuery {
         q,
+        viewer: if caller.scopes.allows(Scope::Admin) {
+            ALL_VIEWERS.to_string()
+        } else {
+            caller.user_id.clone()
+        },
         kind,
         binary,
         offset,
@@ -219,6 +225,8 @@ pub async fn similar_functions(
 #[derive(Debug, Serialize, ToSchema)]
 pub struct SimilarBinary {
     pub sha256: String,
+    /// The first file name the caller uploaded it under (any uploader's for
+    /// an admin); empty when they never did.
     pub name: String,
     /// 0.6 × `functions` + 0.2 × `imports` + 0.2 × `strings`.
     pub score: f64,
@@ -245,7 +253,7 @@ pub struct SimilarBinary {
               (status = 404, description = "Unknown binary", body = crate::error::ErrorEnvelope)))]
 pub async fn similar_binaries(
     State(app): State<AppState>,
-    _caller: Auth<Read>,
+    caller: Auth<Read>,
     Path(sha256): Path<String>,
     Query(p): Query<SimilarParams>,
 ) -> Result<Api<Vec<SimilarBinary>>, ApiError> {
@@ -253,10 +261,18 @@ pub async fn similar_binaries(
     let (k, _) = k_and_score(&p)?;
     let min = p.min_score.unwrap_or(0.0);
     let sha = b.sha256.clone();
-    let out = blocking(&app.ingestor.index, move |i| {
+    let mut out = blocking(&app.ingestor.index, move |i| {
         similar_binaries_in(i, &sha, k, min)
     })
     .await?;
+    let shas: Vec<String> = out.iter().map(|b| b.sha256.clone()).collect();
+    let mut names = app.auth.upload_names(&caller, &shas).await?;
+    for b in &mut out {
+        b.name = names
+            .remove(&b.sha256)
+            .and_then(|n| n.into_iter().next())
+            .unwrap_or_default();
+    }
     Ok(Api::ok(out))
 }
 
@@ -317,7 +333,7 @@ fn similar_binaries_in(
         shared_imports.sort();
         shared_imports.truncate(50);
         out.push(SimilarBinary {
-            name: ometa["names"][0].as_str().unwrap_or("").to_string(),
+            name: String::new(),
             sha256: other,
             score,
             functions,

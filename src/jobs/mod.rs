@@ -1,4 +1,4 @@
-//! Analysis jobs: a durable queue kept in the graph store, a worker pool,
+//! Analysis jobs: a durable queue kept in the account store, a worker pool,
 //! the twelve pipeline phases, live progress events, and the stored reports.
 //!
 //! A job is one `(:Job)` node: enqueueing is one write. Workers claim a job
@@ -397,7 +397,10 @@ pub struct Submitted {
 
 /// The job service: queue, workers and stored reports.
 pub struct Jobs {
-    pub(crate) store: Arc<dyn GraphStore>,
+    /// The account store, where jobs live: who submitted which file under
+    /// which name and tags is private to its owner, so never in the
+    /// analysis graph that analysts query.
+    pub(crate) queue: Arc<dyn GraphStore>,
     pub(crate) blobs: BlobStore,
     pub(crate) ingestor: Ingestor,
     pub(crate) config: JobsConfig,
@@ -418,8 +421,9 @@ fn now_ms() -> i64 {
 }
 
 impl Jobs {
+    /// `queue` is the account store; the analysis graph is the ingestor's.
     pub fn new(
-        store: Arc<dyn GraphStore>,
+        queue: Arc<dyn GraphStore>,
         blobs: BlobStore,
         ingestor: Ingestor,
         config: JobsConfig,
@@ -436,7 +440,7 @@ impl Jobs {
             "model_version": crate::graph::model::MODEL_VERSION,
         });
         Jobs {
-            store,
+            queue,
             blobs,
             ingestor,
             config,
@@ -466,8 +470,8 @@ impl Jobs {
     /// Ensure the indexes batches rely on, recover jobs whose runner died,
     /// and start `config.workers` workers.
     pub async fn start(self: &Arc<Self>) -> Result<(), GraphError> {
-        self.store.ensure_uid_index("Job").await?;
-        self.store.ensure_uid_index("Finding").await?;
+        self.queue.ensure_uid_index("Job").await?;
+        self.ingestor.store.ensure_uid_index("Finding").await?;
         self.recover(true).await?;
         for i in 0..self.config.workers {
             let me = self.clone();
@@ -503,7 +507,7 @@ impl Jobs {
         let sha = crate::analysis::hashes(&bytes).sha256;
         if !options.force {
             let rows = self
-                .store
+                .queue
                 .read(
                     FIND_FOR_FILE,
                     params! { "sha256" => &sha, "owner" => owner_id },
@@ -553,7 +557,7 @@ impl Jobs {
             .iter()
             .map(|f| f.as_str().to_string())
             .collect();
-        self.store
+        self.queue
             .write(
                 CREATE,
                 params! {
@@ -588,7 +592,7 @@ impl Jobs {
 
     async fn count(&self, q: &str, owner: &str, since_ms: Option<i64>) -> Result<u64, GraphError> {
         let rows = self
-            .store
+            .queue
             .read(q, params! { "owner" => owner, "since_ms" => since_ms })
             .await?;
         Ok(rows.first("n").and_then(Value::as_u64).unwrap_or(0))
@@ -601,7 +605,7 @@ impl Jobs {
 
     /// A job by id, whoever owns it.
     pub async fn load(&self, id: &str) -> Result<Option<JobView>, GraphError> {
-        let rows = self.store.read(GET, params! { "uid" => id }).await?;
+        let rows = self.queue.read(GET, params! { "uid" => id }).await?;
         Ok(first_job(&rows))
     }
 
@@ -634,7 +638,7 @@ impl Jobs {
             "skip" => skip, "limit" => limit,
         };
         let total = self
-            .store
+            .queue
             .read(COUNT, p.clone())
             .await?
             .first("n")
@@ -645,7 +649,7 @@ impl Jobs {
         } else {
             LIST_NEWEST
         };
-        let rows = self.store.read(q, p).await?;
+        let rows = self.queue.read(q, p).await?;
         let jobs = rows
             .rows
             .iter()
@@ -658,11 +662,11 @@ impl Jobs {
     /// Stop a queued or running job. Returns the job as it is now.
     pub async fn cancel(&self, id: &str, caller: &Principal) -> Result<JobView, ApiError> {
         let job = self.get(id, caller).await?;
-        let rows = self.store.write(CANCEL, params! { "uid" => id }).await?;
+        let rows = self.queue.write(CANCEL, params! { "uid" => id }).await?;
         match rows.first("state").and_then(Value::as_str) {
             Some("queued") => {
                 let done = self
-                    .store
+                    .queue
                     .write(
                         CANCEL_QUEUED,
                         params! { "uid" => id, "now" => crate::auth::now_rfc3339(),
@@ -706,7 +710,7 @@ impl Jobs {
         if !job.state.is_final() {
             let _ = self.cancel(id, caller).await;
         }
-        self.store.write(DELETE, params! { "uid" => id }).await?;
+        self.queue.write(DELETE, params! { "uid" => id }).await?;
         let dir = self.report_dir(id);
         if dir.exists() {
             std::fs::remove_dir_all(&dir)
@@ -743,6 +747,7 @@ impl Jobs {
         let mut out = Vec::new();
         for sha in &job.binaries {
             let rows = self
+                .ingestor
                 .store
                 .read(FINDINGS, params! { "sha256" => sha })
                 .await?;
@@ -762,13 +767,13 @@ impl Jobs {
     /// Jobs per state and the mean run time of succeeded jobs, for `/health`.
     pub async fn depth(&self) -> Result<(BTreeMap<String, u64>, Option<u64>), GraphError> {
         let mean = self
-            .store
+            .queue
             .read(MEAN_MS, params! {})
             .await?
             .first("ms")
             .and_then(Value::as_f64)
             .map(|m| m.round() as u64);
-        let rows = self.store.read(QUEUE_DEPTH, params! {}).await?;
+        let rows = self.queue.read(QUEUE_DEPTH, params! {}).await?;
         let by_state = rows
             .into_maps()
             .into_iter()

@@ -12,6 +12,7 @@ use super::{
 use crate::analysis::findings::Severity;
 use crate::analysis::{self, AnalysisError};
 use crate::auth::now_rfc3339;
+use crate::auth::uploads::Uploader;
 use crate::graph::{GraphError, Value};
 use crate::ingest::{self, Analysed, IngestError, Ingested};
 use crate::params;
@@ -26,7 +27,6 @@ const HEARTBEAT: &str = include_str!("../../cypher/jobs/heartbeat.cypher");
 const FINISH: &str = include_str!("../../cypher/jobs/finish.cypher");
 const RETRY: &str = include_str!("../../cypher/jobs/retry.cypher");
 const RUNNING: &str = include_str!("../../cypher/jobs/running.cypher");
-const DONE_FOR_FILE: &str = include_str!("../../cypher/jobs/done_for_file.cypher");
 const REQUEUE: &str = include_str!("../../cypher/jobs/requeue.cypher");
 
 /// How a run ended short of success.
@@ -128,7 +128,7 @@ impl Run<'_> {
     async fn save(&mut self, current: u8) -> Result<(), Fail> {
         let rows = self
             .jobs
-            .store
+            .queue
             .write(
                 PROGRESS,
                 params! {
@@ -510,29 +510,23 @@ impl Run<'_> {
         // 11 graph write
         let t = self.begin(11).await?;
         let existing = jobs.ingestor.existing(&self.job.file_sha256).await?;
-        let mut analysts: Vec<String> = jobs
-            .store
-            .read(DONE_FOR_FILE, params! { "sha256" => &self.job.file_sha256 })
-            .await?
-            .rows
-            .iter()
-            .filter_map(|r| r.first().and_then(Value::as_str).map(String::from))
-            .collect();
-        analysts.push(self.job.job_id.clone());
+        let uploader = Uploader {
+            user_id: self.job.owner_id.clone(),
+            name: self.job.name.clone(),
+            tags: self.job.tags.clone(),
+        };
         let mut written: Vec<Ingested> = Vec::new();
         for a in analysed {
+            let size = a.slice.as_ref().map_or(bytes.len(), |s| s.len()) as u64;
             let done = jobs
                 .ingestor
-                .write(
-                    &self.job.name,
-                    &self.job.file_sha256,
-                    &bytes,
-                    &existing,
-                    a,
-                    &analysts,
-                )
+                .write(&self.job.file_sha256, &bytes, &existing, a)
                 .await
                 .map_err(ingest_fail)?;
+            // Who uploaded it under which name and tags, in the account store.
+            jobs.ingestor
+                .record_upload(&uploader, &done.sha256, size)
+                .await?;
             written.push(done);
         }
         let nodes: u64 = written.iter().map(|w| w.nodes).sum();
@@ -770,7 +764,7 @@ impl Jobs {
 
     async fn claim_next(&self) -> Result<Option<JobView>, GraphError> {
         let rows = self
-            .store
+            .queue
             .read(NEXT, params! { "now_ms" => now_ms() })
             .await?;
         for uid in rows
@@ -787,7 +781,7 @@ impl Jobs {
 
     async fn claim(&self, uid: &str) -> Result<Option<JobView>, GraphError> {
         let rows = self
-            .store
+            .queue
             .write(
                 CLAIM,
                 params! {
@@ -815,7 +809,7 @@ impl Jobs {
     /// Give back jobs whose runner is gone: its lease ran out, or (at start)
     /// its process on this host no longer exists.
     pub(crate) async fn recover(&self, at_start: bool) -> Result<(), GraphError> {
-        let rows = self.store.read(RUNNING, params! {}).await?;
+        let rows = self.queue.read(RUNNING, params! {}).await?;
         let me = self.runner.split(':').take(2).collect::<Vec<_>>();
         for m in rows.into_maps() {
             let uid = m["uid"].as_str().unwrap_or_default().to_string();
@@ -829,7 +823,7 @@ impl Jobs {
                 && !std::path::Path::new(&format!("/proc/{}", parts[1])).exists();
             if runner != self.runner && (expired || dead_here) {
                 let done = self
-                    .store
+                    .queue
                     .write(REQUEUE, params! { "uid" => &uid, "runner" => &runner })
                     .await?;
                 if !done.rows.is_empty() {
@@ -932,7 +926,7 @@ impl Jobs {
             }
             last_beat = Instant::now();
             let r = self
-                .store
+                .queue
                 .write(
                     HEARTBEAT,
                     params! { "uid" => &id, "runner" => &self.runner,
@@ -963,7 +957,7 @@ impl Jobs {
                 if run.job.attempts < u64::from(self.config.max_attempts) {
                     let wait = 1000i64 << run.job.attempts.min(6);
                     tracing::warn!(job_id = %id, error = %msg, retry_in_ms = wait, "job failed transiently; queued again");
-                    self.store
+                    self.queue
                         .write(
                             RETRY,
                             params! { "uid" => &id, "runner" => &self.runner,
@@ -1021,7 +1015,7 @@ impl Jobs {
             }
         }
         let rows = self
-            .store
+            .queue
             .write(
                 FINISH,
                 params! {

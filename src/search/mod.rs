@@ -152,6 +152,8 @@ struct Fields {
     binary: Field,
     text: Field,
     title: Field,
+    owner: Field,
+    owners: Field,
     addr: Field,
     meta: Field,
     stamp: Field,
@@ -230,9 +232,13 @@ pub struct BinaryDocs {
     pub sha256: String,
     /// The graph's `ingested_at` of the binary.
     pub stamp: String,
-    /// Display name (first file name) and the searchable metadata text.
+    /// Display name (the sha256: file names are private) and the
+    /// searchable metadata text, as everyone sees them.
     pub title: String,
     pub text: String,
+    /// The uploaders' own copies of the binary document, with their file
+    /// names and tags, and the admins' copy (viewer `*`) with everyone's.
+    pub private: Vec<PrivateDoc>,
     pub meta: serde_json::Value,
     /// 4-byte hashes of the binary's strings (sorted, unique), for binary similarity.
     pub string_hashes: Vec<u32>,
@@ -263,10 +269,32 @@ pub struct FunctionDoc {
     pub signature: Signature,
 }
 
+/// One viewer's copy of a binary document.
+#[derive(Debug, Clone, Default)]
+pub struct PrivateDoc {
+    /// A user id, or [`ALL_VIEWERS`].
+    pub viewer: String,
+    /// Their first file name for it.
+    pub title: String,
+    /// Their file names and tags (added to the shared text).
+    pub text: String,
+    /// Their file names, shown in the hit's details.
+    pub names: Vec<String>,
+    pub tags: Vec<String>,
+}
+
+/// The viewer whose copies hold every uploader's names: admins.
+pub const ALL_VIEWERS: &str = "*";
+/// The owner of documents everyone sees.
+const SHARED: &str = "-";
+
 /// A full-text query.
 #[derive(Debug, Clone)]
 pub struct TextQuery {
     pub q: String,
+    /// Who asks: a user id (their own file names and tags match), or
+    /// [`ALL_VIEWERS`] (an admin: everyone's).
+    pub viewer: String,
     pub kind: Option<Kind>,
     pub binary: Option<String>,
     /// 0-based offset of the first hit.
@@ -382,6 +410,8 @@ impl SearchIndex {
             binary: field("binary"),
             text: field("text"),
             title: field("title"),
+            owner: field("owner"),
+            owners: field("owners"),
             addr: field("addr"),
             meta: field("meta"),
             stamp: field("stamp"),
@@ -487,10 +517,10 @@ impl SearchIndex {
         let searcher = self.reader.searcher();
         let mut out = HashMap::new();
         for k in [Kind::Binary, Kind::Symbol, Kind::String, Kind::Function] {
-            let q = TermQuery::new(
-                Term::from_field_text(self.f.kind, k.as_str()),
-                IndexRecordOption::Basic,
-            );
+            let q = BooleanQuery::new(vec![
+                (Occur::Must, term(self.f.kind, k.as_str())),
+                (Occur::Must, term(self.f.owner, SHARED)),
+            ]);
             out.insert(k.as_str().to_string(), searcher.search(&q, &Count)? as u64);
         }
         Ok(out)
@@ -513,6 +543,21 @@ impl SearchIndex {
         if let Some(b) = &q.binary {
             must.push((Occur::Must, term(f.binary, b)));
         }
+        // The viewer's own copy of a binary document, or else the shared one:
+        // exactly one of them per binary.
+        must.push((
+            Occur::Must,
+            Box::new(BooleanQuery::new(vec![
+                (Occur::Should, term(f.owner, &q.viewer)),
+                (
+                    Occur::Should,
+                    Box::new(BooleanQuery::new(vec![
+                        (Occur::Must, term(f.owner, SHARED)),
+                        (Occur::MustNot, term(f.owners, &q.viewer)),
+                    ])),
+                ),
+            ])),
+        ));
         // Only binary, symbol and string documents have `text`: the query
         // itself never matches function documents. One pass counts hits per
         // kind and collects the page of the kinds asked for.
@@ -790,11 +835,26 @@ fn add_binary(w: &mut IndexWriter, f: &Fields, b: &BinaryDocs) -> Result<(), Sea
         .iter()
         .flat_map(|h| h.to_le_bytes())
         .collect();
-    w.add_document(doc!(
+    let mut shared = doc!(
         f.kind => "binary", f.kind_code => Kind::Binary.code(), f.uid => format!("bin:{sha}"), f.binary => sha,
         f.text => b.text.as_str(), f.title => b.title.as_str(), f.meta => b.meta.to_string(),
-        f.stamp => b.stamp.as_str(), f.sig => hashes,
-    ))?;
+        f.stamp => b.stamp.as_str(), f.sig => hashes, f.owner => SHARED,
+    );
+    for p in &b.private {
+        shared.add_text(f.owners, &p.viewer);
+    }
+    w.add_document(shared)?;
+    for p in &b.private {
+        let mut meta = b.meta.clone();
+        meta["names"] = serde_json::json!(p.names);
+        meta["tags"] = serde_json::json!(p.tags);
+        w.add_document(doc!(
+            f.kind => "binary", f.kind_code => Kind::Binary.code(),
+            f.uid => format!("bin:{sha}:{}", p.viewer), f.binary => sha,
+            f.text => format!("{} {}", b.text, p.text), f.title => p.title.as_str(),
+            f.meta => meta.to_string(), f.stamp => b.stamp.as_str(), f.owner => p.viewer.as_str(),
+        ))?;
+    }
     for (i, s) in b.symbols.iter().enumerate() {
         let text = match &s.demangled {
             Some(d) => format!("{} {d}", s.name),
@@ -804,6 +864,7 @@ fn add_binary(w: &mut IndexWriter, f: &Fields, b: &BinaryDocs) -> Result<(), Sea
         w.add_document(doc!(
             f.kind => "symbol", f.kind_code => Kind::Symbol.code(), f.uid => format!("sym:{sha}:{i}"), f.binary => sha,
             f.text => text, f.title => s.name.as_str(), f.addr => s.addr, f.meta => meta.to_string(),
+            f.owner => SHARED,
         ))?;
     }
     for (i, s) in b.strings.iter().enumerate() {
@@ -811,6 +872,7 @@ fn add_binary(w: &mut IndexWriter, f: &Fields, b: &BinaryDocs) -> Result<(), Sea
         let mut d = doc!(
             f.kind => "string", f.kind_code => Kind::String.code(), f.uid => format!("str:{sha}:{i}"), f.binary => sha,
             f.text => s.value.as_str(), f.title => s.value.as_str(), f.meta => meta.to_string(),
+            f.owner => SHARED,
         );
         if let Some(a) = s.addr {
             d.add_u64(f.addr, a);
@@ -823,7 +885,7 @@ fn add_binary(w: &mut IndexWriter, f: &Fields, b: &BinaryDocs) -> Result<(), Sea
         let mut d = doc!(
             f.kind => "function", f.kind_code => Kind::Function.code(), f.uid => format!("fn:{sha}:{:x}", s.addr), f.binary => sha,
             f.title => func.name.as_str(), f.addr => s.addr, f.meta => meta.to_string(),
-            f.exact => s.exact.as_str(), f.sig => s.feature_bytes(),
+            f.exact => s.exact.as_str(), f.sig => s.feature_bytes(), f.owner => SHARED,
         );
         for t in s.bands() {
             d.add_text(f.lsh, t);
@@ -848,6 +910,8 @@ mod tests {
             "binary",
             "text",
             "title",
+            "owner",
+            "owners",
             "addr",
             "meta",
             "stamp",

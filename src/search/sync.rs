@@ -8,6 +8,11 @@
 //! the graph's `ingested_at`), and [`Ingestor::reconcile`] repairs exactly
 //! that: it runs when the service starts, every minute while it runs, and
 //! before `bingraph search` answers.
+//!
+//! File names and tags are not in the graph: they come from the uploads in
+//! the account store, one copy of the binary's document per uploader (and
+//! one for admins), so a search matches only the names a caller may see.
+//! Recording an upload re-indexes its binary.
 
 use std::collections::HashMap;
 use std::time::Duration;
@@ -23,7 +28,6 @@ use crate::params;
 
 const BINARIES: &str = include_str!("../../cypher/search/binaries.cypher");
 const BINARY: &str = include_str!("../../cypher/search/binary.cypher");
-const TAGS: &str = include_str!("../../cypher/search/tags.cypher");
 const IMPORTS: &str = include_str!("../../cypher/search/imports.cypher");
 const SYMBOLS: &str = include_str!("../../cypher/search/symbols.cypher");
 const FUNCTIONS: &str = include_str!("../../cypher/search/functions.cypher");
@@ -74,16 +78,7 @@ impl Ingestor {
             }
         };
         let s = |k: &str| b.get(k).and_then(Value::as_str).unwrap_or("").to_string();
-        let names = list(b.get("names").unwrap_or(&Value::Null));
         let libraries = list(b.get("libraries").unwrap_or(&Value::Null));
-        let mut tags: Vec<String> = Vec::new();
-        for r in self.store.read(TAGS, p()).await?.rows {
-            for t in list(r.first().unwrap_or(&Value::Null)) {
-                if !tags.contains(&t) {
-                    tags.push(t);
-                }
-            }
-        }
         let mut imports: Vec<String> = self
             .store
             .read(IMPORTS, p())
@@ -113,12 +108,10 @@ impl Ingestor {
             .map(|k| s(k))
             .filter(|v| !v.is_empty())
             .collect();
-        text.extend(names.iter().cloned());
         text.extend(libraries.iter().cloned());
-        text.extend(tags.iter().cloned());
         let meta = serde_json::json!({
-            "names": names, "format": s("format"), "arch": s("arch"), "libraries": libraries,
-            "tags": tags, "imports": imports,
+            "names": [], "format": s("format"), "arch": s("arch"), "libraries": libraries,
+            "tags": [], "imports": imports,
             "functions": b.get("functions").and_then(Value::as_i64).unwrap_or(0),
         });
 
@@ -184,8 +177,9 @@ impl Ingestor {
         Ok(Some(BinaryDocs {
             sha256: sha256.to_string(),
             stamp: s("stamp"),
-            title: names.first().cloned().unwrap_or_else(|| sha256.to_string()),
+            title: sha256.to_string(),
             text: text.join(" "),
+            private: self.private_docs(sha256).await?,
             meta,
             string_hashes,
             symbols,

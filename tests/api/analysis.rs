@@ -240,27 +240,19 @@ async fn a_job_runs_twelve_phases_and_finds_what_the_code_does() {
         .await
         .unwrap();
     assert_eq!(rows.first("name").and_then(|v| v.as_str()), Some("greet"));
-    let rows = app
-        .app
-        .store
-        .read(
-            "MATCH (j:Job {uid: $id})-[:ANALYZES]->(b:Binary) RETURN b.sha256 AS sha",
-            params! { "id" => id },
-        )
-        .await
-        .unwrap();
-    assert_eq!(rows.first("sha").and_then(|v| v.as_str()), Some(sha));
-    // The forced rerun rewrote the binary; both jobs still link to it.
-    let rows = app
-        .app
-        .store
-        .read(
-            "MATCH (j:Job)-[:ANALYZES]->(b:Binary {sha256: $sha}) RETURN count(j) AS n",
-            params! { "sha" => sha },
-        )
-        .await
-        .unwrap();
-    assert_eq!(rows.first("n").and_then(|v| v.as_u64()), Some(2));
+    // Jobs live in the account store, not in the analysis graph; both jobs
+    // still name the binary the forced rerun rewrote.
+    let redo_id = redo["job_id"].as_str().unwrap();
+    for job_id in [id, redo_id] {
+        let j = app.data(&format!("/analysis/{job_id}")).await;
+        assert_eq!(j["binaries"], serde_json::json!([sha]), "{j}");
+    }
+    let count = "MATCH (j:Job) RETURN count(j) AS n";
+    let n = |rows: bingraph::graph::Rows| rows.first("n").and_then(|v| v.as_u64());
+    let in_graph = app.app.store.read(count, params! {}).await.unwrap();
+    assert_eq!(n(in_graph), Some(0));
+    let in_accounts = app.app.auth.store().read(count, params! {}).await.unwrap();
+    assert_eq!(n(in_accounts), Some(2));
 }
 
 #[tokio::test]
@@ -933,10 +925,17 @@ async fn a_job_survives_sigkill_of_the_server() {
             .and_then(|v| v.as_u64())
             .unwrap()
     };
-    assert_eq!(
-        one("MATCH (j:Job) WHERE j.file_sha256 = $sha RETURN count(j) AS n").await,
-        1
-    );
+    let jobs = app
+        .app
+        .auth
+        .store()
+        .read(
+            "MATCH (j:Job) WHERE j.file_sha256 = $sha RETURN count(j) AS n",
+            params! { "sha" => sha },
+        )
+        .await
+        .unwrap();
+    assert_eq!(jobs.first("n").and_then(|v| v.as_u64()), Some(1));
     assert_eq!(
         one("MATCH (b:Binary {sha256: $sha}) RETURN count(b) AS n").await,
         1

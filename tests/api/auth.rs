@@ -313,22 +313,30 @@ async fn api_keys_scopes_revocation_and_expiry() {
     assert!(read_key.starts_with(body["data"]["prefix"].as_str().unwrap()));
     assert_eq!(body["data"]["scopes"], json!(["read"]));
 
-    // The graph holds the SHA-256 of the key, never the key.
-    let rows = app
-        .app
-        .store
-        .read(
-            "MATCH (k:ApiKey {uid: $id}) RETURN k",
-            bingraph::params! { "id" => &read_id },
-        )
-        .await
-        .unwrap();
+    // The account store holds the peppered hash of the key, never the key
+    // nor its plain SHA-256; the analysis graph holds nothing of it.
+    let query = "MATCH (k:ApiKey {uid: $id}) RETURN k";
+    let id = || bingraph::params! { "id" => &read_id };
+    let rows = app.app.auth.store().read(query, id()).await.unwrap();
     let stored = serde_json::to_string(&rows.rows[0][0]).unwrap();
     assert!(!stored.contains(&read_key[8..]), "{stored}");
     assert!(
-        stored.contains(&bingraph::auth::api_key::hash(&read_key)),
+        stored.contains(&bingraph::auth::api_key::hash(
+            &read_key,
+            app.app.auth.pepper()
+        )),
         "{stored}"
     );
+    let plain = hex::encode(<sha2::Sha256 as sha2::Digest>::digest(read_key.as_bytes()));
+    assert!(!stored.contains(&plain), "{stored}");
+    assert!(app
+        .app
+        .store
+        .read(query, id())
+        .await
+        .unwrap()
+        .rows
+        .is_empty());
 
     // Both headers work for reads.
     let (s, h, _) = with_key(&app, &read_key, &format!("/binaries/{sha}")).await;
@@ -429,7 +437,8 @@ async fn api_keys_scopes_revocation_and_expiry() {
         .unwrap()
         .starts_with('2'));
     app.app
-        .store
+        .auth
+        .store()
         .write(
             "MATCH (k:ApiKey {uid: $id}) SET k.expires_at = '2020-01-01T00:00:00Z'",
             bingraph::params! { "id" => id },

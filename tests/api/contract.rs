@@ -6,14 +6,14 @@ mod embedded {
     use std::sync::Arc;
 
     use bingraph::graph::embedded::EmbeddedStore;
-    use bingraph::graph::GraphStore;
+    use bingraph::graph::{GraphStore, Schema};
 
     async fn fresh() -> Option<Arc<dyn GraphStore>> {
         let dir = tempfile::tempdir().expect("temp dir").keep();
         let store = EmbeddedStore::open(&dir.join("graph.db"))
             .await
             .expect("open");
-        store.apply_schema().await.expect("schema");
+        store.apply_schema(Schema::Analysis).await.expect("schema");
         Some(Arc::new(store))
     }
 
@@ -24,12 +24,12 @@ mod bolt {
     use std::sync::Arc;
 
     use bingraph::graph::bolt::BoltStore;
-    use bingraph::graph::GraphStore;
+    use bingraph::graph::{GraphStore, Schema};
 
     async fn fresh() -> Option<Arc<dyn GraphStore>> {
         let config = crate::support::bolt_database().await?;
         let store = BoltStore::connect(&config).await.expect("connect");
-        store.apply_schema().await.expect("schema");
+        store.apply_schema(Schema::Analysis).await.expect("schema");
         Some(Arc::new(store))
     }
 

@@ -1,6 +1,7 @@
 //! Integration tests of the service: through HTTP against a real app on a
 //! real embedded store in a temp dir, with binaries compiled at test time.
 
+mod accounts;
 mod analysis;
 mod auth;
 mod binaries;

@@ -71,6 +71,15 @@ impl TestApp {
 
     /// Start with a config adjusted by `f` (the data dir is a fresh temp dir).
     pub async fn start_with(f: impl FnOnce(&mut Config)) -> Self {
+        let (mut config, dir) = Self::config().await;
+        f(&mut config);
+        Self::start_on(config, dir).await
+    }
+
+    /// The config every test app starts from, on a fresh temp dir (and, with
+    /// `BINGRAPH_TEST_GRAPH=bolt`, fresh ArcadeDB databases for the graph and
+    /// for the account store).
+    pub async fn config() -> (Config, tempfile::TempDir) {
         let dir = tempfile::tempdir().expect("temp dir");
         let mut config = Config {
             data_dir: dir.path().join("data"),
@@ -86,6 +95,7 @@ impl TestApp {
             config.graph_user = bolt.user;
             config.graph_password = Some(Secret::new(bolt.password));
             config.graph_database = bolt.database;
+            config.accounts_database = bolt_database().await.and_then(|b| b.database);
         }
         config.auth.tiers.insert(
             "test".into(),
@@ -96,7 +106,11 @@ impl TestApp {
                 concurrent_jobs: 1_000,
             },
         );
-        f(&mut config);
+        (config, dir)
+    }
+
+    /// Start on `config` (from [`TestApp::config`]), whose data dir is in `dir`.
+    pub async fn start_on(config: Config, dir: tempfile::TempDir) -> Self {
         let data_dir = config.data_dir.clone();
         let want_backend = if config.graph == "embedded" {
             "embedded"
@@ -159,6 +173,9 @@ impl TestApp {
             }
             if let Some(d) = &c.graph_database {
                 env.push(("BINGRAPH_GRAPH_DATABASE", d.clone()));
+            }
+            if let Some(d) = &c.accounts_database {
+                env.push(("BINGRAPH_ACCOUNTS_DATABASE", d.clone()));
             }
         }
         env

@@ -64,6 +64,12 @@ async fn export_then_import_into_embedded_and_bolt() {
         source.0["Function"] > 10 && source.1["CALLS"] > 10,
         "{source:?}"
     );
+    // Accounts are not in the analysis graph, so not in its export.
+    for label in ["User", "ApiKey", "Session", "Usage", "Upload", "Job"] {
+        assert!(!source.0.contains_key(label), "{label}: {source:?}");
+    }
+    let accounts = census(app.app.auth.store()).await;
+    assert_eq!(accounts.0["User"], 2, "{accounts:?}");
 
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("graph.jsonl");
@@ -78,6 +84,19 @@ async fn export_then_import_into_embedded_and_bolt() {
         text.starts_with(r#"{"format":"bingraph-graph","version":1"#),
         "{}",
         &text[..100]
+    );
+    assert!(!text.contains("mover") && !text.contains("argon2"));
+    // The account store has an export of its own.
+    let accounts_file = dir.path().join("accounts.jsonl");
+    cli(
+        &app.cli_env(),
+        &app.data_dir,
+        &[
+            "export",
+            "--accounts",
+            "-o",
+            accounts_file.to_str().unwrap(),
+        ],
     );
 
     // Targets: a fresh embedded store, and a fresh ArcadeDB database.
@@ -129,7 +148,14 @@ async fn export_then_import_into_embedded_and_bolt() {
             "{}",
             store.backend()
         );
-        let rows = store
+        let said = cli(
+            &env,
+            &config.data_dir,
+            &["import", "--accounts", accounts_file.to_str().unwrap()],
+        );
+        assert!(said.contains("imported"), "{said}");
+        let accounts = bingraph::graph::open_accounts(&config).await.unwrap();
+        let rows = accounts
             .read(
                 "MATCH (u:User {name: 'mover'}) RETURN u.scopes AS scopes",
                 Params::new(),
@@ -140,6 +166,11 @@ async fn export_then_import_into_embedded_and_bolt() {
             rows.first("scopes"),
             Some(&Value::List(vec![Value::from("read")]))
         );
+        let in_graph = store
+            .read("MATCH (u:User) RETURN count(u) AS n", Params::new())
+            .await
+            .unwrap();
+        assert_eq!(in_graph.first("n"), Some(&Value::from(0)));
     }
 
     // An empty file, and a file that is not an export, are refused.

@@ -1,0 +1,2 @@
+// Remove usage tallies from the analysis graph.
+MATCH (n:Usage) DETACH DELETE n

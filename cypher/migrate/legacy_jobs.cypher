@@ -1,0 +1,3 @@
+// Analysis jobs kept in the analysis graph by versions before the account
+// store. Returns j.
+MATCH (j:Job) RETURN j
