@@ -56,6 +56,9 @@ pub struct App {
     call_graphs: moka::future::Cache<String, Arc<CallGraph>>,
     /// Binary lookups by any hash; emptied by every ingest.
     binaries: Cache<String, Arc<Vec<BinaryView>>>,
+    /// File names by (viewer, sha256): a user id, or `*` for admins; emptied
+    /// with `binaries`.
+    names: Cache<(String, String), Arc<Vec<String>>>,
     /// Every string of a stored file, extracted on first use.
     strings: moka::future::Cache<String, Arc<Vec<FoundString>>>,
 }
@@ -154,6 +157,10 @@ impl App {
             .max_capacity(100_000)
             .time_to_live(Duration::from_secs(30))
             .build();
+        let names = Cache::builder()
+            .max_capacity(100_000)
+            .time_to_live(Duration::from_secs(30))
+            .build();
         let strings = moka::future::Cache::builder()
             .max_capacity(5_000_000)
             .weigher(|_k: &String, v: &Arc<Vec<FoundString>>| {
@@ -170,6 +177,7 @@ impl App {
             ingestor,
             call_graphs,
             binaries,
+            names,
             strings,
         })
     }
@@ -184,7 +192,7 @@ impl App {
                     Ok(e) => e,
                     Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {
                         if let Some(app) = weak.upgrade() {
-                            app.binaries.invalidate_all();
+                            app.forget_views();
                         }
                         continue;
                     }
@@ -196,7 +204,7 @@ impl App {
                         app.call_graphs.invalidate(sha).await;
                         app.strings.invalidate(sha).await;
                     }
-                    app.binaries.invalidate_all();
+                    app.forget_views();
                 }
             }
         });
@@ -220,7 +228,7 @@ impl App {
             }
         }
         // Any hash may have named the binary; lookups are cheap to redo.
-        self.binaries.invalidate_all();
+        self.forget_views();
         result
     }
 
@@ -241,7 +249,7 @@ impl App {
         }
         self.call_graphs.invalidate(&sha).await;
         self.strings.invalidate(&sha).await;
-        self.binaries.invalidate_all();
+        self.forget_views();
         tracing::info!(sha256 = %sha, "binary deleted");
         Ok(true)
     }
@@ -281,17 +289,40 @@ impl App {
         Ok(found)
     }
 
+    /// Drop cached binary views and file names (after an ingest or a delete).
+    fn forget_views(&self) {
+        self.binaries.invalidate_all();
+        self.names.invalidate_all();
+    }
+
     /// Fill each view's `names` with the file names `caller` may see: their
-    /// own uploads' names (everyone's for an admin). Cached views carry none.
+    /// own uploads' names (everyone's for an admin). Cached views carry none;
+    /// the names are cached per viewer, like the views.
     pub async fn with_names(
         &self,
         caller: &Principal,
         views: &mut [BinaryView],
     ) -> Result<(), ApiError> {
-        let shas: Vec<String> = views.iter().map(|b| b.sha256.clone()).collect();
-        let mut names = self.auth.upload_names(caller, &shas).await?;
+        let viewer = caller.viewer();
+        let key = |sha: &str| (viewer.clone(), sha.to_string());
+        let missing: Vec<String> = views
+            .iter()
+            .filter(|v| !self.names.contains_key(&key(&v.sha256)))
+            .map(|v| v.sha256.clone())
+            .collect();
+        if !missing.is_empty() {
+            let mut found = self.auth.upload_names(caller, &missing).await?;
+            for sha in missing {
+                let names = found.remove(&sha).unwrap_or_default();
+                self.names.insert(key(&sha), Arc::new(names));
+            }
+        }
         for v in views {
-            v.names = names.remove(&v.sha256).unwrap_or_default();
+            v.names = self
+                .names
+                .get(&key(&v.sha256))
+                .map(|n| n.to_vec())
+                .unwrap_or_default();
         }
         Ok(())
     }

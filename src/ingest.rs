@@ -15,7 +15,7 @@ use serde::Serialize;
 
 use crate::analysis::findings::{self, Finding};
 use crate::analysis::{self, AnalysisConfig, AnalysisError, BinaryFacts};
-use crate::auth::uploads::Uploader;
+use crate::auth::uploads::{union, Uploader};
 use crate::blobs::BlobStore;
 use crate::graph::model::{self, Origin, MODEL_VERSION};
 use crate::graph::{GraphError, GraphStore};
@@ -83,6 +83,8 @@ pub struct Existing {
     pub sha256: String,
     pub model_version: i64,
     pub first_seen: String,
+    /// Its own bytes (a slice's, for a fat Mach-O).
+    pub size: u64,
 }
 
 fn now() -> String {
@@ -107,12 +109,11 @@ impl Ingestor {
             && !existing.is_empty()
             && existing.iter().all(|e| e.model_version == MODEL_VERSION)
         {
+            for e in &existing {
+                self.record_upload(uploader, &e.sha256, e.size).await?;
+            }
             let out = Self::unchanged(existing);
             let shas: Vec<String> = out.iter().map(|i| i.sha256.clone()).collect();
-            for sha in &shas {
-                self.record_upload(uploader, sha, bytes.len() as u64)
-                    .await?;
-            }
             // A new file name or tag is searchable by its uploader.
             self.index_written(&shas).await;
             return Ok(out);
@@ -164,30 +165,18 @@ impl Ingestor {
     /// Each uploader's copy of a binary's document (their file names and
     /// tags, from the account store), and the admins' copy with everyone's.
     pub async fn private_docs(&self, sha256: &str) -> Result<Vec<PrivateDoc>, GraphError> {
-        let mut all = PrivateDoc {
-            viewer: ALL_VIEWERS.to_string(),
-            ..PrivateDoc::default()
-        };
+        let uploads = crate::auth::uploads::of_binary(self.accounts.as_ref(), sha256).await?;
+        if uploads.is_empty() {
+            return Ok(Vec::new());
+        }
+        let (mut names, mut tags) = (Vec::new(), Vec::new());
         let mut out = Vec::new();
-        for (user, names, tags) in
-            crate::auth::uploads::of_binary(self.accounts.as_ref(), sha256).await?
-        {
-            for n in &names {
-                if !all.names.contains(n) {
-                    all.names.push(n.clone());
-                }
-            }
-            for t in &tags {
-                if !all.tags.contains(t) {
-                    all.tags.push(t.clone());
-                }
-            }
-            out.push(private_doc(user, names, tags, sha256));
+        for (user, n, t) in uploads {
+            names = union(names, &n);
+            tags = union(tags, &t);
+            out.push(private_doc(user, n, t, sha256));
         }
-        if out.is_empty() {
-            return Ok(out);
-        }
-        out.push(private_doc(all.viewer, all.names, all.tags, sha256));
+        out.push(private_doc(ALL_VIEWERS.to_string(), names, tags, sha256));
         Ok(out)
     }
 
@@ -317,6 +306,7 @@ impl Ingestor {
                 sha256: m["sha256"].as_str().unwrap_or_default().to_string(),
                 model_version: m["model_version"].as_i64().unwrap_or(0),
                 first_seen: m["first_seen"].as_str().unwrap_or_default().to_string(),
+                size: m["size"].as_u64().unwrap_or(0),
             })
             .collect())
     }

@@ -67,29 +67,7 @@ impl JwtKeys {
 
     /// Read `dir/jwt-secret`, creating it on first use.
     pub fn load_or_create(dir: &Path) -> std::io::Result<Self> {
-        let path = dir.join("jwt-secret");
-        if !path.exists() {
-            let secret = hex::encode(super::random_bytes::<64>());
-            match super::write_private_file(&path, secret.as_bytes()) {
-                Ok(()) => {}
-                // Another process made it first: use theirs.
-                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
-                Err(e) => return Err(e),
-            }
-        }
-        let text = std::fs::read_to_string(&path)?;
-        let secret = hex::decode(text.trim()).map_err(|e| {
-            std::io::Error::new(
-                std::io::ErrorKind::InvalidData,
-                format!("{} is not hex: {e}", path.display()),
-            )
-        })?;
-        if secret.len() < 32 {
-            return Err(std::io::Error::new(
-                std::io::ErrorKind::InvalidData,
-                format!("{} holds fewer than 32 bytes", path.display()),
-            ));
-        }
+        let secret = super::load_or_create_secret(&dir.join("jwt-secret"), 64, 32)?;
         Ok(Self::from_secret(&secret))
     }
 

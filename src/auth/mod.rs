@@ -213,6 +213,16 @@ pub enum Credential {
 }
 
 impl Principal {
+    /// Whose file names and tags this caller sees: their own (their user
+    /// id), or everyone's for an admin ([`crate::search::ALL_VIEWERS`]).
+    pub fn viewer(&self) -> String {
+        if self.scopes.allows(Scope::Admin) {
+            crate::search::ALL_VIEWERS.to_string()
+        } else {
+            self.user_id.clone()
+        }
+    }
+
     /// The rate-limit bucket owner: each key has its own; a login session
     /// shares its user's.
     pub fn bucket(&self) -> String {
@@ -253,6 +263,29 @@ pub fn write_private_file(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     let mut f = options.open(path)?;
     f.write_all(bytes)?;
     f.sync_all()
+}
+
+/// The secret (hex) in `path`, made first from `len` random bytes, 0600, if
+/// there is none (another process making it first is fine: theirs is read).
+/// Fails if the file holds fewer than `min` bytes or is not hex.
+pub fn load_or_create_secret(path: &Path, len: usize, min: usize) -> std::io::Result<Vec<u8>> {
+    if !path.exists() {
+        let mut bytes = vec![0u8; len];
+        rand_core::RngCore::fill_bytes(&mut rand_core::OsRng, &mut bytes);
+        match write_private_file(path, hex::encode(bytes).as_bytes()) {
+            Ok(()) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
+            Err(e) => return Err(e),
+        }
+    }
+    let text = std::fs::read_to_string(path)?;
+    match hex::decode(text.trim()) {
+        Ok(secret) if secret.len() >= min => Ok(secret),
+        _ => Err(std::io::Error::new(
+            std::io::ErrorKind::InvalidData,
+            format!("{} must hold at least {min} bytes as hex", path.display()),
+        )),
+    }
 }
 
 /// Now, as stored in the graph (RFC 3339, UTC, seconds).

@@ -29,26 +29,10 @@ impl std::fmt::Debug for Pepper {
 impl Pepper {
     /// Read `dir/pepper`, making it first if there is none.
     pub fn load_or_create(dir: &Path) -> std::io::Result<Self> {
-        let path = dir.join("pepper");
-        if !path.exists() {
-            let secret = hex::encode(super::random_bytes::<32>());
-            match super::write_private_file(&path, secret.as_bytes()) {
-                Ok(()) => {}
-                // Another process made it first: use theirs.
-                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
-                Err(e) => return Err(e),
-            }
-        }
-        let text = std::fs::read_to_string(&path)?;
-        let bytes: [u8; 32] = hex::decode(text.trim())
-            .ok()
-            .and_then(|b| b.try_into().ok())
-            .ok_or_else(|| {
-                std::io::Error::new(
-                    std::io::ErrorKind::InvalidData,
-                    format!("{} must hold 64 hex digits", path.display()),
-                )
-            })?;
+        let secret = super::load_or_create_secret(&dir.join("pepper"), 32, 32)?;
+        let mut bytes = [0u8; 32];
+        // A longer file (made by hand) keeps its first 32 bytes.
+        bytes.copy_from_slice(&secret[..32]);
         Ok(Pepper(Arc::new(bytes)))
     }
 

@@ -25,8 +25,8 @@ fn strings(v: Option<&Value>) -> Vec<String> {
     }
 }
 
-/// Add the items of `new` that `list` lacks, in order.
-fn union(mut list: Vec<String>, new: &[String]) -> Vec<String> {
+/// Add the items of `new` that `list` lacks, in order (empty ones never).
+pub fn union(mut list: Vec<String>, new: &[String]) -> Vec<String> {
     for n in new {
         if !n.is_empty() && !list.contains(n) {
             list.push(n.clone());

@@ -11,9 +11,9 @@ use utoipa::{IntoParams, ToSchema};
 
 use super::{parse_addr, Paging};
 use crate::app::AppState;
-use crate::auth::{Auth, Read, Scope};
+use crate::auth::{Auth, Read};
 use crate::error::{Api, ApiError};
-use crate::search::{Hit, Kind, Match, SearchError, SearchIndex, TextQuery, ALL_VIEWERS};
+use crate::search::{Hit, Kind, Match, SearchError, SearchIndex, TextQuery};
 
 /// Largest `k` of a similarity query.
 pub const MAX_K: usize = 100;
@@ -108,11 +108,7 @@ pub async fn search(
         .map_err(|_| ApiError::bad_request("invalid_parameter", "page is too large."))?;
     let query = TextQuery {
         q,
-        viewer: if caller.scopes.allows(Scope::Admin) {
-            ALL_VIEWERS.to_string()
-        } else {
-            caller.user_id.clone()
-        },
+        viewer: caller.viewer(),
         kind,
         binary,
         offset,
