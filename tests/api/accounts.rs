@@ -359,27 +359,17 @@ async fn a_data_directory_of_the_graph_layout_migrates() {
     );
     // The key's hash is peppered from its old SHA-256, the session's too.
     let pepper = app.app.auth.pepper();
-    let rows = accounts
-        .read(
-            "MATCH (k:ApiKey {uid: 'key_old'}) RETURN k.hash AS h",
-            Params::new(),
-        )
-        .await
-        .unwrap();
+    let value = |query: &'static str| async move {
+        let rows = accounts.read(query, Params::new()).await.unwrap();
+        rows.first("v").and_then(Value::as_str).map(String::from)
+    };
     assert_eq!(
-        rows.first("h").and_then(Value::as_str),
-        Some(bingraph::auth::api_key::hash(&old_key, pepper).as_str())
+        value("MATCH (k:ApiKey {uid: 'key_old'}) RETURN k.hash AS v").await,
+        Some(bingraph::auth::api_key::hash(&old_key, pepper))
     );
-    let rows = accounts
-        .read(
-            "MATCH (s:Session {uid: 'sess-old'}) RETURN s.current AS c",
-            Params::new(),
-        )
-        .await
-        .unwrap();
     assert_eq!(
-        rows.first("c").and_then(Value::as_str),
-        Some(pepper.hash_secret("jti-old").as_str())
+        value("MATCH (s:Session {uid: 'sess-old'}) RETURN s.current AS v").await,
+        Some(pepper.hash_secret("jti-old"))
     );
 
     // The old key still works; the admin logs in with the old password, and
