@@ -16,13 +16,7 @@ const OF_BINARY: &str = include_str!("../../cypher/uploads/of_binary.cypher");
 const DELETE: &str = include_str!("../../cypher/uploads/delete.cypher");
 
 fn strings(v: Option<&Value>) -> Vec<String> {
-    match v {
-        Some(Value::List(l)) => l
-            .iter()
-            .filter_map(|v| v.as_str().map(String::from))
-            .collect(),
-        _ => Vec::new(),
-    }
+    v.map(Value::strings).unwrap_or_default()
 }
 
 /// Add the items of `new` that `list` lacks, in order (empty ones never).

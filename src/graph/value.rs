@@ -47,6 +47,17 @@ pub struct Path {
 }
 
 impl Value {
+    /// The strings of a list (other items skipped); empty for anything else.
+    pub fn strings(&self) -> Vec<String> {
+        match self {
+            Value::List(l) => l
+                .iter()
+                .filter_map(|v| v.as_str().map(String::from))
+                .collect(),
+            _ => Vec::new(),
+        }
+    }
+
     pub fn as_str(&self) -> Option<&str> {
         match self {
             Value::String(s) => Some(s),

@@ -80,13 +80,7 @@ impl Props<'_> {
         self.0.get(k).and_then(Value::as_bool).unwrap_or(false)
     }
     pub fn strings(&self, k: &str) -> Vec<String> {
-        match self.0.get(k) {
-            Some(Value::List(l)) => l
-                .iter()
-                .filter_map(|v| v.as_str().map(String::from))
-                .collect(),
-            _ => Vec::new(),
-        }
+        self.0.get(k).map(Value::strings).unwrap_or_default()
     }
 }
 

@@ -557,7 +557,8 @@ impl Jobs {
             .iter()
             .map(|f| f.as_str().to_string())
             .collect();
-        self.queue
+        let created = self
+            .queue
             .write(
                 CREATE,
                 params! {
@@ -571,10 +572,13 @@ impl Jobs {
             )
             .await?;
         tracing::info!(job_id = %uid, sha256 = %sha, owner = %owner_name, "job queued");
+        // The job as the write made it: queued (a worker may claim it at once).
+        let job = created
+            .first("j")
+            .and_then(Value::as_node)
+            .map(JobView::from_node)
+            .ok_or_else(|| ApiError::Internal(format!("creating job {uid} returned no node")))?;
         self.wake.notify_one();
-        let job = self.load(&uid).await?.ok_or_else(|| {
-            ApiError::Internal(format!("job {uid} vanished right after it was created"))
-        })?;
         self.emit(JobEvent {
             kind: "state",
             job_id: uid,

@@ -68,17 +68,8 @@ impl Ingestor {
         let Some(b) = rows.into_iter().next() else {
             return Ok(None);
         };
-        let list = |v: &Value| -> Vec<String> {
-            match v {
-                Value::List(l) => l
-                    .iter()
-                    .filter_map(|x| x.as_str().map(String::from))
-                    .collect(),
-                _ => Vec::new(),
-            }
-        };
         let s = |k: &str| b.get(k).and_then(Value::as_str).unwrap_or("").to_string();
-        let libraries = list(b.get("libraries").unwrap_or(&Value::Null));
+        let libraries = b.get("libraries").map(Value::strings).unwrap_or_default();
         let mut imports: Vec<String> = self
             .store
             .read(IMPORTS, p())
