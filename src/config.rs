@@ -403,6 +403,32 @@ mod tests {
     }
 
     #[test]
+    fn the_account_store_is_never_the_graph_s_database() {
+        let bolt = |graph_db: Option<&str>, accounts: Option<&str>| Config {
+            graph: "bolt://127.0.0.1:7687".into(),
+            graph_database: graph_db.map(String::from),
+            accounts_database: accounts.map(String::from),
+            ..Config::default()
+        };
+        assert!(bolt(Some("graph"), Some("accounts")).check().is_ok());
+        assert!(bolt(Some("graph"), None).check().is_ok());
+        let same = bolt(Some("graph"), Some("graph")).check().unwrap_err();
+        assert!(
+            same.to_string().contains("must not be the graph's"),
+            "{same}"
+        );
+        let embedded = Config {
+            accounts_database: Some("accounts".into()),
+            ..Config::default()
+        };
+        assert!(embedded
+            .check()
+            .unwrap_err()
+            .to_string()
+            .contains("accounts.db"));
+    }
+
+    #[test]
     fn unknown_keys_are_refused() {
         assert!(toml::from_str::<FileConfig>("data_dri = \"x\"").is_err());
     }

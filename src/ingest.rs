@@ -418,12 +418,6 @@ fn private_doc(viewer: String, names: Vec<String>, tags: Vec<String>, sha256: &s
     PrivateDoc {
         viewer,
         title: names.first().cloned().unwrap_or_else(|| sha256.to_string()),
-        text: names
-            .iter()
-            .chain(&tags)
-            .cloned()
-            .collect::<Vec<_>>()
-            .join(" "),
         names,
         tags,
     }

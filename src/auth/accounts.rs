@@ -997,8 +997,7 @@ impl Accounts {
         caller: &Principal,
         shas: &[String],
     ) -> Result<std::collections::HashMap<String, Vec<String>>, GraphError> {
-        let user = (!caller.scopes.allows(Scope::Admin)).then_some(caller.user_id.as_str());
-        super::uploads::names(self.store(), user, shas).await
+        super::uploads::names(self.store(), &caller.viewer(), shas).await
     }
 }
 

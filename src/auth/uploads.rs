@@ -7,6 +7,7 @@ use std::collections::HashMap;
 
 use crate::graph::{GraphError, GraphStore, Value};
 use crate::params;
+use crate::search::ALL_VIEWERS;
 
 const GET: &str = include_str!("../../cypher/uploads/get.cypher");
 const RECORD: &str = include_str!("../../cypher/uploads/record.cypher");
@@ -86,11 +87,12 @@ pub async fn of_binary(
         .collect())
 }
 
-/// The file names each of `shas` was uploaded under: by the user `user_id`,
-/// or by anyone when `None` (an admin). First uploads first, no repeats.
+/// The file names each of `shas` was uploaded under, as `viewer` sees them:
+/// a user id (their own uploads), or [`ALL_VIEWERS`] (anyone's). First
+/// uploads first, no repeats.
 pub async fn names(
     store: &dyn GraphStore,
-    user_id: Option<&str>,
+    viewer: &str,
     shas: &[String],
 ) -> Result<HashMap<String, Vec<String>>, GraphError> {
     let mut out: HashMap<String, Vec<String>> = HashMap::new();
@@ -102,7 +104,7 @@ pub async fn names(
             NAMES,
             params! {
                 "shas" => shas.to_vec(),
-                "user" => user_id.map_or(Value::Null, |u| Value::String(u.into())),
+                "user" => (viewer != ALL_VIEWERS).then(|| viewer.to_string()),
             },
         )
         .await?;

@@ -276,9 +276,8 @@ pub struct PrivateDoc {
     pub viewer: String,
     /// Their first file name for it.
     pub title: String,
-    /// Their file names and tags (added to the shared text).
-    pub text: String,
-    /// Their file names, shown in the hit's details.
+    /// Their file names and tags: added to the shared text, and shown in
+    /// the hit's details.
     pub names: Vec<String>,
     pub tags: Vec<String>,
 }
@@ -851,7 +850,8 @@ fn add_binary(w: &mut IndexWriter, f: &Fields, b: &BinaryDocs) -> Result<(), Sea
         w.add_document(doc!(
             f.kind => "binary", f.kind_code => Kind::Binary.code(),
             f.uid => format!("bin:{sha}:{}", p.viewer), f.binary => sha,
-            f.text => format!("{} {}", b.text, p.text), f.title => p.title.as_str(),
+            f.text => format!("{} {} {}", b.text, p.names.join(" "), p.tags.join(" ")),
+            f.title => p.title.as_str(),
             f.meta => meta.to_string(), f.stamp => b.stamp.as_str(), f.owner => p.viewer.as_str(),
         ))?;
     }
