@@ -14,8 +14,8 @@
 use std::path::Path;
 use std::time::{Duration, Instant};
 
+use bingraph::analysis::signature::{self, Signature};
 use bingraph::analysis::{self, AnalysisConfig};
-use bingraph::search::signature::{self, Signature};
 use bingraph::search::{BinaryDocs, FunctionDoc, Kind, SearchIndex, SymbolDoc, TextQuery};
 
 struct Source {

@@ -22,8 +22,8 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Instant;
 
+use bingraph::analysis::signature::{self, Extracted, Signature, Weights};
 use bingraph::analysis::{self, AnalysisConfig, BinaryFacts};
-use bingraph::search::signature::{self, Extracted, Signature, Weights};
 use bingraph::search::{BinaryDocs, FunctionDoc, SearchIndex};
 use goblin::elf::{sym, Elf};
 

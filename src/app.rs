@@ -16,10 +16,11 @@ use crate::config::Config;
 use crate::error::ApiError;
 use crate::graph::{self, GraphError, GraphStore};
 use crate::http::binaries::BinaryView;
-use crate::ingest::{IngestError, Ingested, Ingestor};
 use crate::jobs::{JobState, Jobs};
 use crate::params;
+use crate::pipeline::{Ingested, Pipeline, PipelineError};
 use crate::provenance::Signer;
+use crate::search::sync::IndexSync;
 use crate::search::SearchIndex;
 
 const FUNCTIONS: &str = include_str!("../cypher/graph/functions.cypher");
@@ -51,7 +52,12 @@ pub struct App {
     pub jobs: Arc<Jobs>,
     /// The Ed25519 key that signs provenance.
     pub signer: Arc<Signer>,
-    pub ingestor: Ingestor,
+    /// Files through the analysis phases into the graph.
+    pub pipeline: Pipeline,
+    /// The search index.
+    pub index: Arc<SearchIndex>,
+    /// Keeps the index in step with the graph.
+    pub sync: IndexSync,
     /// Loaded at most once at a time per binary (concurrent misses wait for one load).
     call_graphs: moka::future::Cache<String, Arc<CallGraph>>,
     /// Binary lookups by any hash; emptied by every ingest.
@@ -127,12 +133,19 @@ impl App {
             SearchIndex::open(&config.data_dir.join("index"))
                 .map_err(|e| GraphError::Backend(format!("opening the search index: {e}")))?,
         );
-        let ingestor = Ingestor {
+        let sync = IndexSync {
+            store: store.clone(),
+            blobs: blobs.clone(),
+            analysis: config.analysis(),
+            index: index.clone(),
+            uploads: Arc::new(crate::auth::uploads::UploadStore(accounts.clone())),
+        };
+        let pipeline = Pipeline {
             store: store.clone(),
             accounts: accounts.clone(),
             blobs: blobs.clone(),
             analysis: config.analysis(),
-            index,
+            sync: sync.clone(),
         };
         let signer = Arc::new(
             Signer::open(&config.data_dir.join("keys"))
@@ -141,7 +154,7 @@ impl App {
         let jobs = Arc::new(Jobs::new(
             accounts.clone(),
             blobs.clone(),
-            ingestor.clone(),
+            pipeline.clone(),
             config.jobs.clone(),
             signer.clone(),
             &config.data_dir,
@@ -174,7 +187,9 @@ impl App {
             auth,
             jobs,
             signer,
-            ingestor,
+            pipeline,
+            index,
+            sync,
             call_graphs,
             binaries,
             names,
@@ -208,7 +223,7 @@ impl App {
                 }
             }
         });
-        self.ingestor.spawn_reconcile(self.config.index_reconcile);
+        self.sync.spawn_reconcile(self.config.index_reconcile);
         self.jobs.start().await
     }
 
@@ -219,8 +234,8 @@ impl App {
         uploader: &Uploader,
         bytes: Arc<Vec<u8>>,
         force: bool,
-    ) -> Result<Vec<Ingested>, IngestError> {
-        let result = self.ingestor.ingest(bytes, force, uploader).await;
+    ) -> Result<Vec<Ingested>, PipelineError> {
+        let result = self.pipeline.ingest(bytes, force, uploader).await;
         if let Ok(done) = &result {
             for i in done {
                 self.call_graphs.invalidate(&i.sha256).await;
@@ -244,7 +259,7 @@ impl App {
         self.blobs
             .remove(&sha)
             .map_err(|e| ApiError::Internal(format!("removing the blob {sha}: {e}")))?;
-        if let Err(e) = self.ingestor.unindex(std::slice::from_ref(&sha)).await {
+        if let Err(e) = self.sync.unindex(std::slice::from_ref(&sha)).await {
             tracing::warn!(error = %e, "binary left in the search index; the next reconcile removes it");
         }
         self.call_graphs.invalidate(&sha).await;

@@ -211,7 +211,7 @@ pub async fn keys_list(config: Config, user: Option<&str>) -> anyhow::Result<()>
             } else if k
                 .expires_at
                 .as_deref()
-                .and_then(crate::auth::parse_rfc3339)
+                .and_then(crate::graph::time::parse_rfc3339)
                 .is_some_and(|t| t <= time::OffsetDateTime::now_utc())
             {
                 "expired"
@@ -322,7 +322,7 @@ pub async fn import(config: Config, input: &Path, accounts: bool) -> anyhow::Res
         .await
         .context("opening the data directory")?;
     let r = app
-        .ingestor
+        .sync
         .reconcile()
         .await
         .context("indexing the imported binaries")?;
@@ -361,7 +361,7 @@ pub async fn search(config: Config, o: SearchOptions) -> anyhow::Result<()> {
     let app = App::open(config)
         .await
         .context("opening the data directory")?;
-    app.ingestor
+    app.sync
         .reconcile()
         .await
         .context("bringing the index up to date")?;
@@ -374,7 +374,7 @@ pub async fn search(config: Config, o: SearchOptions) -> anyhow::Result<()> {
         offset: (o.page - 1).saturating_mul(o.limit),
         limit: o.limit,
     };
-    let r = app.ingestor.index.search(&q)?;
+    let r = app.index.search(&q)?;
     if o.json {
         println!("{}", serde_json::to_string_pretty(&r)?);
         return Ok(());
@@ -430,7 +430,7 @@ pub async fn reindex(config: Config) -> anyhow::Result<()> {
             .expect("valid template"),
     );
     let r = app
-        .ingestor
+        .sync
         .rebuild(|done, total| {
             bar.set_length(total as u64);
             bar.set_position(done as u64);
@@ -438,7 +438,7 @@ pub async fn reindex(config: Config) -> anyhow::Result<()> {
         .await
         .context("rebuilding the search index")?;
     bar.finish_and_clear();
-    let counts = app.ingestor.index.counts()?;
+    let counts = app.index.counts()?;
     let n = |k: &str| counts.get(k).copied().unwrap_or(0);
     println!(
         "indexed {} binaries in {:.1}s: {} symbols, {} strings, {} function signatures",

@@ -12,7 +12,7 @@ use crate::analysis::AnalysisError;
 use crate::auth::rate_limit::Decision;
 use crate::auth::Scope;
 use crate::graph::GraphError;
-use crate::ingest::IngestError;
+use crate::pipeline::PipelineError;
 
 /// The API version reported in `meta.api_version`.
 pub const API_VERSION: &str = "v1";
@@ -44,9 +44,7 @@ impl Meta {
     pub fn now(pagination: Option<Pagination>) -> Self {
         Meta {
             request_id: request_id(),
-            timestamp: time::OffsetDateTime::now_utc()
-                .format(&time::format_description::well_known::Rfc3339)
-                .unwrap_or_default(),
+            timestamp: crate::graph::time::now_precise(),
             api_version: API_VERSION,
             pagination,
         }
@@ -375,16 +373,16 @@ impl From<AnalysisError> for ApiError {
     }
 }
 
-impl From<IngestError> for ApiError {
-    fn from(e: IngestError) -> Self {
+impl From<PipelineError> for ApiError {
+    fn from(e: PipelineError) -> Self {
         match e {
-            IngestError::Analysis(a) => a.into(),
+            PipelineError::Analysis(a) => a.into(),
             // A value the store cannot hold (a giant symbol name, say) is the
             // file's problem, not the request's or the server's.
-            IngestError::Graph(GraphError::Limit(m)) => {
+            PipelineError::Graph(GraphError::Limit(m)) => {
                 ApiError::Malformed(format!("The binary holds a value too large to store: {m}."))
             }
-            IngestError::Graph(g) => g.into(),
+            PipelineError::Graph(g) => g.into(),
             other => ApiError::Internal(other.to_string()),
         }
     }

@@ -44,7 +44,7 @@ impl Signer {
         }
         let mut seed = [0u8; 32];
         OsRng.fill_bytes(&mut seed);
-        match crate::auth::write_private_file(&path, hex::encode(seed).as_bytes()) {
+        match crate::signing::write_private_file(&path, hex::encode(seed).as_bytes()) {
             Err(e) if e.kind() != std::io::ErrorKind::AlreadyExists => return Err(e),
             _ => {}
         }

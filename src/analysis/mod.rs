@@ -14,6 +14,7 @@ pub mod image;
 mod macho;
 pub mod model;
 mod pe;
+pub mod signature;
 mod strings;
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
@@ -430,6 +431,34 @@ pub fn demangle(name: &str) -> Option<String> {
         }
     }
     None
+}
+
+/// For the slices of a fat Mach-O, give each its own bytes and hashes.
+pub fn split_slices(
+    bytes: &[u8],
+    facts: Vec<BinaryFacts>,
+) -> Vec<(BinaryFacts, Option<std::sync::Arc<Vec<u8>>>)> {
+    let arches = match goblin::mach::Mach::parse(bytes) {
+        Ok(goblin::mach::Mach::Fat(multi)) => multi.arches().unwrap_or_default(),
+        _ => Vec::new(),
+    };
+    facts
+        .into_iter()
+        .map(|mut f| {
+            let slice = f.identity.slice_offset.and_then(|off| {
+                let arch = arches.iter().find(|a| u64::from(a.offset) == off)?;
+                let start = arch.offset as usize;
+                let end = start.checked_add(arch.size as usize)?;
+                bytes
+                    .get(start..end)
+                    .map(|s| std::sync::Arc::new(s.to_vec()))
+            });
+            if let Some(s) = &slice {
+                f.hashes = hashes(s);
+            }
+            (f, slice)
+        })
+        .collect()
 }
 
 #[cfg(test)]

@@ -35,11 +35,10 @@ use super::jwt::{JwtKeys, Kind, TokenError};
 use super::pepper::Pepper;
 use super::rate_limit::{Class, Decision, RateLimiter, Tier};
 use super::usage::Usage;
-use super::{
-    api_key, now_rfc3339, parse_rfc3339, password, Credential, Principal, Scope, Scopes, Secret,
-};
+use super::{api_key, password, Credential, Principal, Scope, Scopes, Secret};
 use crate::config::AuthSettings;
 use crate::error::{capitalise, ApiError};
+use crate::graph::time::{now_rfc3339, parse_rfc3339};
 use crate::graph::{GraphError, GraphStore, Node, Value};
 use crate::http::Props;
 use crate::params;
@@ -298,7 +297,7 @@ impl Accounts {
         }
         let path = self.keys_dir.join("admin-credentials");
         let _ = std::fs::remove_file(&path);
-        super::write_private_file(
+        crate::signing::write_private_file(
             &path,
             format!("user: {ADMIN}\npassword: {}\n", pw.expose()).as_bytes(),
         )
@@ -522,7 +521,7 @@ impl Accounts {
                 params! {
                     "user" => &user.id, "sid" => &sid, "jti" => self.pepper.hash_secret(&jti),
                     "now" => now_rfc3339(),
-                    "expires_at" => super::rfc3339(expires),
+                    "expires_at" => crate::graph::time::rfc3339(expires),
                 },
             )
             .await?;
@@ -902,7 +901,7 @@ impl Accounts {
                     "expires_in_days must be at least 1.",
                 ))
             }
-            Some(d) => Some(super::rfc3339(
+            Some(d) => Some(crate::graph::time::rfc3339(
                 time::OffsetDateTime::now_utc() + time::Duration::days(i64::from(d.min(36_500))),
             )),
             None => None,

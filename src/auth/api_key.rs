@@ -31,11 +31,14 @@ pub struct NewKey {
 
 /// Make a new key.
 pub fn generate(pepper: &Pepper) -> NewKey {
-    let key = format!("{PREFIX}{}", hex::encode(super::random_bytes::<32>()));
+    let key = format!(
+        "{PREFIX}{}",
+        hex::encode(crate::signing::random_bytes::<32>())
+    );
     NewKey {
         prefix: key[..SHOWN].to_string(),
         hash: hash(&key, pepper),
-        id: format!("key_{}", hex::encode(super::random_bytes::<8>())),
+        id: format!("key_{}", hex::encode(crate::signing::random_bytes::<8>())),
         key: Secret::new(key),
     }
 }

@@ -67,7 +67,7 @@ impl JwtKeys {
 
     /// Read `dir/jwt-secret`, creating it on first use.
     pub fn load_or_create(dir: &Path) -> std::io::Result<Self> {
-        let secret = super::load_or_create_secret(&dir.join("jwt-secret"), 64, 32)?;
+        let secret = crate::signing::load_or_create_secret(&dir.join("jwt-secret"), 64, 32)?;
         Ok(Self::from_secret(&secret))
     }
 

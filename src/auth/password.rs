@@ -76,7 +76,7 @@ pub async fn verify_blocking(password: Secret, phc: String, pepper: Option<Peppe
 /// look-alikes (about 139 bits).
 pub fn generate() -> Secret {
     const ALPHABET: &[u8] = b"abcdefghijkmnopqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789";
-    let bytes = super::random_bytes::<48>();
+    let bytes = crate::signing::random_bytes::<48>();
     // Rejection sampling keeps every letter equally likely.
     let limit = 256 - 256 % ALPHABET.len();
     let mut out = String::with_capacity(24);
@@ -85,7 +85,7 @@ pub fn generate() -> Secret {
         let b = match pool.pop() {
             Some(b) => b,
             None => {
-                pool = super::random_bytes::<48>().to_vec();
+                pool = crate::signing::random_bytes::<48>().to_vec();
                 continue;
             }
         };

@@ -29,7 +29,7 @@ impl std::fmt::Debug for Pepper {
 impl Pepper {
     /// Read `dir/pepper`, making it first if there is none.
     pub fn load_or_create(dir: &Path) -> std::io::Result<Self> {
-        let secret = super::load_or_create_secret(&dir.join("pepper"), 32, 32)?;
+        let secret = crate::signing::load_or_create_secret(&dir.join("pepper"), 32, 32)?;
         let mut bytes = [0u8; 32];
         // A longer file (made by hand) keeps its first 32 bytes.
         bytes.copy_from_slice(&secret[..32]);

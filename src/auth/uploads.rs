@@ -4,10 +4,12 @@
 //! an admin everyone's.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use crate::graph::{GraphError, GraphStore, Value};
 use crate::params;
-use crate::search::ALL_VIEWERS;
+use crate::search::sync::Uploads;
+use crate::search::{PrivateDoc, ALL_VIEWERS};
 
 const GET: &str = include_str!("../../cypher/uploads/get.cypher");
 const RECORD: &str = include_str!("../../cypher/uploads/record.cypher");
@@ -59,7 +61,7 @@ pub async fn record(
             RECORD,
             params! {
                 "uid" => &uid, "user" => &who.user_id, "sha256" => sha256, "size" => size,
-                "names" => names, "tags" => tags, "now" => super::now_rfc3339(),
+                "names" => names, "tags" => tags, "now" => crate::graph::time::now_rfc3339(),
             },
         )
         .await
@@ -137,4 +139,35 @@ pub async fn forget(store: &dyn GraphStore, sha256: &str) -> Result<(), GraphErr
         .write(DELETE, params! { "sha256" => sha256 })
         .await
         .map(|_| ())
+}
+
+/// The uploads in an account store, as the search index reads them.
+pub struct UploadStore(pub Arc<dyn GraphStore>);
+
+#[async_trait::async_trait]
+impl Uploads for UploadStore {
+    async fn private_docs(&self, sha256: &str) -> Result<Vec<PrivateDoc>, GraphError> {
+        let uploads = of_binary(self.0.as_ref(), sha256).await?;
+        if uploads.is_empty() {
+            return Ok(Vec::new());
+        }
+        let (mut names, mut tags) = (Vec::new(), Vec::new());
+        let mut out = Vec::new();
+        for (user, n, t) in uploads {
+            names = union(names, &n);
+            tags = union(tags, &t);
+            out.push(private_doc(user, n, t, sha256));
+        }
+        out.push(private_doc(ALL_VIEWERS.to_string(), names, tags, sha256));
+        Ok(out)
+    }
+}
+
+fn private_doc(viewer: String, names: Vec<String>, tags: Vec<String>, sha256: &str) -> PrivateDoc {
+    PrivateDoc {
+        viewer,
+        title: names.first().cloned().unwrap_or_else(|| sha256.to_string()),
+        names,
+        tags,
+    }
 }

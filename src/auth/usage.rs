@@ -42,8 +42,8 @@ impl Period {
             .unwrap_or(start);
         Period {
             name: format!("{:04}-{:02}", start.year(), u8::from(start.month())),
-            start: super::rfc3339(start),
-            end: super::rfc3339(end),
+            start: crate::graph::time::rfc3339(start),
+            end: crate::graph::time::rfc3339(end),
         }
     }
 

@@ -9,6 +9,7 @@ pub mod contract;
 pub mod embedded;
 pub mod guard;
 pub mod model;
+pub mod time;
 mod value;
 
 use std::collections::BTreeMap;

@@ -135,8 +135,8 @@ pub fn add_findings(b: &mut Batch, sha: &str, findings: &[Finding], functions: &
 pub fn add_similarity(
     b: &mut Batch,
     sha: &str,
-    signatures: &[crate::search::signature::Signature],
-    similar: &[(u64, crate::search::Match)],
+    signatures: &[crate::analysis::signature::Signature],
+    similar: &[(u64, crate::analysis::signature::Match)],
 ) {
     let by_uid: HashMap<String, usize> = b
         .nodes

@@ -235,7 +235,7 @@ pub async fn usage(
         .await?;
     let (binaries_stored, stored_bytes, uploads) =
         app.auth.uploads(&caller.user_id, &period.start).await?;
-    let since_ms = crate::auth::parse_rfc3339(&period.start)
+    let since_ms = crate::graph::time::parse_rfc3339(&period.start)
         .map_or(0, |t| (t.unix_timestamp_nanos() / 1_000_000) as i64);
     let jobs = app.jobs.submitted_since(&caller.user_id, since_ms).await?;
     let analyses = jobs + uploads;

@@ -14,8 +14,8 @@ use crate::auth::uploads::Uploader;
 use crate::auth::{Admin, Auth, Read, Write};
 use crate::error::{Api, ApiError};
 use crate::graph::{Node, Value};
-use crate::ingest::{IngestStatus, Ingested};
 use crate::params;
+use crate::pipeline::{IngestStatus, Ingested};
 
 const LIST: &str = include_str!("../../cypher/binaries/list.cypher");
 const COUNT: &str = include_str!("../../cypher/binaries/count.cypher");

@@ -114,7 +114,7 @@ pub async fn search(
         offset,
         limit: limit as usize,
     };
-    let r = blocking(&app.ingestor.index, move |i| i.search(&query)).await?;
+    let r = blocking(&app.index, move |i| i.search(&query)).await?;
     let pagination = paging.pagination(r.total);
     Ok(Api::page(
         SearchResults {
@@ -189,7 +189,7 @@ pub async fn similar_functions(
     let (k, min) = k_and_score(&p)?;
     let sha = b.sha256.clone();
     let same = p.same_binary.unwrap_or(false);
-    let out = blocking(&app.ingestor.index, move |i| {
+    let out = blocking(&app.index, move |i| {
         let Some((name, sig)) = i.signature(&sha, addr)? else {
             return Ok(None);
         };
@@ -257,10 +257,7 @@ pub async fn similar_binaries(
     let (k, _) = k_and_score(&p)?;
     let min = p.min_score.unwrap_or(0.0);
     let sha = b.sha256.clone();
-    let mut out = blocking(&app.ingestor.index, move |i| {
-        similar_binaries_in(i, &sha, k, min)
-    })
-    .await?;
+    let mut out = blocking(&app.index, move |i| similar_binaries_in(i, &sha, k, min)).await?;
     let shas: Vec<String> = out.iter().map(|b| b.sha256.clone()).collect();
     let mut names = app.auth.upload_names(&caller, &shas).await?;
     for b in &mut out {

@@ -27,8 +27,9 @@ use crate::blobs::BlobStore;
 use crate::error::ApiError;
 use crate::graph::{GraphError, GraphStore, Node, Value};
 use crate::http::Props;
-use crate::ingest::Ingestor;
 use crate::params;
+use crate::pipeline::Pipeline;
+pub use crate::pipeline::{fresh_phases, PhaseRecord, PhaseStatus, PHASES};
 use crate::provenance::Signer;
 use crate::report::ReportFormat;
 
@@ -46,22 +47,6 @@ const COUNT: &str = include_str!("../../cypher/jobs/count.cypher");
 const FINDINGS: &str = include_str!("../../cypher/jobs/findings.cypher");
 const MEAN_MS: &str = include_str!("../../cypher/jobs/mean_ms.cypher");
 const QUEUE_DEPTH: &str = include_str!("../../cypher/jobs/queue_depth.cypher");
-
-/// The pipeline phases of DESIGN.md, in order (numbered from 1).
-pub const PHASES: [&str; 12] = [
-    "identify",
-    "headers",
-    "symbols",
-    "strings",
-    "functions",
-    "cfg",
-    "data_refs",
-    "signatures",
-    "similarity",
-    "rules",
-    "graph_write",
-    "report",
-];
 
 /// Worker pool settings (`[jobs]` in `bingraph.toml`).
 #[derive(Debug, Clone)]
@@ -152,53 +137,6 @@ impl JobState {
             JobState::Succeeded | JobState::Failed | JobState::Cancelled
         )
     }
-}
-
-/// Where a phase is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "lowercase")]
-pub enum PhaseStatus {
-    Pending,
-    Running,
-    Done,
-    Skipped,
-    Failed,
-}
-
-/// One phase of a job.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
-pub struct PhaseRecord {
-    pub number: u8,
-    pub name: String,
-    pub status: PhaseStatus,
-    pub started_at: Option<String>,
-    /// Time spent, in milliseconds.
-    pub ms: Option<u64>,
-    /// What the phase produced (`functions`, `strings`, `findings`, …).
-    #[serde(default)]
-    pub counts: BTreeMap<String, u64>,
-    /// sha256 of the phase's output (canonical JSON), for the provenance chain.
-    pub output_sha256: Option<String>,
-    /// Why it was skipped, or how its time was measured.
-    pub note: Option<String>,
-}
-
-/// Fresh phase records, all pending.
-pub fn fresh_phases() -> Vec<PhaseRecord> {
-    PHASES
-        .iter()
-        .enumerate()
-        .map(|(i, n)| PhaseRecord {
-            number: (i + 1) as u8,
-            name: n.to_string(),
-            status: PhaseStatus::Pending,
-            started_at: None,
-            ms: None,
-            counts: BTreeMap::new(),
-            output_sha256: None,
-            note: None,
-        })
-        .collect()
 }
 
 /// Options of a submission.
@@ -402,7 +340,7 @@ pub struct Jobs {
     /// analysis graph that analysts query.
     pub(crate) queue: Arc<dyn GraphStore>,
     pub(crate) blobs: BlobStore,
-    pub(crate) ingestor: Ingestor,
+    pub(crate) pipeline: Pipeline,
     pub(crate) config: JobsConfig,
     pub(crate) signer: Arc<Signer>,
     pub(crate) reports_dir: PathBuf,
@@ -421,11 +359,11 @@ fn now_ms() -> i64 {
 }
 
 impl Jobs {
-    /// `queue` is the account store; the analysis graph is the ingestor's.
+    /// `queue` is the account store; the analysis graph is the pipeline's.
     pub fn new(
         queue: Arc<dyn GraphStore>,
         blobs: BlobStore,
-        ingestor: Ingestor,
+        pipeline: Pipeline,
         config: JobsConfig,
         signer: Arc<Signer>,
         data_dir: &std::path::Path,
@@ -435,14 +373,14 @@ impl Jobs {
             .map(|h| h.trim().to_string())
             .unwrap_or_else(|_| "localhost".into());
         let config_json = serde_json::json!({
-            "analysis": ingestor.analysis,
+            "analysis": pipeline.analysis,
             "jobs": { "timeout_secs": config.timeout.as_secs(), "memory_limit_mb": config.memory_limit_mb },
             "model_version": crate::graph::model::MODEL_VERSION,
         });
         Jobs {
             queue,
             blobs,
-            ingestor,
+            pipeline,
             config,
             signer,
             reports_dir: data_dir.join("reports"),
@@ -471,7 +409,7 @@ impl Jobs {
     /// and start `config.workers` workers.
     pub async fn start(self: &Arc<Self>) -> Result<(), GraphError> {
         self.queue.ensure_uid_index("Job").await?;
-        self.ingestor.store.ensure_uid_index("Finding").await?;
+        self.pipeline.store.ensure_uid_index("Finding").await?;
         self.recover(true).await?;
         for i in 0..self.config.workers {
             let me = self.clone();
@@ -523,7 +461,7 @@ impl Jobs {
                 // A finished job counts only while what it wrote is still
                 // there, written by the current graph model.
                 let current = job.state != JobState::Succeeded || {
-                    let stored = self.ingestor.existing(&sha).await?;
+                    let stored = self.pipeline.existing(&sha).await?;
                     !stored.is_empty()
                         && stored
                             .iter()
@@ -566,7 +504,7 @@ impl Jobs {
                     "size" => bytes.len(), "owner" => owner_id, "owner_name" => owner_name,
                     "priority" => options.priority.clamp(-10, 10), "tags" => options.tags.clone(),
                     "formats" => formats, "force" => options.force,
-                    "created_at" => crate::auth::now_rfc3339(), "created_ms" => now_ms(),
+                    "created_at" => crate::graph::time::now_rfc3339(), "created_ms" => now_ms(),
                     "phases" => serde_json::to_string(&fresh_phases()).unwrap_or_default(),
                 },
             )
@@ -586,7 +524,7 @@ impl Jobs {
             phase: None,
             error: None,
             binaries: Vec::new(),
-            at: crate::auth::now_rfc3339(),
+            at: crate::graph::time::now_rfc3339(),
         });
         Ok(Submitted {
             job,
@@ -673,7 +611,7 @@ impl Jobs {
                     .queue
                     .write(
                         CANCEL_QUEUED,
-                        params! { "uid" => id, "now" => crate::auth::now_rfc3339(),
+                        params! { "uid" => id, "now" => crate::graph::time::now_rfc3339(),
                         "error" => format!("Cancelled by {} before it started.", caller.user) },
                     )
                     .await?;
@@ -685,7 +623,7 @@ impl Jobs {
                         phase: None,
                         error: None,
                         binaries: Vec::new(),
-                        at: crate::auth::now_rfc3339(),
+                        at: crate::graph::time::now_rfc3339(),
                     });
                 }
             }
@@ -751,7 +689,7 @@ impl Jobs {
         let mut out = Vec::new();
         for sha in &job.binaries {
             let rows = self
-                .ingestor
+                .pipeline
                 .store
                 .read(FINDINGS, params! { "sha256" => sha })
                 .await?;

@@ -4,21 +4,16 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use serde_json::json;
-
-use super::{
-    fresh_phases, now_ms, JobErrorView, JobEvent, JobState, JobView, Jobs, PhaseRecord, PhaseStatus,
-};
-use crate::analysis::findings::Severity;
-use crate::analysis::{self, AnalysisError};
-use crate::auth::now_rfc3339;
+use super::{now_ms, JobErrorView, JobEvent, JobState, JobView, Jobs};
+use crate::analysis::AnalysisError;
 use crate::auth::uploads::Uploader;
+use crate::graph::time::now_rfc3339;
 use crate::graph::{GraphError, Value};
-use crate::ingest::{self, Analysed, IngestError, Ingested};
 use crate::params;
-use crate::provenance::{canonical, sha256_hex};
-use crate::report::{self, ReportFormat};
-use sha2::{Digest, Sha256};
+use crate::pipeline::{
+    fresh_phases, Input, PhaseRecord, PhaseStatus, PipelineError, Progress, ReportPlan, Summary,
+    PHASES,
+};
 
 const NEXT: &str = include_str!("../../cypher/jobs/next.cypher");
 const CLAIM: &str = include_str!("../../cypher/jobs/claim.cypher");
@@ -49,48 +44,23 @@ enum Stop {
     LeaseLost,
 }
 
-impl From<GraphError> for Fail {
-    fn from(e: GraphError) -> Self {
-        Fail::Transient(format!("graph store: {e}"))
-    }
-}
-
-fn analysis_fail(e: AnalysisError) -> Fail {
+/// How a pipeline error ends the job: a bad input fails it for good, a
+/// store or disk failure is retried.
+fn fail(e: PipelineError) -> Fail {
     match e {
-        AnalysisError::TooLarge { .. } => Fail::Permanent("file_too_large", e.to_string()),
-        AnalysisError::Unsupported(_) => Fail::Permanent("unsupported_format", e.to_string()),
-        AnalysisError::Malformed(_) => Fail::Permanent("malformed_binary", e.to_string()),
-    }
-}
-
-fn ingest_fail(e: IngestError) -> Fail {
-    match e {
-        IngestError::Analysis(a) => analysis_fail(a),
-        IngestError::Graph(g) => g.into(),
-        IngestError::Blob(io) => Fail::Transient(format!("blob store: {io}")),
-        IngestError::Task(t) => {
+        PipelineError::Analysis(a) => match a {
+            AnalysisError::TooLarge { .. } => Fail::Permanent("file_too_large", a.to_string()),
+            AnalysisError::Unsupported(_) => Fail::Permanent("unsupported_format", a.to_string()),
+            AnalysisError::Malformed(_) => Fail::Permanent("malformed_binary", a.to_string()),
+        },
+        PipelineError::Graph(g) => Fail::Transient(format!("graph store: {g}")),
+        PipelineError::Blob(io) => Fail::Transient(format!("blob store: {io}")),
+        PipelineError::Report(io) => Fail::Transient(format!("writing the report: {io}")),
+        PipelineError::Task(t) => {
             Fail::Permanent("internal", format!("the analysis task failed: {t}"))
         }
+        PipelineError::Stopped => Fail::Stopped,
     }
-}
-
-/// sha256 of a phase's output as serde_json writes it (fields in declaration
-/// order, so the same facts always give the same bytes), streamed into the
-/// hasher without building the JSON text.
-fn hash_json<T: serde::Serialize>(v: &T) -> String {
-    struct Hasher(Sha256);
-    impl std::io::Write for Hasher {
-        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-            self.0.update(buf);
-            Ok(buf.len())
-        }
-        fn flush(&mut self) -> std::io::Result<()> {
-            Ok(())
-        }
-    }
-    let mut h = Hasher(Sha256::new());
-    let _ = serde_json::to_writer(&mut h, v);
-    hex::encode(h.0.finalize())
 }
 
 /// One run of one job.
@@ -116,16 +86,12 @@ struct Done {
 }
 
 impl Run<'_> {
-    fn stopped(&self) -> bool {
-        self.abort.load(Ordering::Relaxed)
-    }
-
     fn stop_with(&self, s: Stop) {
         signal(&self.stop, &self.abort, s);
     }
 
     /// Write the phases and renew the lease; fails when told to stop.
-    async fn save(&mut self, current: u8) -> Result<(), Fail> {
+    async fn save(&mut self, current: u8) -> Result<(), PipelineError> {
         let rows = self
             .jobs
             .queue
@@ -159,52 +125,13 @@ impl Run<'_> {
             });
         }
         self.emitted = self.phases.iter().map(|p| p.status).collect();
-        if self.stopped() {
-            return Err(Fail::Stopped);
+        if self.abort.load(Ordering::Relaxed) {
+            return Err(PipelineError::Stopped);
         }
         Ok(())
     }
 
-    async fn begin(&mut self, n: u8) -> Result<Instant, Fail> {
-        let p = &mut self.phases[n as usize - 1];
-        p.status = PhaseStatus::Running;
-        p.started_at = Some(now_rfc3339());
-        self.save(n).await?;
-        Ok(Instant::now())
-    }
-
-    async fn end(
-        &mut self,
-        n: u8,
-        ms: u64,
-        counts: &[(&str, u64)],
-        output: Option<String>,
-        note: Option<&str>,
-    ) -> Result<(), Fail> {
-        self.set(n, PhaseStatus::Done, ms, counts, output, note);
-        self.save(n).await
-    }
-
-    fn set(
-        &mut self,
-        n: u8,
-        status: PhaseStatus,
-        ms: u64,
-        counts: &[(&str, u64)],
-        output: Option<String>,
-        note: Option<&str>,
-    ) {
-        let p = &mut self.phases[n as usize - 1];
-        if p.started_at.is_none() {
-            p.started_at = Some(now_rfc3339());
-        }
-        p.status = status;
-        p.ms = Some(ms);
-        p.counts = counts.iter().map(|(k, v)| (k.to_string(), *v)).collect();
-        p.output_sha256 = output;
-        p.note = note.map(String::from);
-    }
-
+    /// Run the pipeline on the job's file, recording each phase.
     async fn pipeline(&mut self) -> Result<Done, Fail> {
         let jobs = self.jobs;
         let sha = self.job.file_sha256.clone();
@@ -219,484 +146,87 @@ impl Run<'_> {
                     "The uploaded file is no longer in the blob store; submit it again.".into(),
                 )
             })?;
-        let bytes = Arc::new(bytes);
-        let mut cfg = jobs.ingestor.analysis.clone();
-        cfg.abort = Some(self.abort.clone());
-        cfg.time_budget = cfg.time_budget.min(jobs.config.timeout);
-
-        // 1 identify
-        let t = self.begin(1).await?;
-        let (input, c) = (bytes.clone(), cfg.clone());
-        let ids = tokio::task::spawn_blocking(move || analysis::identify(&input, &c))
-            .await
-            .map_err(|e| Fail::Permanent("internal", format!("identify task: {e}")))?
-            .map_err(analysis_fail)?;
-        self.format = ids.first().map(|f| f.identity.format.as_str().to_string());
-        self.arch = ids.first().map(|f| f.identity.arch.name().to_string());
-        let out = hash_json(
-            &ids.iter()
-                .map(|f| json!({"hashes": f.hashes, "identity": f.identity}))
-                .collect::<Vec<_>>(),
-        );
-        self.end(
-            1,
-            ms(t),
-            &[
-                ("binaries", ids.len() as u64),
-                ("bytes", bytes.len() as u64),
-            ],
-            Some(out),
-            None,
-        )
-        .await?;
-        drop(ids);
-
-        // 2-7: one pass of the analysis core, timed by stage.
-        let t = self.begin(2).await?;
-        let (input, c) = (bytes.clone(), cfg.clone());
-        let analysed = tokio::task::spawn_blocking(move || ingest::analyse(&input, &c))
-            .await
-            .map_err(|e| Fail::Permanent("internal", format!("analysis task: {e}")))?
-            .map_err(analysis_fail)?;
-        if self.stopped() {
-            return Err(Fail::Stopped);
-        }
-        let total = ms(t);
-        let sum = |f: &dyn Fn(&Analysed) -> u64| analysed.iter().map(f).sum::<u64>();
-        let st = |f: &dyn Fn(&analysis::Stages) -> u64| sum(&|a| f(&a.facts.stages));
-        let merged = "parsed in the same pass as phase 2; its time is counted there";
-        let p2_note = "the wall time of the analysis pass not spent on strings or code: hashing, parsing headers, symbols and imports";
-        self.set(
-            2,
-            PhaseStatus::Done,
-            total.saturating_sub(st(&|s| s.strings_ms + s.discovery_ms + s.build_ms)),
-            &[
-                ("sections", sum(&|a| a.facts.sections.len() as u64)),
-                ("segments", sum(&|a| a.facts.segments.len() as u64)),
-            ],
-            Some(hash_json(
-                &analysed
-                    .iter()
-                    .map(|a| (&a.facts.sections, &a.facts.segments))
-                    .collect::<Vec<_>>(),
-            )),
-            Some(p2_note),
-        );
-        self.set(
-            3,
-            PhaseStatus::Done,
-            0,
-            &[
-                ("symbols", sum(&|a| a.facts.symbols.len() as u64)),
-                ("imports", sum(&|a| a.facts.imports.len() as u64)),
-                ("exports", sum(&|a| a.facts.exports.len() as u64)),
-                ("libraries", sum(&|a| a.facts.libraries.len() as u64)),
-            ],
-            Some(hash_json(
-                &analysed
-                    .iter()
-                    .map(|a| {
-                        (
-                            &a.facts.symbols,
-                            &a.facts.imports,
-                            &a.facts.exports,
-                            &a.facts.libraries,
-                        )
-                    })
-                    .collect::<Vec<_>>(),
-            )),
-            Some(merged),
-        );
-        self.set(
-            4,
-            PhaseStatus::Done,
-            st(&|s| s.strings_ms),
-            &[("strings", sum(&|a| a.facts.strings.len() as u64))],
-            Some(hash_json(
-                &analysed
-                    .iter()
-                    .map(|a| &a.facts.strings)
-                    .collect::<Vec<_>>(),
-            )),
-            None,
-        );
-        self.set(
-            5,
-            PhaseStatus::Done,
-            st(&|s| s.discovery_ms),
-            &[
-                ("functions", sum(&|a| a.facts.code.functions.len() as u64)),
-                ("instructions", sum(&|a| a.facts.code.instructions)),
-            ],
-            Some(hash_json(
-                &analysed
-                    .iter()
-                    .map(|a| {
-                        a.facts
-                            .code
-                            .functions
-                            .iter()
-                            .map(|f| (f.addr, f.size, &f.name, f.instructions))
-                            .collect::<Vec<_>>()
-                    })
-                    .collect::<Vec<_>>(),
-            )),
-            None,
-        );
-        self.set(
-            6,
-            PhaseStatus::Done,
-            st(&|s| s.build_ms),
-            &[
-                (
-                    "blocks",
-                    sum(&|a| {
-                        a.facts
-                            .code
-                            .functions
-                            .iter()
-                            .map(|f| f.blocks.len() as u64)
-                            .sum()
-                    }),
-                ),
-                ("calls", sum(&|a| a.facts.code.calls.len() as u64)),
-                (
-                    "import_calls",
-                    sum(&|a| a.facts.code.import_calls.len() as u64),
-                ),
-            ],
-            Some(hash_json(
-                &analysed
-                    .iter()
-                    .map(|a| {
-                        (
-                            a.facts
-                                .code
-                                .functions
-                                .iter()
-                                .map(|f| (&f.blocks, &f.edges))
-                                .collect::<Vec<_>>(),
-                            &a.facts.code.calls,
-                            &a.facts.code.import_calls,
-                        )
-                    })
-                    .collect::<Vec<_>>(),
-            )),
-            None,
-        );
-        self.set(
-            7,
-            PhaseStatus::Done,
-            0,
-            &[("data_refs", sum(&|a| a.facts.code.data_refs.len() as u64))],
-            Some(hash_json(
-                &analysed
-                    .iter()
-                    .map(|a| &a.facts.code.data_refs)
-                    .collect::<Vec<_>>(),
-            )),
-            Some("built in the same pass as phase 6; its time is counted there"),
-        );
-        tracing::debug!(job_id = %self.job.job_id, ms = total, "analysis done");
-        // 8 function signatures
-        let t = self.begin(8).await?;
-        let input = bytes.clone();
-        let (analysed, failed) = tokio::task::spawn_blocking(move || {
-            let mut all = analysed;
-            let failed: Vec<String> = all
-                .iter_mut()
-                .filter_map(|a| ingest::sign(&input, a))
-                .collect();
-            (all, failed)
-        })
-        .await
-        .map_err(|e| Fail::Permanent("internal", format!("signature task: {e}")))?;
-        let sign_note = (!failed.is_empty()).then(|| failed.join("; "));
-        let sigs = || analysed.iter().flat_map(|a| a.signatures.iter());
-        let exact: std::collections::HashSet<&str> = sigs().map(|s| s.exact.as_str()).collect();
-        let out = hash_json(
-            &analysed
-                .iter()
-                .map(|a| {
-                    a.signatures
-                        .iter()
-                        .map(|s| (s.addr, &s.exact, &s.features))
-                        .collect::<Vec<_>>()
-                })
-                .collect::<Vec<_>>(),
-        );
-        self.end(
-            8,
-            ms(t),
-            &[
-                ("signatures", sigs().count() as u64),
-                ("tiny", sigs().filter(|s| s.tiny()).count() as u64),
-                ("exact_hashes", exact.len() as u64),
-            ],
-            Some(out),
-            sign_note.as_deref(),
-        )
-        .await?;
-
-        // 9 similarity against the corpus
-        let t = self.begin(9).await?;
-        let ingestor = jobs.ingestor.clone();
-        let analysed = tokio::task::spawn_blocking(move || {
-            let mut all = analysed;
-            for a in &mut all {
-                a.similar = ingestor.similar_for(a);
-            }
-            all
-        })
-        .await
-        .map_err(|e| Fail::Permanent("internal", format!("similarity task: {e}")))?;
-        let links = || analysed.iter().flat_map(|a| a.similar.iter());
-        let matched: std::collections::HashSet<&str> =
-            links().map(|(_, m)| m.sha256.as_str()).collect();
-        let out = hash_json(
-            &links()
-                .map(|(addr, m)| (addr, &m.sha256, m.addr, m.score))
-                .collect::<Vec<_>>(),
-        );
-        self.end(
-            9,
-            ms(t),
-            &[
-                ("queried", sigs_queried(&analysed)),
-                ("links", links().count() as u64),
-                ("exact", links().filter(|(_, m)| m.exact).count() as u64),
-                ("binaries", matched.len() as u64),
-            ],
-            Some(out),
-            Some("each non-tiny function (the largest 5000) against the index; links at score >= 0.7"),
-        )
-        .await?;
-
-        // 10 rules
-        let t = self.begin(10).await?;
-        let (input, c) = (bytes.clone(), cfg.clone());
-        let analysed = tokio::task::spawn_blocking(move || {
-            let mut all = analysed;
-            for a in &mut all {
-                ingest::run_rules(&input, a, &c);
-            }
-            all
-        })
-        .await
-        .map_err(|e| Fail::Permanent("internal", format!("rules task: {e}")))?;
-        let all_findings: Vec<_> = analysed.iter().flat_map(|a| a.findings.iter()).collect();
-        let mut counts: Vec<(&str, u64)> = vec![("findings", all_findings.len() as u64)];
-        for s in [
-            Severity::Critical,
-            Severity::High,
-            Severity::Medium,
-            Severity::Low,
-            Severity::Info,
-        ] {
-            counts.push((
-                s.as_str(),
-                all_findings.iter().filter(|f| f.severity == s).count() as u64,
-            ));
-        }
-        let out = hash_json(&analysed.iter().map(|a| &a.findings).collect::<Vec<_>>());
-        self.end(10, ms(t), &counts, Some(out), None).await?;
-
-        // The report document is drafted now, so that each binary's facts can
-        // be dropped as soon as its graph batch is built (the largest
-        // binaries need several GB for facts and batch together).
-        let analysed: Vec<Arc<Analysed>> = analysed.into_iter().map(Arc::new).collect();
-        let draft = self.draft_report(&analysed).await?;
-
-        // 11 graph write
-        let t = self.begin(11).await?;
-        let existing = jobs.ingestor.existing(&self.job.file_sha256).await?;
-        let uploader = Uploader {
-            user_id: self.job.owner_id.clone(),
-            name: self.job.name.clone(),
-            tags: self.job.tags.clone(),
+        let mut analysis = jobs.pipeline.analysis.clone();
+        analysis.abort = Some(self.abort.clone());
+        analysis.time_budget = analysis.time_budget.min(jobs.config.timeout);
+        let job = &self.job;
+        let input = Input {
+            bytes: Arc::new(bytes),
+            file_sha256: job.file_sha256.clone(),
+            uploader: Uploader {
+                user_id: job.owner_id.clone(),
+                name: job.name.clone(),
+                tags: job.tags.clone(),
+            },
+            force: true,
+            analysis,
+            report: Some(ReportPlan {
+                job_id: job.job_id.clone(),
+                name: job.name.clone(),
+                sha256: job.file_sha256.clone(),
+                size: job.size,
+                submitted_at: job.created_at.clone(),
+                tags: job.tags.clone(),
+                dir: jobs.report_dir(&job.job_id),
+                signer: jobs.signer.clone(),
+                config_json: jobs.config_json.clone(),
+            }),
         };
-        let mut written: Vec<Ingested> = Vec::new();
-        for a in analysed {
-            let size = a.slice.as_ref().map_or(bytes.len(), |s| s.len()) as u64;
-            let done = jobs
-                .ingestor
-                .write(&self.job.file_sha256, &bytes, &existing, a)
-                .await
-                .map_err(ingest_fail)?;
-            // Who uploaded it under which name and tags, in the account store.
-            jobs.ingestor
-                .record_upload(&uploader, &done.sha256, size)
-                .await?;
-            written.push(done);
-        }
-        let nodes: u64 = written.iter().map(|w| w.nodes).sum();
-        let rels: u64 = written.iter().map(|w| w.relationships).sum();
-        let out = hash_json(&written.iter().map(|w| json!({"sha256": w.sha256, "nodes": w.nodes, "relationships": w.relationships})).collect::<Vec<_>>());
-        let status =
-            |s: ingest::IngestStatus| written.iter().filter(|w| w.status == s).count() as u64;
-        self.end(
-            11,
-            ms(t),
-            &[
-                ("nodes", nodes),
-                ("relationships", rels),
-                ("binaries", written.len() as u64),
-                ("created", status(ingest::IngestStatus::Created)),
-                ("replaced", status(ingest::IngestStatus::Replaced)),
-            ],
-            Some(out),
-            None,
-        )
-        .await?;
-
-        // 12 index, report + signed provenance
-        let t = self.begin(12).await?;
-        let binaries: Vec<String> = written.iter().map(|w| w.sha256.clone()).collect();
-        let index_note = jobs.ingestor.index_written(&binaries).await;
-        let (findings, risk, draft_ms) = (draft.findings, draft.risk, draft.ms);
-        let report_sha = self.sign_report(draft).await?;
-        self.end(
-            12,
-            ms(t) + draft_ms,
-            &[
-                ("reports", ReportFormat::ALL.len() as u64),
-                ("indexed", if index_note.is_none() { binaries.len() as u64 } else { 0 }),
-            ],
-            Some(report_sha.clone()),
-            Some(index_note.as_deref().unwrap_or(
-                "binaries indexed for search; reports drafted before the graph write (time included here), rendered and signed after it",
-            )),
-        )
-        .await?;
+        let pipeline = jobs.pipeline.clone();
+        let out = pipeline.run(input, self).await.map_err(fail)?;
+        let report = out
+            .report
+            .ok_or_else(|| Fail::Permanent("internal", "the pipeline signed no report".into()))?;
         Ok(Done {
-            binaries,
-            report_sha256: report_sha,
-            findings,
-            risk,
+            binaries: out.binaries.into_iter().map(|b| b.sha256).collect(),
+            report_sha256: report.sha256,
+            findings: report.findings,
+            risk: report.risk,
         })
-    }
-
-    /// Build the report document from the facts (section 10's phase list is
-    /// filled in when it is signed).
-    async fn draft_report(&self, analysed: &[Arc<Analysed>]) -> Result<Draft, Fail> {
-        let jobs = self.jobs;
-        let job = self.job.clone();
-        let config_sha = sha256_hex(&canonical(&jobs.config_json));
-        let key_id = jobs.signer.public().key_id;
-        let all = analysed.to_vec();
-        let started = Instant::now();
-        tokio::task::spawn_blocking(move || {
-            let binaries: Vec<(&analysis::BinaryFacts, &[analysis::findings::Finding])> = all
-                .iter()
-                .map(|a| (&a.facts, a.findings.as_slice()))
-                .collect();
-            let generated_at = now_rfc3339();
-            let doc = report::build(
-                &report::Subject {
-                    job_id: &job.job_id,
-                    name: &job.name,
-                    sha256: &job.file_sha256,
-                    size: job.size,
-                    submitted_at: &job.created_at,
-                    tags: &job.tags,
-                },
-                &binaries,
-                &report::Origin {
-                    version: env!("CARGO_PKG_VERSION"),
-                    config_sha256: &config_sha,
-                    phases: serde_json::Value::Null,
-                    key_id: &key_id,
-                },
-                &generated_at,
-            );
-            let all_findings: Vec<_> = binaries.iter().flat_map(|(_, f)| f.iter()).collect();
-            Draft {
-                findings: all_findings.len() as u64,
-                risk: report::risk(&all_findings),
-                binaries: binaries
-                    .iter()
-                    .map(|(b, _)| b.hashes.sha256.clone())
-                    .collect(),
-                doc,
-                generated_at,
-                config_sha,
-                ms: ms(started),
-            }
-        })
-        .await
-        .map_err(|e| Fail::Permanent("internal", format!("report task: {e}")))
-    }
-
-    /// Render, store and sign the reports; returns the JSON report's sha256.
-    async fn sign_report(&mut self, draft: Draft) -> Result<String, Fail> {
-        let jobs = self.jobs;
-        let job = self.job.clone();
-        let dir = jobs.report_dir(&job.job_id);
-        let signer = jobs.signer.clone();
-        let config_json = jobs.config_json.clone();
-        let phases = self.phases.clone();
-        let result = tokio::task::spawn_blocking(move || -> std::io::Result<String> {
-            let Draft {
-                mut doc,
-                generated_at,
-                config_sha,
-                binaries,
-                ..
-            } = draft;
-            let summary: Vec<serde_json::Value> = phases
-                .iter()
-                .take(11)
-                .map(|p| json!({"number": p.number, "name": p.name, "status": p.status, "output_sha256": p.output_sha256}))
-                .collect();
-            if let Some(slot) = doc.pointer_mut("/sections/9/data/phases") {
-                *slot = json!(summary);
-            }
-            std::fs::create_dir_all(&dir)?;
-            let mut hashes = serde_json::Map::new();
-            let mut json_sha = String::new();
-            for f in ReportFormat::ALL {
-                let bytes = report::render(&doc, f);
-                let h = sha256_hex(&bytes);
-                if f == ReportFormat::Json {
-                    json_sha = h.clone();
-                }
-                hashes.insert(f.as_str().into(), json!({ "sha256": h, "bytes": bytes.len() }));
-                write_atomic(&dir.join(format!("report.{}", f.extension())), &bytes)?;
-            }
-            let mut chain = summary;
-            chain.push(json!({"number": 12, "name": "report", "status": "done", "output_sha256": json_sha}));
-            let mut prov = serde_json::Map::new();
-            prov.insert("provenance_version".into(), json!(1));
-            prov.insert("job_id".into(), json!(job.job_id));
-            prov.insert("subject".into(), json!({"name": job.name, "sha256": job.file_sha256, "size": job.size}));
-            prov.insert("builder".into(), json!({"name": "bingraph", "version": env!("CARGO_PKG_VERSION"), "config_sha256": config_sha, "config": config_json}));
-            prov.insert("binaries".into(), json!(binaries));
-            prov.insert("phases".into(), json!(chain));
-            prov.insert("reports".into(), serde_json::Value::Object(hashes));
-            prov.insert("created_at".into(), json!(generated_at));
-            let signed = signer.sign(prov);
-            write_atomic(
-                &dir.join("provenance.json"),
-                &serde_json::to_vec_pretty(&signed).unwrap_or_default(),
-            )?;
-            Ok(json_sha)
-        })
-        .await
-        .map_err(|e| Fail::Permanent("internal", format!("report task: {e}")))?;
-        result.map_err(|e| Fail::Transient(format!("writing the report: {e}")))
     }
 }
 
-/// A report document waiting for the graph write and its signature.
-struct Draft {
-    doc: serde_json::Value,
-    findings: u64,
-    risk: (u32, &'static str),
-    binaries: Vec<String>,
-    generated_at: String,
-    config_sha: String,
-    /// Time spent drafting (before the graph write), counted in phase 12.
-    ms: u64,
+impl Progress for Run<'_> {
+    fn records(&self) -> bool {
+        true
+    }
+
+    fn stopped(&self) -> bool {
+        self.abort.load(Ordering::Relaxed)
+    }
+
+    fn identified(&mut self, format: Option<String>, arch: Option<String>) {
+        self.format = format;
+        self.arch = arch;
+    }
+
+    async fn begin(&mut self, n: u8) -> Result<(), PipelineError> {
+        let p = &mut self.phases[n as usize - 1];
+        p.status = PhaseStatus::Running;
+        p.started_at = Some(now_rfc3339());
+        self.save(n).await
+    }
+
+    async fn done(&mut self, n: u8, s: Summary) -> Result<(), PipelineError> {
+        self.record(n, s);
+        self.save(n).await
+    }
+
+    fn record(&mut self, n: u8, s: Summary) {
+        let p = &mut self.phases[n as usize - 1];
+        if p.started_at.is_none() {
+            p.started_at = Some(now_rfc3339());
+        }
+        p.status = PhaseStatus::Done;
+        p.ms = Some(s.ms);
+        p.counts = s.counts.iter().map(|(k, v)| (k.to_string(), *v)).collect();
+        p.output_sha256 = s.output;
+        p.note = s.note;
+    }
+
+    fn phases(&self) -> &[PhaseRecord] {
+        &self.phases
+    }
 }
 
 /// Record why a run must stop (the first reason wins) and raise its abort flag.
@@ -706,31 +236,6 @@ fn signal(stop: &Mutex<Option<Stop>>, abort: &AtomicBool, s: Stop) {
         *g = Some(s);
     }
     abort.store(true, Ordering::Relaxed);
-}
-
-/// Functions phase 9 queried (non-tiny, at most `MAX_LINKED` per binary).
-fn sigs_queried(analysed: &[Analysed]) -> u64 {
-    analysed
-        .iter()
-        .map(|a| {
-            a.signatures
-                .iter()
-                .filter(|s| !s.tiny())
-                .count()
-                .min(ingest::MAX_LINKED) as u64
-        })
-        .sum()
-}
-
-fn ms(t: Instant) -> u64 {
-    t.elapsed().as_millis() as u64
-}
-
-/// Write a file so that readers see the old or the new content, never half.
-fn write_atomic(path: &std::path::Path, bytes: &[u8]) -> std::io::Result<()> {
-    let tmp = path.with_extension("tmp");
-    std::fs::write(&tmp, bytes)?;
-    std::fs::rename(tmp, path)
 }
 
 /// Resident memory of this process, in MiB (Linux; `None` elsewhere).
@@ -864,7 +369,7 @@ impl Jobs {
             arch: job.arch.clone(),
             emitted: Vec::new(),
         };
-        if run.phases.len() != super::PHASES.len()
+        if run.phases.len() != PHASES.len()
             || run.phases.iter().any(|p| p.status != PhaseStatus::Pending)
         {
             // A rerun after a crash starts from a clean slate.

@@ -8,7 +8,6 @@
 //! the graph again after a crash between the two, or after a change made by
 //! another process.
 
-pub mod signature;
 pub mod sync;
 pub mod text;
 
@@ -27,8 +26,9 @@ use tantivy::schema::{
 use tantivy::tokenizer::{LowerCaser, RemoveLongFilter, TextAnalyzer};
 use tantivy::{doc, Index, IndexReader, IndexWriter, ReloadPolicy, TantivyDocument, Term};
 
-use self::signature::{Evidence, Signature};
 use self::text::{highlight, Word};
+pub use crate::analysis::signature::Match;
+use crate::analysis::signature::{self, Signature};
 
 /// The schema and analyzer definition, as committed in `index/`.
 pub const SCHEMA_JSON: &str = include_str!("../../index/schema.json");
@@ -329,23 +329,6 @@ pub struct TextResults {
     /// Hits per kind for the same query, all pages.
     pub totals: HashMap<String, u64>,
     pub took_ms: f64,
-}
-
-/// A function similar to the one asked about.
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
-pub struct Match {
-    pub sha256: String,
-    pub addr: u64,
-    pub name: String,
-    /// Weighted Jaccard similarity of the two feature sets (1.0 for an exact match).
-    pub score: f64,
-    /// Same masked instruction stream (`exact_hash`).
-    pub exact: bool,
-    /// One side is tiny (under 12 instructions or 8 features): weak evidence.
-    pub low_confidence: bool,
-    pub instructions: u32,
-    /// Imports, strings and constants both functions have.
-    pub evidence: Evidence,
 }
 
 /// The index and its reader.

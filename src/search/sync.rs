@@ -5,7 +5,7 @@
 //! a reconcile after a crash and `bingraph reindex` produce the same index.
 //! The graph is written first; the index follows in one commit per call. A
 //! crash in between leaves a binary the index lacks or has stale (its stamp is
-//! the graph's `ingested_at`), and [`Ingestor::reconcile`] repairs exactly
+//! the graph's `ingested_at`), and [`IndexSync::reconcile`] repairs exactly
 //! that: it runs when the service starts, every minute while it runs, and
 //! before `bingraph search` answers.
 //!
@@ -15,15 +15,16 @@
 //! Recording an upload re-indexes its binary.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 use std::time::Duration;
 
 use serde::Serialize;
 
-use super::signature::{self, Signature};
-use super::{BinaryDocs, FunctionDoc, SearchError, StringDoc, SymbolDoc};
-use crate::analysis;
-use crate::graph::{GraphError, Value};
-use crate::ingest::Ingestor;
+use super::{BinaryDocs, FunctionDoc, PrivateDoc, SearchError, SearchIndex, StringDoc, SymbolDoc};
+use crate::analysis::signature::{self, Signature};
+use crate::analysis::{self, AnalysisConfig};
+use crate::blobs::BlobStore;
+use crate::graph::{GraphError, GraphStore, Value};
 use crate::params;
 
 const BINARIES: &str = include_str!("../../cypher/search/binaries.cypher");
@@ -59,7 +60,30 @@ pub struct SyncReport {
     pub removed: usize,
 }
 
-impl Ingestor {
+/// Where each binary's private copies come from: its uploads (who, under
+/// which file names and tags), kept in the account store by `auth::uploads`.
+#[async_trait::async_trait]
+pub trait Uploads: Send + Sync {
+    /// One copy per uploader with their names and tags, and one for admins
+    /// ([`super::ALL_VIEWERS`]) with everyone's; empty when nobody uploaded it.
+    async fn private_docs(&self, sha256: &str) -> Result<Vec<PrivateDoc>, GraphError>;
+}
+
+/// Keeps the search index in step with the analysis graph: builds each
+/// binary's documents from the graph, its stored file and its uploads.
+#[derive(Clone)]
+pub struct IndexSync {
+    /// The analysis graph.
+    pub store: Arc<dyn GraphStore>,
+    /// The stored files (their strings are indexed).
+    pub blobs: BlobStore,
+    /// How strings are extracted (as the analysis does).
+    pub analysis: AnalysisConfig,
+    pub index: Arc<SearchIndex>,
+    pub uploads: Arc<dyn Uploads>,
+}
+
+impl IndexSync {
     /// Build the index documents of one binary from the graph (and its file's
     /// strings). `None` when the binary is not in the graph.
     pub async fn index_docs(&self, sha256: &str) -> Result<Option<BinaryDocs>, SyncError> {
@@ -170,7 +194,7 @@ impl Ingestor {
             stamp: s("stamp"),
             title: sha256.to_string(),
             text: text.join(" "),
-            private: self.private_docs(sha256).await?,
+            private: self.uploads.private_docs(sha256).await?,
             meta,
             string_hashes,
             symbols,

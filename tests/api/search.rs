@@ -371,7 +371,7 @@ async fn graph_binaries(app: &TestApp) -> Vec<String> {
 }
 
 fn index_binaries(app: &TestApp) -> Vec<String> {
-    let index = &app.app.ingestor.index;
+    let index = &app.app.index;
     index.refresh().unwrap();
     let mut v: Vec<String> = index.binaries().unwrap().into_keys().collect();
     v.sort();
@@ -400,7 +400,7 @@ async fn the_index_follows_the_graph_after_a_crash() {
     assert_eq!(body["data"]["total"], 0);
 
     // What the service does at start and every minute.
-    let report = app.app.ingestor.reconcile().await.unwrap();
+    let report = app.app.sync.reconcile().await.unwrap();
     assert_eq!((report.added, report.updated, report.removed), (1, 0, 0));
     assert_eq!(index_binaries(&app), in_graph);
     let body = search(&app, "q=computeChecksumValue&kind=symbol").await;
@@ -416,7 +416,7 @@ async fn the_index_follows_the_graph_after_a_crash() {
         .write_batch(bingraph::graph::model::delete_batch(&victim))
         .await
         .unwrap();
-    let report = app.app.ingestor.reconcile().await.unwrap();
+    let report = app.app.sync.reconcile().await.unwrap();
     assert_eq!((report.added, report.updated, report.removed), (0, 0, 1));
     assert_eq!(index_binaries(&app), graph_binaries(&app).await);
     assert_eq!(
@@ -424,7 +424,7 @@ async fn the_index_follows_the_graph_after_a_crash() {
         0
     );
     // Nothing left to do.
-    let report = app.app.ingestor.reconcile().await.unwrap();
+    let report = app.app.sync.reconcile().await.unwrap();
     assert_eq!((report.added, report.updated, report.removed), (0, 0, 0));
 }
 
@@ -432,7 +432,7 @@ async fn the_index_follows_the_graph_after_a_crash() {
 async fn reindex_rebuilds_the_index_from_the_graph() {
     let app = TestApp::start().await;
     let sha = app.ingest(&compile(NAMES, "reindex-demo", &["-O1"])).await;
-    let before = app.app.ingestor.index.counts().unwrap();
+    let before = app.app.index.counts().unwrap();
     let hits = texts(&search(&app, "q=handler&kind=symbol&limit=100").await);
     assert!(before["function"] > 60, "{before:?}");
 
@@ -444,8 +444,8 @@ async fn reindex_rebuilds_the_index_from_the_graph() {
     );
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(stdout.contains("indexed 1 binaries"), "{stdout}");
-    app.app.ingestor.index.refresh().unwrap();
-    assert_eq!(app.app.ingestor.index.counts().unwrap(), before);
+    app.app.index.refresh().unwrap();
+    assert_eq!(app.app.index.counts().unwrap(), before);
     assert_eq!(
         texts(&search(&app, "q=handler&kind=symbol&limit=100").await),
         hits

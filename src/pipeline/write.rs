@@ -1,0 +1,208 @@
+//! Phase 11: each binary's blob, then its subgraph, findings and similarity
+//! links in one transaction (replacing an older copy), then the upload in
+//! the account store (who, under which file name and tags).
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use serde::Serialize;
+use serde_json::json;
+
+use super::progress::{hash_json, Progress, Summary};
+use super::{blocking, ms, Analysed, Input, Pipeline, PipelineError};
+use crate::auth::uploads::{self, Uploader};
+use crate::graph::model::{self, Origin, MODEL_VERSION};
+use crate::graph::time::now_precise;
+use crate::graph::GraphError;
+use crate::params;
+
+const FIND_EXISTING: &str = include_str!("../../cypher/binaries/find_for_ingest.cypher");
+
+/// What happened to one binary of an ingested file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum IngestStatus {
+    /// New to the graph.
+    Created,
+    /// Was there; its subgraph was rewritten.
+    Replaced,
+    /// Was there with the current graph model; left as it was.
+    Unchanged,
+}
+
+/// The outcome for one binary (one per slice of a fat Mach-O).
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct Ingested {
+    pub sha256: String,
+    pub status: IngestStatus,
+    pub functions: u64,
+    pub nodes: u64,
+    pub relationships: u64,
+    /// Time spent analysing (whole file, shared by its slices).
+    pub analysis_ms: u64,
+    /// Time spent building and writing the graph batch.
+    pub write_ms: u64,
+}
+
+/// A binary already stored from the same file.
+pub struct Existing {
+    pub sha256: String,
+    pub model_version: i64,
+    pub first_seen: String,
+    /// Its own bytes (a slice's, for a fat Mach-O).
+    pub size: u64,
+}
+
+pub(super) async fn run<P: Progress>(
+    pipeline: &Pipeline,
+    input: &Input,
+    analysed: Vec<Arc<Analysed>>,
+    sink: &mut P,
+) -> Result<Vec<Ingested>, PipelineError> {
+    sink.begin(11).await?;
+    let t = Instant::now();
+    let existing = pipeline.existing(&input.file_sha256).await?;
+    let mut written = Vec::new();
+    for a in analysed {
+        let size = a.slice.as_ref().map_or(input.bytes.len(), |s| s.len()) as u64;
+        let done = write(pipeline, input, &existing, a).await?;
+        pipeline
+            .record_upload(&input.uploader, &done.sha256, size)
+            .await?;
+        written.push(done);
+    }
+    let mut summary = Summary {
+        ms: ms(t),
+        ..Summary::default()
+    };
+    if sink.records() {
+        let status = |s: IngestStatus| written.iter().filter(|w| w.status == s).count() as u64;
+        summary.counts = vec![
+            ("nodes", written.iter().map(|w| w.nodes).sum()),
+            (
+                "relationships",
+                written.iter().map(|w| w.relationships).sum(),
+            ),
+            ("binaries", written.len() as u64),
+            ("created", status(IngestStatus::Created)),
+            ("replaced", status(IngestStatus::Replaced)),
+        ];
+        summary.output = Some(hash_json(
+            &written
+                .iter()
+                .map(|w| json!({"sha256": w.sha256, "nodes": w.nodes, "relationships": w.relationships}))
+                .collect::<Vec<_>>(),
+        ));
+    }
+    sink.done(11, summary).await?;
+    Ok(written)
+}
+
+/// When the file is stored with the current graph model: record the upload
+/// of each of its binaries and say they are unchanged. `None` otherwise.
+pub(super) async fn unchanged(
+    pipeline: &Pipeline,
+    input: &Input,
+) -> Result<Option<Vec<Ingested>>, PipelineError> {
+    let existing = pipeline.existing(&input.file_sha256).await?;
+    if existing.is_empty() || existing.iter().any(|e| e.model_version != MODEL_VERSION) {
+        return Ok(None);
+    }
+    for e in &existing {
+        pipeline
+            .record_upload(&input.uploader, &e.sha256, e.size)
+            .await?;
+    }
+    Ok(Some(
+        existing
+            .into_iter()
+            .map(|e| Ingested {
+                sha256: e.sha256,
+                status: IngestStatus::Unchanged,
+                functions: 0,
+                nodes: 0,
+                relationships: 0,
+                analysis_ms: 0,
+                write_ms: 0,
+            })
+            .collect(),
+    ))
+}
+
+/// Store one analysed binary: its blob, then its subgraph and findings in
+/// one transaction (replacing an older copy).
+async fn write(
+    pipeline: &Pipeline,
+    input: &Input,
+    existing: &[Existing],
+    a: Arc<Analysed>,
+) -> Result<Ingested, PipelineError> {
+    let sha = a.facts.hashes.sha256.clone();
+    let before = existing.iter().find(|e| e.sha256 == sha);
+    let ingested_at = now_precise();
+    let origin = Origin {
+        first_seen: before.map_or_else(|| ingested_at.clone(), |e| e.first_seen.clone()),
+        ingested_at,
+        container_sha256: a.slice.as_ref().map(|_| input.file_sha256.clone()),
+    };
+    let blob = a.slice.clone().unwrap_or_else(|| input.bytes.clone());
+    let (blobs, blob_sha) = (pipeline.blobs.clone(), sha.clone());
+    blocking("blob write", move || blobs.put(&blob_sha, &blob)).await??;
+
+    let started = Instant::now();
+    let functions = a.facts.code.functions.len() as u64;
+    let batch = blocking("graph batch", move || {
+        let (facts, findings) = (&a.facts, &a.findings);
+        let mut b = model::binary_batch(facts, &origin);
+        let addrs = facts.code.functions.iter().map(|f| f.addr).collect();
+        model::add_findings(&mut b, &facts.hashes.sha256, findings, &addrs);
+        model::add_similarity(&mut b, &facts.hashes.sha256, &a.signatures, &a.similar);
+        b
+    })
+    .await?;
+    let stats = pipeline.store.write_batch(batch).await?;
+    Ok(Ingested {
+        sha256: sha,
+        status: if before.is_some() {
+            IngestStatus::Replaced
+        } else {
+            IngestStatus::Created
+        },
+        functions,
+        nodes: stats.nodes_created,
+        relationships: stats.relationships_created,
+        analysis_ms: 0,
+        write_ms: ms(started),
+    })
+}
+
+impl Pipeline {
+    /// The binaries already stored from the file with this sha256.
+    pub async fn existing(&self, sha256: &str) -> Result<Vec<Existing>, GraphError> {
+        let rows = self
+            .store
+            .read(FIND_EXISTING, params! { "sha256" => sha256 })
+            .await?;
+        Ok(rows
+            .into_maps()
+            .into_iter()
+            .map(|m| Existing {
+                sha256: m["sha256"].as_str().unwrap_or_default().to_string(),
+                model_version: m["model_version"].as_i64().unwrap_or(0),
+                first_seen: m["first_seen"].as_str().unwrap_or_default().to_string(),
+                size: m["size"].as_u64().unwrap_or(0),
+            })
+            .collect())
+    }
+
+    /// Record that `uploader` uploaded the binary `sha256`, in the account
+    /// store (before the binary is indexed: their file names are searchable).
+    pub async fn record_upload(
+        &self,
+        uploader: &Uploader,
+        sha256: &str,
+        size: u64,
+    ) -> Result<(), GraphError> {
+        uploads::record(self.accounts.as_ref(), uploader, sha256, size).await
+    }
+}
