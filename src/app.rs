@@ -7,15 +7,14 @@ use std::time::Duration;
 
 use moka::sync::Cache;
 
-use crate::analysis::{self, FoundString};
+use crate::analysis::{self, AnalysisError, FoundString};
 use crate::auth::uploads::Uploader;
-use crate::auth::{Accounts, Principal};
+use crate::auth::{AccountError, Accounts, Principal};
 use crate::blobs::BlobStore;
 use crate::callgraph::CallGraph;
 use crate::config::Config;
-use crate::error::ApiError;
+use crate::graph::views::BinaryView;
 use crate::graph::{self, GraphError, GraphStore};
-use crate::http::binaries::BinaryView;
 use crate::jobs::{JobState, Jobs};
 use crate::params;
 use crate::pipeline::{Ingested, Pipeline, PipelineError};
@@ -69,6 +68,26 @@ pub struct App {
     strings: moka::future::Cache<String, Arc<Vec<FoundString>>>,
 }
 
+/// Why a lookup through the app failed; `error.rs` maps it to the API's
+/// envelope.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum AppError {
+    /// A hash that is not one, or not the kind the route needs.
+    #[error("{0}")]
+    InvalidHash(String),
+    #[error("{1}")]
+    NotFound(&'static str, String),
+    #[error(transparent)]
+    Graph(#[from] GraphError),
+    #[error(transparent)]
+    Account(#[from] AccountError),
+    #[error(transparent)]
+    Analysis(#[from] AnalysisError),
+    /// A task or the blob store failed; logged, not shown.
+    #[error("{0}")]
+    Internal(String),
+}
+
 /// Which hash a lookup string is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum HashKind {
@@ -78,7 +97,7 @@ pub enum HashKind {
 }
 
 /// Parse a hash given by a client: 64, 40 or 32 hex digits, any case.
-pub fn parse_hash(s: &str) -> Result<(HashKind, String), ApiError> {
+pub fn parse_hash(s: &str) -> Result<(HashKind, String), AppError> {
     let kind = match s.len() {
         64 => Some(HashKind::Sha256),
         40 => Some(HashKind::Sha1),
@@ -87,10 +106,9 @@ pub fn parse_hash(s: &str) -> Result<(HashKind, String), ApiError> {
     };
     match kind {
         Some(k) if s.bytes().all(|b| b.is_ascii_hexdigit()) => Ok((k, s.to_ascii_lowercase())),
-        _ => Err(ApiError::bad_request(
-            "invalid_hash",
-            format!("'{s}' is not a hash: give a SHA-256 (64 hex digits), SHA-1 (40) or MD5 (32)."),
-        )),
+        _ => Err(AppError::InvalidHash(format!(
+            "'{s}' is not a hash: give a SHA-256 (64 hex digits), SHA-1 (40) or MD5 (32)."
+        ))),
     }
 }
 
@@ -103,8 +121,8 @@ impl App {
                 config.data_dir.display()
             ))
         })?;
-        let store = graph::open(&config).await?;
-        let accounts = graph::open_accounts(&config).await?;
+        let store = graph::open(&config.graph_config()).await?;
+        let accounts = graph::open_accounts(&config.graph_config()).await?;
         let blobs = BlobStore::new(&config.data_dir);
         let auth = Arc::new(
             Accounts::open(
@@ -249,7 +267,7 @@ impl App {
 
     /// Remove a stored binary: its subgraph, its file and what the caches held.
     /// Shared imports stay. Returns false when there was no such binary.
-    pub async fn delete_binary(&self, sha256: &str) -> Result<bool, ApiError> {
+    pub async fn delete_binary(&self, sha256: &str) -> Result<bool, AppError> {
         let b = self.binary(sha256).await?;
         let sha = b.sha256.clone();
         self.store
@@ -258,7 +276,7 @@ impl App {
         crate::auth::uploads::forget(self.auth.store(), &sha).await?;
         self.blobs
             .remove(&sha)
-            .map_err(|e| ApiError::Internal(format!("removing the blob {sha}: {e}")))?;
+            .map_err(|e| AppError::Internal(format!("removing the blob {sha}: {e}")))?;
         if let Err(e) = self.sync.unindex(std::slice::from_ref(&sha)).await {
             tracing::warn!(error = %e, "binary left in the search index; the next reconcile removes it");
         }
@@ -270,7 +288,7 @@ impl App {
     }
 
     /// Binaries matching a hash: one, or the slices of a fat Mach-O.
-    pub async fn lookup(&self, hash: &str) -> Result<Arc<Vec<BinaryView>>, ApiError> {
+    pub async fn lookup(&self, hash: &str) -> Result<Arc<Vec<BinaryView>>, AppError> {
         let (kind, hash) = parse_hash(hash)?;
         if let Some(hit) = self.binaries.get(&hash) {
             return Ok(hit);
@@ -294,7 +312,7 @@ impl App {
             .map(BinaryView::from_node)
             .collect();
         if found.is_empty() {
-            return Err(ApiError::NotFound(
+            return Err(AppError::NotFound(
                 "binary_not_found",
                 format!("No binary with the hash {hash} has been ingested."),
             ));
@@ -317,7 +335,7 @@ impl App {
         &self,
         caller: &Principal,
         views: &mut [BinaryView],
-    ) -> Result<(), ApiError> {
+    ) -> Result<(), AppError> {
         let viewer = caller.viewer();
         let key = |sha: &str| (viewer.clone(), sha.to_string());
         let missing: Vec<String> = views
@@ -343,13 +361,12 @@ impl App {
     }
 
     /// The one binary with this sha256 (routes under `/binaries/{sha256}/`).
-    pub async fn binary(&self, sha256: &str) -> Result<BinaryView, ApiError> {
+    pub async fn binary(&self, sha256: &str) -> Result<BinaryView, AppError> {
         let (kind, hash) = parse_hash(sha256)?;
         if kind != HashKind::Sha256 {
-            return Err(ApiError::bad_request(
-                "invalid_hash",
-                format!("'{sha256}' is not a SHA-256; this route needs the 64-digit SHA-256 of the binary."),
-            ));
+            return Err(AppError::InvalidHash(format!(
+                "'{sha256}' is not a SHA-256; this route needs the 64-digit SHA-256 of the binary."
+            )));
         }
         let found = self.lookup(&hash).await?;
         found
@@ -357,7 +374,7 @@ impl App {
             .find(|b| b.sha256 == hash)
             .cloned()
             .ok_or_else(|| {
-                ApiError::NotFound(
+                AppError::NotFound(
                     "binary_not_found",
                     format!(
                         "{hash} is a fat Mach-O file; use the sha256 of one of its slices: {}.",
@@ -372,7 +389,7 @@ impl App {
     }
 
     /// The binary's call graph, from the cache or loaded from the store.
-    pub async fn call_graph(&self, sha256: &str) -> Result<Arc<CallGraph>, ApiError> {
+    pub async fn call_graph(&self, sha256: &str) -> Result<Arc<CallGraph>, AppError> {
         self.call_graphs
             .try_get_with(sha256.to_string(), async {
                 let functions = self
@@ -387,14 +404,14 @@ impl App {
                     Arc::new(CallGraph::from_rows(functions, calls))
                 })
                 .await
-                .map_err(|e| ApiError::Internal(format!("call graph task: {e}")))
+                .map_err(|e| AppError::Internal(format!("call graph task: {e}")))
             })
             .await
             .map_err(Arc::unwrap_or_clone)
     }
 
     /// Every string of a stored binary, extracted from its file (cached).
-    pub async fn file_strings(&self, sha256: &str) -> Result<Arc<Vec<FoundString>>, ApiError> {
+    pub async fn file_strings(&self, sha256: &str) -> Result<Arc<Vec<FoundString>>, AppError> {
         let blobs = self.blobs.clone();
         let sha = sha256.to_string();
         let cfg = self.config.analysis();
@@ -403,9 +420,9 @@ impl App {
                 tokio::task::spawn_blocking(move || {
                     let bytes = blobs
                         .get(&sha)
-                        .map_err(|e| ApiError::Internal(format!("reading blob {sha}: {e}")))?
+                        .map_err(|e| AppError::Internal(format!("reading blob {sha}: {e}")))?
                         .ok_or_else(|| {
-                            ApiError::NotFound(
+                            AppError::NotFound(
                                 "blob_not_found",
                                 format!(
                                     "The file of binary {sha} is not in the blob store; upload it again."
@@ -416,7 +433,7 @@ impl App {
                     ))
                 })
                 .await
-                .map_err(|e| ApiError::Internal(format!("string task: {e}")))?
+                .map_err(|e| AppError::Internal(format!("string task: {e}")))?
             })
             .await
             .map_err(Arc::unwrap_or_clone)

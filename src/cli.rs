@@ -261,11 +261,13 @@ pub async fn keys_revoke(config: Config, id: &str) -> anyhow::Result<()> {
 /// The analysis graph, or the account store.
 async fn open_store(config: &Config, accounts: bool) -> anyhow::Result<Arc<dyn GraphStore>> {
     Ok(if accounts {
-        graph::open_accounts(config)
+        graph::open_accounts(&config.graph_config())
             .await
             .context("opening the account store")?
     } else {
-        graph::open(config).await.context("opening the graph")?
+        graph::open(&config.graph_config())
+            .await
+            .context("opening the graph")?
     })
 }
 
@@ -767,7 +769,7 @@ pub async fn query(
     format: QueryFormat,
     write: bool,
 ) -> anyhow::Result<()> {
-    let store = graph::open(&config)
+    let store = graph::open(&config.graph_config())
         .await
         .context("opening the graph store")?;
     let params: Params = params.into_iter().collect();

@@ -13,8 +13,8 @@ use std::collections::BTreeMap;
 use serde::Deserialize;
 
 use crate::analysis::AnalysisConfig;
-use crate::auth::rate_limit::{default_tiers, Tier};
-use crate::auth::Secret;
+use crate::auth::rate_limit::Tier;
+use crate::auth::{AuthSettings, Secret};
 use crate::jobs::JobsConfig;
 
 /// The service's settings.
@@ -61,40 +61,6 @@ pub struct Config {
     pub auth: AuthSettings,
     /// The analysis job workers.
     pub jobs: JobsConfig,
-}
-
-/// Accounts, tokens and rate limits.
-#[derive(Debug, Clone)]
-pub struct AuthSettings {
-    /// Lifetime of an access token.
-    pub access_ttl: Duration,
-    /// Lifetime of a refresh token (and of the login session).
-    pub refresh_ttl: Duration,
-    /// Tier of new users.
-    pub default_tier: String,
-    /// Tier of the `admin` user made on first start.
-    pub admin_tier: String,
-    /// Rate-limit tiers by name.
-    pub tiers: BTreeMap<String, Tier>,
-    /// Login attempts a minute per user name (three times this per client address).
-    pub login_attempts_per_min: u32,
-    /// Password for the `admin` user made on first start (`BINGRAPH_ADMIN_PASSWORD`);
-    /// a random one is printed when unset.
-    pub admin_password: Option<Secret>,
-}
-
-impl Default for AuthSettings {
-    fn default() -> Self {
-        AuthSettings {
-            access_ttl: Duration::from_secs(15 * 60),
-            refresh_ttl: Duration::from_secs(30 * 24 * 3600),
-            default_tier: "starter".into(),
-            admin_tier: "enterprise".into(),
-            tiers: default_tiers(),
-            login_attempts_per_min: 10,
-            admin_password: None,
-        }
-    }
 }
 
 /// The `[auth]` table of `bingraph.toml`.
@@ -216,6 +182,22 @@ pub enum ConfigError {
 }
 
 impl Config {
+    /// Where the graph and the account store are.
+    pub fn graph_config(&self) -> crate::graph::GraphConfig {
+        crate::graph::GraphConfig {
+            data_dir: self.data_dir.clone(),
+            uri: self.graph.clone(),
+            user: self.graph_user.clone(),
+            password: self
+                .graph_password
+                .as_ref()
+                .map(|p| p.expose().to_string())
+                .unwrap_or_default(),
+            database: self.graph_database.clone(),
+            accounts_database: self.accounts_database.clone(),
+        }
+    }
+
     /// Load `file` (if given, or `./bingraph.toml` if it exists), then apply overrides.
     pub fn load(file: Option<&Path>, over: Overrides) -> Result<Self, ConfigError> {
         let default_file = Path::new("bingraph.toml");

@@ -9,9 +9,11 @@ use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 
 use crate::analysis::AnalysisError;
+use crate::app::AppError;
 use crate::auth::rate_limit::Decision;
-use crate::auth::Scope;
+use crate::auth::{capitalise, AccountError, Scope};
 use crate::graph::GraphError;
+use crate::jobs::JobError;
 use crate::pipeline::PipelineError;
 
 /// The API version reported in `meta.api_version`.
@@ -336,6 +338,58 @@ impl IntoResponse for ApiError {
     }
 }
 
+impl From<AccountError> for ApiError {
+    fn from(e: AccountError) -> Self {
+        match e {
+            AccountError::NotFound(code, m) => ApiError::NotFound(code, m),
+            AccountError::Invalid { code, message } => ApiError::BadRequest { code, message },
+            AccountError::Conflict(code, m) => ApiError::Conflict(code, m),
+            AccountError::Unauthorized { code, message } => {
+                ApiError::Unauthorized { code, message }
+            }
+            AccountError::InsufficientScope { need, message } => {
+                ApiError::InsufficientScope { need, message }
+            }
+            AccountError::RateLimited {
+                code,
+                message,
+                decision,
+            } => ApiError::RateLimited {
+                code,
+                message,
+                decision,
+            },
+            AccountError::Graph(g) => g.into(),
+            AccountError::Internal(m) => ApiError::Internal(m),
+        }
+    }
+}
+
+impl From<JobError> for ApiError {
+    fn from(e: JobError) -> Self {
+        match e {
+            JobError::NotFound(code, m) => ApiError::NotFound(code, m),
+            JobError::Conflict(code, m) => ApiError::Conflict(code, m),
+            JobError::TooManyJobs(m) => ApiError::TooManyJobs(m),
+            JobError::Graph(g) => g.into(),
+            JobError::Internal(m) => ApiError::Internal(m),
+        }
+    }
+}
+
+impl From<AppError> for ApiError {
+    fn from(e: AppError) -> Self {
+        match e {
+            AppError::InvalidHash(m) => ApiError::bad_request("invalid_hash", m),
+            AppError::NotFound(code, m) => ApiError::NotFound(code, m),
+            AppError::Graph(g) => g.into(),
+            AppError::Account(a) => a.into(),
+            AppError::Analysis(a) => a.into(),
+            AppError::Internal(m) => ApiError::Internal(m),
+        }
+    }
+}
+
 impl From<GraphError> for ApiError {
     fn from(e: GraphError) -> Self {
         match e {
@@ -385,14 +439,5 @@ impl From<PipelineError> for ApiError {
             PipelineError::Graph(g) => g.into(),
             other => ApiError::Internal(other.to_string()),
         }
-    }
-}
-
-/// `s` with its first letter in upper case.
-pub(crate) fn capitalise(s: &str) -> String {
-    let mut c = s.chars();
-    match c.next() {
-        Some(f) => f.to_uppercase().chain(c).collect(),
-        None => String::new(),
     }
 }

@@ -1,5 +1,8 @@
-//! The OpenAPI 3.1 document, generated from the handlers' annotations.
+//! The OpenAPI 3.1 document, generated from the handlers' annotations,
+//! and the routes that serve it (`/openapi.json`, `/docs`).
 
+use axum::http::header;
+use axum::response::{Html, IntoResponse, Response};
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::openapi::{ContentBuilder, Ref, ResponseBuilder};
 use utoipa::{Modify, OpenApi};
@@ -112,4 +115,21 @@ impl Modify for Security {
             ),
         );
     }
+}
+
+const REFERENCE_PAGE: &str = include_str!("reference.html");
+
+/// The OpenAPI 3.1 document of this API.
+pub async fn openapi_json() -> Response {
+    let doc = ApiDoc::openapi();
+    (
+        [(header::CONTENT_TYPE, "application/json")],
+        doc.to_pretty_json().unwrap_or_default(),
+    )
+        .into_response()
+}
+
+/// A browsable reference built from the OpenAPI document, with no external assets.
+pub async fn reference_page() -> Html<&'static str> {
+    Html(REFERENCE_PAGE)
 }

@@ -16,8 +16,8 @@ use tower_http::timeout::TimeoutLayer;
 use tracing::Instrument;
 
 use crate::app::AppState;
-use crate::auth::extract::authenticate;
 use crate::error::{error_response, REQUEST_ID};
+use crate::http::extract::authenticate;
 use crate::http::{analysis, auth, binaries, cypher, functions, graph, search, system};
 
 /// The whole application.
@@ -26,8 +26,8 @@ pub fn router(state: AppState) -> Router {
     // No credentials needed: health, the API's own description, and logging in.
     let public = Router::new()
         .route("/health", get(system::health))
-        .route("/openapi.json", get(system::openapi_json))
-        .route("/docs", get(system::reference_page))
+        .route("/openapi.json", get(crate::openapi::openapi_json))
+        .route("/docs", get(crate::openapi::reference_page))
         .route("/auth/login", post(auth::login))
         .route("/auth/refresh", post(auth::refresh));
     // Everything else: a valid credential (401), within its rate limit (429);

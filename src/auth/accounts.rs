@@ -35,12 +35,12 @@ use super::jwt::{JwtKeys, Kind, TokenError};
 use super::pepper::Pepper;
 use super::rate_limit::{Class, Decision, RateLimiter, Tier};
 use super::usage::Usage;
+use super::AuthSettings;
 use super::{api_key, password, Credential, Principal, Scope, Scopes, Secret};
-use crate::config::AuthSettings;
-use crate::error::{capitalise, ApiError};
+use super::{capitalise, AccountError};
 use crate::graph::time::{now_rfc3339, parse_rfc3339};
+use crate::graph::views::Props;
 use crate::graph::{GraphError, GraphStore, Node, Value};
-use crate::http::Props;
 use crate::params;
 
 const USER_CREATE: &str = include_str!("../../cypher/auth/user_create.cypher");
@@ -277,7 +277,7 @@ impl Accounts {
 
     /// Make the `admin` user if there is none. Returns the password when one
     /// was generated (it is also written to `keys/admin-credentials`, 0600).
-    pub async fn bootstrap_admin(&self) -> Result<Option<(Secret, PathBuf)>, ApiError> {
+    pub async fn bootstrap_admin(&self) -> Result<Option<(Secret, PathBuf)>, AccountError> {
         if self.user_by_name(ADMIN).await?.is_some() {
             return Ok(None);
         }
@@ -289,7 +289,7 @@ impl Accounts {
         match self.create_user(ADMIN, &pw, Scopes::ALL, Some(&tier)).await {
             Ok(_) => {}
             // Another process made it between the check and now.
-            Err(ApiError::Conflict(..)) => return Ok(None),
+            Err(AccountError::Conflict(..)) => return Ok(None),
             Err(e) => return Err(e),
         }
         if !generated {
@@ -301,7 +301,7 @@ impl Accounts {
             &path,
             format!("user: {ADMIN}\npassword: {}\n", pw.expose()).as_bytes(),
         )
-        .map_err(|e| ApiError::Internal(format!("writing {}: {e}", path.display())))?;
+        .map_err(|e| AccountError::Internal(format!("writing {}: {e}", path.display())))?;
         Ok(Some((pw, path)))
     }
 
@@ -312,19 +312,19 @@ impl Accounts {
         pw: &Secret,
         scopes: Scopes,
         tier: Option<&str>,
-    ) -> Result<User, ApiError> {
+    ) -> Result<User, AccountError> {
         check_user_name(name)?;
-        password::check_new(pw).map_err(|m| ApiError::bad_request("weak_password", m))?;
+        password::check_new(pw).map_err(|m| AccountError::invalid("weak_password", m))?;
         let tier = self.known_tier(tier.unwrap_or(&self.settings.default_tier))?;
         if scopes == Scopes::default() {
-            return Err(ApiError::bad_request(
+            return Err(AccountError::invalid(
                 "invalid_scopes",
                 "Give the user at least one scope: read, write or admin.",
             ));
         }
         let hash = password::hash_blocking(pw.clone(), self.pepper.clone())
             .await
-            .map_err(ApiError::Internal)?;
+            .map_err(AccountError::Internal)?;
         let uid = uuid::Uuid::new_v4().to_string();
         let rows = self
             .store
@@ -337,7 +337,7 @@ impl Accounts {
             )
             .await?;
         if rows.first("created").and_then(Value::as_bool) != Some(true) {
-            return Err(ApiError::Conflict(
+            return Err(AccountError::Conflict(
                 "user_exists",
                 format!("There is already a user named '{name}'."),
             ));
@@ -345,13 +345,13 @@ impl Accounts {
         let node = rows
             .first("u")
             .and_then(Value::as_node)
-            .ok_or_else(|| ApiError::Internal("user create returned no node".into()))?;
+            .ok_or_else(|| AccountError::Internal("user create returned no node".into()))?;
         Ok(User::from_node(node))
     }
 
     /// The user named `name`, their password hash, and whether that hash is
     /// peppered (false for one migrated from before the pepper).
-    async fn user_by_name(&self, name: &str) -> Result<Option<(User, String, bool)>, ApiError> {
+    async fn user_by_name(&self, name: &str) -> Result<Option<(User, String, bool)>, AccountError> {
         let rows = self
             .store
             .read(USER_BY_NAME, params! { "name" => name })
@@ -366,7 +366,7 @@ impl Accounts {
     }
 
     /// The user with id `uid` (cached).
-    async fn user(&self, uid: &str) -> Result<Option<Arc<User>>, ApiError> {
+    async fn user(&self, uid: &str) -> Result<Option<Arc<User>>, AccountError> {
         if let Some(u) = self.users.get(uid) {
             return Ok(Some(u));
         }
@@ -387,7 +387,7 @@ impl Accounts {
     }
 
     /// Every user, with how many live keys each owns.
-    pub async fn list_users(&self) -> Result<Vec<(User, u64)>, ApiError> {
+    pub async fn list_users(&self) -> Result<Vec<(User, u64)>, AccountError> {
         let rows = self.store.read(USERS_LIST, params! {}).await?;
         Ok(rows
             .rows
@@ -403,7 +403,7 @@ impl Accounts {
     }
 
     /// Disable (or enable) a user: a disabled user's keys and tokens stop working.
-    pub async fn set_disabled(&self, name: &str, disabled: bool) -> Result<User, ApiError> {
+    pub async fn set_disabled(&self, name: &str, disabled: bool) -> Result<User, AccountError> {
         let rows = self
             .store
             .write(
@@ -421,16 +421,16 @@ impl Accounts {
     }
 
     /// Set a user's password.
-    pub async fn set_password(&self, name: &str, pw: &Secret) -> Result<User, ApiError> {
-        password::check_new(pw).map_err(|m| ApiError::bad_request("weak_password", m))?;
+    pub async fn set_password(&self, name: &str, pw: &Secret) -> Result<User, AccountError> {
+        password::check_new(pw).map_err(|m| AccountError::invalid("weak_password", m))?;
         self.set_password_hash(name, pw).await
     }
 
     /// Store a peppered hash of `pw` for the user named `name`.
-    async fn set_password_hash(&self, name: &str, pw: &Secret) -> Result<User, ApiError> {
+    async fn set_password_hash(&self, name: &str, pw: &Secret) -> Result<User, AccountError> {
         let hash = password::hash_blocking(pw.clone(), self.pepper.clone())
             .await
-            .map_err(ApiError::Internal)?;
+            .map_err(AccountError::Internal)?;
         let rows = self
             .store
             .write(
@@ -444,11 +444,11 @@ impl Accounts {
             .ok_or_else(|| no_user(name))
     }
 
-    fn known_tier(&self, tier: &str) -> Result<String, ApiError> {
+    fn known_tier(&self, tier: &str) -> Result<String, AccountError> {
         if self.settings.tiers.contains_key(tier) {
             Ok(tier.to_string())
         } else {
-            Err(ApiError::bad_request(
+            Err(AccountError::invalid(
                 "unknown_tier",
                 format!(
                     "There is no tier '{tier}'; the tiers are: {}.",
@@ -472,7 +472,7 @@ impl Accounts {
         name: &str,
         pw: Secret,
         client: Option<IpAddr>,
-    ) -> Result<Tokens, ApiError> {
+    ) -> Result<Tokens, AccountError> {
         let per_min = self.settings.login_attempts_per_min;
         let mut buckets = vec![(format!("login-user:{}", name.to_lowercase()), per_min)];
         if let Some(ip) = client {
@@ -482,7 +482,7 @@ impl Accounts {
             let d = self.limiter.check(&bucket, Class::Login, limit);
             if let Some(wait) = d.retry_after {
                 tracing::warn!(user = %name, client = ?client, "login throttled");
-                return Err(ApiError::RateLimited {
+                return Err(AccountError::RateLimited {
                     code: "too_many_login_attempts",
                     message: format!("Too many login attempts; try again in {wait} seconds."),
                     decision: Box::new(d),
@@ -546,17 +546,17 @@ impl Accounts {
         }
     }
 
-    async fn dummy_hash(&self) -> Result<String, ApiError> {
+    async fn dummy_hash(&self) -> Result<String, AccountError> {
         self.dummy_hash
             .get_or_try_init(|| password::hash_blocking(password::generate(), self.pepper.clone()))
             .await
             .cloned()
-            .map_err(ApiError::Internal)
+            .map_err(AccountError::Internal)
     }
 
     /// Trade a refresh token for new tokens. A token that is not the session's
     /// current one is a replay: the whole session is revoked.
-    pub async fn refresh(&self, token: &Secret) -> Result<Tokens, ApiError> {
+    pub async fn refresh(&self, token: &Secret) -> Result<Tokens, AccountError> {
         let claims = self
             .jwt
             .verify(token.expose(), Kind::Refresh)
@@ -593,17 +593,17 @@ impl Accounts {
     }
 
     /// End the session of the caller (a login; keys are revoked, not logged out).
-    pub async fn logout(&self, caller: &Principal) -> Result<(), ApiError> {
+    pub async fn logout(&self, caller: &Principal) -> Result<(), AccountError> {
         match &caller.credential {
             Credential::Session { sid } => self.revoke_session(sid, "logout").await,
-            Credential::ApiKey { .. } => Err(ApiError::bad_request(
+            Credential::ApiKey { .. } => Err(AccountError::invalid(
                 "not_a_session",
                 "Logging out ends a login session; an API key is revoked with DELETE /api/v1/keys/{id}.",
             )),
         }
     }
 
-    async fn revoke_session(&self, sid: &str, reason: &str) -> Result<(), ApiError> {
+    async fn revoke_session(&self, sid: &str, reason: &str) -> Result<(), AccountError> {
         self.store
             .write(
                 SESSION_REVOKE,
@@ -614,7 +614,7 @@ impl Accounts {
         Ok(())
     }
 
-    async fn session(&self, sid: &str) -> Result<Option<SessionState>, ApiError> {
+    async fn session(&self, sid: &str) -> Result<Option<SessionState>, AccountError> {
         if let Some(s) = self.sessions.get(sid) {
             return Ok(Some(s));
         }
@@ -637,7 +637,7 @@ impl Accounts {
         Ok(Some(s))
     }
 
-    async fn live_user(&self, uid: &str) -> Result<Arc<User>, ApiError> {
+    async fn live_user(&self, uid: &str) -> Result<Arc<User>, AccountError> {
         match self.user(uid).await? {
             Some(u) if !u.disabled => Ok(u),
             Some(_) => Err(unauthorized(
@@ -654,7 +654,7 @@ impl Accounts {
     // ---- authenticating a request -----------------------------------------
 
     /// The caller named by the request's `X-API-Key` or `Authorization: Bearer`.
-    pub async fn authenticate(&self, headers: &HeaderMap) -> Result<Principal, ApiError> {
+    pub async fn authenticate(&self, headers: &HeaderMap) -> Result<Principal, AccountError> {
         let from_key_header = headers
             .get("x-api-key")
             .and_then(|v| v.to_str().ok())
@@ -685,7 +685,7 @@ impl Accounts {
         }
     }
 
-    async fn authenticate_key(&self, key: &str) -> Result<Principal, ApiError> {
+    async fn authenticate_key(&self, key: &str) -> Result<Principal, AccountError> {
         let invalid = || unauthorized("invalid_api_key", "The API key is not valid.");
         if !api_key::well_formed(key) {
             return Err(invalid());
@@ -770,7 +770,7 @@ impl Accounts {
         });
     }
 
-    async fn authenticate_token(&self, token: &str) -> Result<Principal, ApiError> {
+    async fn authenticate_token(&self, token: &str) -> Result<Principal, AccountError> {
         let claims = self.jwt.verify(token, Kind::Access).map_err(token_error)?;
         match self.session(&claims.sid).await? {
             Some(s) if !s.revoked && s.user_id == claims.sub => {}
@@ -825,24 +825,24 @@ impl Accounts {
         &self,
         req: NewKeyRequest,
         by: Option<&Principal>,
-    ) -> Result<CreatedKey, ApiError> {
+    ) -> Result<CreatedKey, AccountError> {
         let owner_name = req
             .user
             .clone()
             .or_else(|| by.map(|p| p.user.clone()))
             .unwrap_or_else(|| ADMIN.to_string());
         let scopes = Scopes::parse_list(&req.scopes)
-            .map_err(|m| ApiError::bad_request("invalid_scopes", format!("{}.", capitalise(&m))))?;
+            .map_err(|m| AccountError::invalid("invalid_scopes", format!("{}.", capitalise(&m))))?;
         // Checked before the lookup, so non-admins cannot probe user names.
         if let Some(p) = by {
             if owner_name != p.user && !p.scopes.allows(Scope::Admin) {
-                return Err(ApiError::InsufficientScope {
+                return Err(AccountError::InsufficientScope {
                     need: Scope::Admin,
                     message: "Making a key for another user needs the admin scope.".into(),
                 });
             }
             if !p.scopes.covers(scopes) {
-                return Err(ApiError::InsufficientScope {
+                return Err(AccountError::InsufficientScope {
                     need: Scope::ALL
                         .into_iter()
                         .rfind(|s| scopes.has(*s) && !p.scopes.allows(*s))
@@ -859,7 +859,7 @@ impl Accounts {
             .await?
             .ok_or_else(|| no_user(&owner_name))?;
         if !owner.scopes.covers(scopes) {
-            return Err(ApiError::bad_request(
+            return Err(AccountError::invalid(
                 "invalid_scopes",
                 format!(
                     "The user '{}' holds only {}; a key cannot have more.",
@@ -869,7 +869,7 @@ impl Accounts {
             ));
         }
         if owner.disabled {
-            return Err(ApiError::bad_request(
+            return Err(AccountError::invalid(
                 "user_disabled",
                 format!("The user '{}' is disabled.", owner.name),
             ));
@@ -877,7 +877,7 @@ impl Accounts {
         let tier = match req.tier.as_deref() {
             Some(t) if t != owner.tier => {
                 if by.is_some_and(|p| !p.scopes.allows(Scope::Admin)) {
-                    return Err(ApiError::InsufficientScope {
+                    return Err(AccountError::InsufficientScope {
                         need: Scope::Admin,
                         message: "Choosing another tier than the owner's needs the admin scope."
                             .into(),
@@ -889,14 +889,14 @@ impl Accounts {
         };
         let name = req.name.unwrap_or_else(|| "key".into());
         if name.is_empty() || name.len() > 100 {
-            return Err(ApiError::bad_request(
+            return Err(AccountError::invalid(
                 "invalid_parameter",
                 "A key name has 1 to 100 characters.",
             ));
         }
         let expires_at = match req.expires_in_days {
             Some(0) => {
-                return Err(ApiError::bad_request(
+                return Err(AccountError::invalid(
                     "invalid_parameter",
                     "expires_in_days must be at least 1.",
                 ))
@@ -921,7 +921,7 @@ impl Accounts {
         let node = rows
             .first("k")
             .and_then(Value::as_node)
-            .ok_or_else(|| ApiError::Internal("key create returned no node".into()))?;
+            .ok_or_else(|| AccountError::Internal("key create returned no node".into()))?;
         let info = KeyInfo::from_node(node, &owner.name);
         tracing::info!(key = %info.id, prefix = %info.prefix, owner = %owner.name, scopes = ?scopes, "api key created");
         Ok(CreatedKey {
@@ -931,7 +931,7 @@ impl Accounts {
     }
 
     /// Keys of one user, or of everyone (`None`).
-    pub async fn list_keys(&self, user: Option<&str>) -> Result<Vec<KeyInfo>, ApiError> {
+    pub async fn list_keys(&self, user: Option<&str>) -> Result<Vec<KeyInfo>, AccountError> {
         let rows = self
             .store
             .read(
@@ -951,9 +951,13 @@ impl Accounts {
 
     /// Revoke a key at once. `by` may revoke its own keys; others' need admin
     /// (and to anyone else they do not exist).
-    pub async fn revoke_key(&self, id: &str, by: Option<&Principal>) -> Result<KeyInfo, ApiError> {
+    pub async fn revoke_key(
+        &self,
+        id: &str,
+        by: Option<&Principal>,
+    ) -> Result<KeyInfo, AccountError> {
         let missing = || {
-            ApiError::NotFound(
+            AccountError::NotFound(
                 "key_not_found",
                 format!("There is no API key '{id}' of yours."),
             )
@@ -985,7 +989,11 @@ impl Accounts {
     // ---- usage -------------------------------------------------------------
 
     /// `(binaries uploaded in all, their bytes, uploaded since `since`)`.
-    pub async fn uploads(&self, user_id: &str, since: &str) -> Result<(u64, u64, u64), ApiError> {
+    pub async fn uploads(
+        &self,
+        user_id: &str,
+        since: &str,
+    ) -> Result<(u64, u64, u64), AccountError> {
         Ok(super::uploads::totals(self.store(), user_id, since).await?)
     }
 
@@ -1007,22 +1015,22 @@ fn short_lived_cache<V: Clone + Send + Sync + 'static>() -> Cache<String, V> {
         .build()
 }
 
-fn no_user(name: &str) -> ApiError {
-    ApiError::NotFound(
+fn no_user(name: &str) -> AccountError {
+    AccountError::NotFound(
         "user_not_found",
         format!("There is no user named '{name}'."),
     )
 }
 
 /// A 401 with a stable code.
-pub fn unauthorized(code: &'static str, message: &str) -> ApiError {
-    ApiError::Unauthorized {
+pub fn unauthorized(code: &'static str, message: &str) -> AccountError {
+    AccountError::Unauthorized {
         code,
         message: message.to_string(),
     }
 }
 
-fn token_error(e: TokenError) -> ApiError {
+fn token_error(e: TokenError) -> AccountError {
     match e {
         TokenError::Expired => unauthorized(
             "token_expired",
@@ -1033,7 +1041,7 @@ fn token_error(e: TokenError) -> ApiError {
 }
 
 /// User names: 1 to 64 letters, digits, `.`, `_`, `-` and `@`.
-fn check_user_name(name: &str) -> Result<(), ApiError> {
+fn check_user_name(name: &str) -> Result<(), AccountError> {
     let ok = !name.is_empty()
         && name.len() <= 64
         && name
@@ -1042,7 +1050,7 @@ fn check_user_name(name: &str) -> Result<(), ApiError> {
     if ok {
         Ok(())
     } else {
-        Err(ApiError::bad_request(
+        Err(AccountError::invalid(
             "invalid_user_name",
             format!(
                 "'{name}' is not a user name: use 1 to 64 letters, digits, '.', '_', '-' or '@'."

@@ -11,15 +11,13 @@
 //! - [`migrate`]: moving accounts of the old layout out of the analysis graph.
 //! - [`rate_limit`]: GCRA buckets per caller and endpoint class, and the tiers.
 //! - [`usage`]: API calls counted per user and month.
-//! - [`extract`]: the middleware in front of every protected route, and the
-//!   `Auth<Read|Write|Admin>` extractor that checks the scope a handler needs.
 //!
 //! Scopes nest: `admin` allows everything `write` allows, which allows
 //! everything `read` allows.
 
 pub mod accounts;
 pub mod api_key;
-pub mod extract;
+mod error;
 pub mod jwt;
 pub mod migrate;
 pub mod password;
@@ -36,7 +34,7 @@ use serde::{Deserialize, Serialize, Serializer};
 use crate::graph::Value;
 
 pub use accounts::Accounts;
-pub use extract::{Admin, Auth, Read, Write};
+pub use error::{capitalise, AccountError};
 
 /// One permission.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -228,6 +226,40 @@ impl Principal {
         match &self.credential {
             Credential::ApiKey { id, .. } => format!("key:{id}"),
             Credential::Session { .. } => format!("user:{}", self.user_id),
+        }
+    }
+}
+
+/// Accounts, tokens and rate limits.
+#[derive(Debug, Clone)]
+pub struct AuthSettings {
+    /// Lifetime of an access token.
+    pub access_ttl: std::time::Duration,
+    /// Lifetime of a refresh token (and of the login session).
+    pub refresh_ttl: std::time::Duration,
+    /// Tier of new users.
+    pub default_tier: String,
+    /// Tier of the `admin` user made on first start.
+    pub admin_tier: String,
+    /// Rate-limit tiers by name.
+    pub tiers: std::collections::BTreeMap<String, rate_limit::Tier>,
+    /// Login attempts a minute per user name (three times this per client address).
+    pub login_attempts_per_min: u32,
+    /// Password for the `admin` user made on first start (`BINGRAPH_ADMIN_PASSWORD`);
+    /// a random one is printed when unset.
+    pub admin_password: Option<Secret>,
+}
+
+impl Default for AuthSettings {
+    fn default() -> Self {
+        AuthSettings {
+            access_ttl: std::time::Duration::from_secs(15 * 60),
+            refresh_ttl: std::time::Duration::from_secs(30 * 24 * 3600),
+            default_tier: "starter".into(),
+            admin_tier: "enterprise".into(),
+            tiers: rate_limit::default_tiers(),
+            login_attempts_per_min: 10,
+            admin_password: None,
         }
     }
 }

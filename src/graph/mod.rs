@@ -11,6 +11,7 @@ pub mod guard;
 pub mod model;
 pub mod time;
 mod value;
+pub mod views;
 
 use std::collections::BTreeMap;
 
@@ -169,26 +170,33 @@ pub trait GraphStore: Send + Sync + 'static {
     async fn ensure_uid_index(&self, label: &str) -> Result<(), GraphError>;
 }
 
+/// Where the graph and the account store live (from the service config).
+#[derive(Debug, Clone)]
+pub struct GraphConfig {
+    /// The data directory (embedded stores are files in it).
+    pub data_dir: std::path::PathBuf,
+    /// `embedded`, or a `bolt://host:port` URI.
+    pub uri: String,
+    pub user: String,
+    pub password: String,
+    /// Bolt database of the analysis graph (default: the server's).
+    pub database: Option<String>,
+    /// Bolt database of the account store (unset: the embedded file).
+    pub accounts_database: Option<String>,
+}
+
 /// Open the analysis graph named by `config.graph` (`graph.db` in the data
 /// directory, or the Bolt server's `graph_database`).
-pub async fn open(
-    config: &crate::config::Config,
-) -> Result<std::sync::Arc<dyn GraphStore>, GraphError> {
+pub async fn open(config: &GraphConfig) -> Result<std::sync::Arc<dyn GraphStore>, GraphError> {
     let path = config.data_dir.join("graph.db");
-    open_store(
-        config,
-        &path,
-        config.graph_database.clone(),
-        Schema::Analysis,
-    )
-    .await
+    open_store(config, &path, config.database.clone(), Schema::Analysis).await
 }
 
 /// Open the account store: on the Bolt backend with `accounts_database`
 /// set, that database of the same server; else the embedded file
 /// `accounts.db` in the data directory. Never the analysis graph.
 pub async fn open_accounts(
-    config: &crate::config::Config,
+    config: &GraphConfig,
 ) -> Result<std::sync::Arc<dyn GraphStore>, GraphError> {
     let path = config.data_dir.join("accounts.db");
     match &config.accounts_database {
@@ -202,12 +210,12 @@ pub async fn open_accounts(
 }
 
 async fn open_store(
-    config: &crate::config::Config,
+    config: &GraphConfig,
     path: &std::path::Path,
     database: Option<String>,
     schema: Schema,
 ) -> Result<std::sync::Arc<dyn GraphStore>, GraphError> {
-    let uri = config.graph.as_str();
+    let uri = config.uri.as_str();
     match uri {
         "embedded" | "" => {
             let store = embedded::EmbeddedStore::open(path).await?;
@@ -226,12 +234,8 @@ async fn open_store(
         {
             let store = bolt::BoltStore::connect(&bolt::BoltConfig {
                 uri: uri.to_string(),
-                user: config.graph_user.clone(),
-                password: config
-                    .graph_password
-                    .as_ref()
-                    .map(|p| p.expose().to_string())
-                    .unwrap_or_default(),
+                user: config.user.clone(),
+                password: config.password.clone(),
                 database,
                 max_connections: 16,
             })

@@ -9,11 +9,12 @@ use utoipa::{IntoParams, ToSchema};
 
 use crate::app::AppState;
 use crate::auth::accounts::{CreatedKey, KeyInfo, NewKeyRequest, Tokens};
-use crate::auth::extract::ClientIp;
 use crate::auth::rate_limit::{Class, Decision, Tier};
 use crate::auth::usage::Period;
-use crate::auth::{Auth, Credential, Read, Scope, Secret};
+use crate::auth::{Credential, Scope, Secret};
 use crate::error::{Api, ApiError};
+use crate::http::extract::ClientIp;
+use crate::http::extract::{Auth, Read};
 
 /// `POST /auth/login`.
 #[derive(Debug, Deserialize, ToSchema)]

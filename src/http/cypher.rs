@@ -11,10 +11,11 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::app::AppState;
-use crate::auth::{Auth, Read, Scope};
+use crate::auth::Scope;
 use crate::error::{Api, ApiError};
 use crate::graph::guard::{database_switch, first_write_clause};
 use crate::graph::{Params, Rows, Value};
+use crate::http::extract::{Auth, Read};
 
 /// The saved queries, by name (file stem in `cypher/examples/`).
 const EXAMPLES: &[(&str, &str)] = &[

@@ -6,14 +6,15 @@ use petgraph::Direction;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use super::{hex, parse_addr, Paging, Props};
+use super::{hex, parse_addr, Paging};
 use crate::analysis::{self, ListingLine};
 use crate::app::AppState;
-use crate::auth::{Auth, Read};
 use crate::callgraph::CallNode;
 use crate::error::{Api, ApiError};
 use crate::graph::model::function_uid;
+use crate::graph::views::Props;
 use crate::graph::Value;
+use crate::http::extract::{Auth, Read};
 use crate::params;
 
 const BY_UID: &str = include_str!("../../cypher/functions/by_uid.cypher");

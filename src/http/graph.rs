@@ -10,10 +10,10 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use crate::app::AppState;
-use crate::auth::{Auth, Read};
 use crate::callgraph::{CallGraph, CallNode};
 use crate::error::{Api, ApiError};
 use crate::graph::Value;
+use crate::http::extract::{Auth, Read};
 use crate::params;
 
 const DATA_REFS: &str = include_str!("../../cypher/graph/data_refs.cypher");

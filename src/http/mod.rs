@@ -4,17 +4,15 @@ pub mod analysis;
 pub mod auth;
 pub mod binaries;
 pub mod cypher;
+pub mod extract;
 pub mod functions;
 pub mod graph;
 pub mod search;
 pub mod system;
 
-use std::collections::BTreeMap;
-
 use serde::Deserialize;
 
 use crate::error::{ApiError, Pagination};
-use crate::graph::Value;
 
 /// Largest page a list route returns.
 pub const MAX_LIMIT: u64 = 1000;
@@ -57,30 +55,6 @@ impl Paging {
     pub fn pagination(&self, total: u64) -> Pagination {
         let (page, limit) = (self.page.unwrap_or(1), self.limit.unwrap_or(DEFAULT_LIMIT));
         Pagination::new(page, limit, total)
-    }
-}
-
-/// Read typed properties out of a node's property map.
-pub(crate) struct Props<'a>(pub &'a BTreeMap<String, Value>);
-
-impl Props<'_> {
-    pub fn str(&self, k: &str) -> Option<String> {
-        self.0.get(k).and_then(Value::as_str).map(String::from)
-    }
-    pub fn string(&self, k: &str) -> String {
-        self.str(k).unwrap_or_default()
-    }
-    pub fn u64(&self, k: &str) -> Option<u64> {
-        self.0.get(k).and_then(Value::as_u64)
-    }
-    pub fn num(&self, k: &str) -> u64 {
-        self.u64(k).unwrap_or(0)
-    }
-    pub fn bool(&self, k: &str) -> bool {
-        self.0.get(k).and_then(Value::as_bool).unwrap_or(false)
-    }
-    pub fn strings(&self, k: &str) -> Vec<String> {
-        self.0.get(k).map(Value::strings).unwrap_or_default()
     }
 }
 

@@ -11,8 +11,8 @@ use utoipa::{IntoParams, ToSchema};
 
 use super::{parse_addr, Paging};
 use crate::app::AppState;
-use crate::auth::{Auth, Read};
 use crate::error::{Api, ApiError};
+use crate::http::extract::{Auth, Read};
 use crate::search::{Hit, Kind, Match, SearchError, SearchIndex, TextQuery};
 
 /// Largest `k` of a similarity query.

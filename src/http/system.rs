@@ -1,10 +1,10 @@
-//! `/health`, the OpenAPI document and its offline reference page.
+//! `/health` (the OpenAPI document and its reference page are served by `openapi.rs`).
 
 use axum::extract::State;
-use axum::http::{header, StatusCode};
-use axum::response::{Html, IntoResponse, Response};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
 use serde::Serialize;
-use utoipa::{OpenApi, ToSchema};
+use utoipa::ToSchema;
 
 use crate::app::AppState;
 use crate::error::{error_response, Api};
@@ -12,7 +12,6 @@ use crate::graph::{Params, Value};
 
 const PING: &str = include_str!("../../cypher/system/ping.cypher");
 const STATS: &str = include_str!("../../cypher/system/stats.cypher");
-const REFERENCE_PAGE: &str = include_str!("reference.html");
 
 /// Service health.
 #[derive(Debug, Serialize, ToSchema)]
@@ -60,19 +59,4 @@ pub async fn health(State(app): State<AppState>) -> Response {
             )
         }
     }
-}
-
-/// The OpenAPI 3.1 document of this API.
-pub async fn openapi_json() -> Response {
-    let doc = crate::openapi::ApiDoc::openapi();
-    (
-        [(header::CONTENT_TYPE, "application/json")],
-        doc.to_pretty_json().unwrap_or_default(),
-    )
-        .into_response()
-}
-
-/// A browsable reference built from the OpenAPI document, with no external assets.
-pub async fn reference_page() -> Html<&'static str> {
-    Html(REFERENCE_PAGE)
 }

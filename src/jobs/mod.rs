@@ -24,9 +24,8 @@ use utoipa::ToSchema;
 use crate::analysis::findings::Finding;
 use crate::auth::Principal;
 use crate::blobs::BlobStore;
-use crate::error::ApiError;
+use crate::graph::views::Props;
 use crate::graph::{GraphError, GraphStore, Node, Value};
-use crate::http::Props;
 use crate::params;
 use crate::pipeline::Pipeline;
 pub use crate::pipeline::{fresh_phases, PhaseRecord, PhaseStatus, PHASES};
@@ -137,6 +136,25 @@ impl JobState {
             JobState::Succeeded | JobState::Failed | JobState::Cancelled
         )
     }
+}
+
+/// Why a job request failed; `error.rs` maps it to the API's envelope.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum JobError {
+    /// No such job, or not the caller's.
+    #[error("{1}")]
+    NotFound(&'static str, String),
+    /// The job is past the state the request needs.
+    #[error("{1}")]
+    Conflict(&'static str, String),
+    /// The caller's tier allows no more jobs now or this month.
+    #[error("{0}")]
+    TooManyJobs(String),
+    #[error(transparent)]
+    Graph(#[from] GraphError),
+    /// Storing or removing files failed; logged, not shown.
+    #[error("{0}")]
+    Internal(String),
 }
 
 /// Options of a submission.
@@ -441,7 +459,7 @@ impl Jobs {
         name: &str,
         bytes: Arc<Vec<u8>>,
         options: JobOptions,
-    ) -> Result<Submitted, ApiError> {
+    ) -> Result<Submitted, JobError> {
         let sha = crate::analysis::hashes(&bytes).sha256;
         if !options.force {
             let rows = self
@@ -478,7 +496,7 @@ impl Jobs {
         if let Some(cap) = max_active {
             let active = self.count(COUNT_ACTIVE, owner_id, None).await?;
             if active >= u64::from(cap) {
-                return Err(ApiError::TooManyJobs(format!(
+                return Err(JobError::TooManyJobs(format!(
                     "You have {active} analyses queued or running, the most your tier allows; wait for one to finish."
                 )));
             }
@@ -487,8 +505,8 @@ impl Jobs {
         let (blob_sha, blob) = (sha.clone(), bytes.clone());
         tokio::task::spawn_blocking(move || blobs.put(&blob_sha, &blob))
             .await
-            .map_err(|e| ApiError::Internal(format!("blob task: {e}")))?
-            .map_err(|e| ApiError::Internal(format!("storing the upload: {e}")))?;
+            .map_err(|e| JobError::Internal(format!("blob task: {e}")))?
+            .map_err(|e| JobError::Internal(format!("storing the upload: {e}")))?;
         let uid = format!("job_{}", &uuid::Uuid::new_v4().simple().to_string()[..20]);
         let formats: Vec<String> = options
             .output_formats
@@ -515,7 +533,7 @@ impl Jobs {
             .first("j")
             .and_then(Value::as_node)
             .map(JobView::from_node)
-            .ok_or_else(|| ApiError::Internal(format!("creating job {uid} returned no node")))?;
+            .ok_or_else(|| JobError::Internal(format!("creating job {uid} returned no node")))?;
         self.wake.notify_one();
         self.emit(JobEvent {
             kind: "state",
@@ -552,9 +570,9 @@ impl Jobs {
     }
 
     /// A job the caller may see: its own, or any for an admin.
-    pub async fn get(&self, id: &str, caller: &Principal) -> Result<JobView, ApiError> {
+    pub async fn get(&self, id: &str, caller: &Principal) -> Result<JobView, JobError> {
         let not_found = || {
-            ApiError::NotFound(
+            JobError::NotFound(
                 "analysis_not_found",
                 format!("No analysis {id} exists, or it belongs to another user."),
             )
@@ -602,7 +620,7 @@ impl Jobs {
     }
 
     /// Stop a queued or running job. Returns the job as it is now.
-    pub async fn cancel(&self, id: &str, caller: &Principal) -> Result<JobView, ApiError> {
+    pub async fn cancel(&self, id: &str, caller: &Principal) -> Result<JobView, JobError> {
         let job = self.get(id, caller).await?;
         let rows = self.queue.write(CANCEL, params! { "uid" => id }).await?;
         match rows.first("state").and_then(Value::as_str) {
@@ -633,7 +651,7 @@ impl Jobs {
                 }
             }
             None => {
-                return Err(ApiError::Conflict(
+                return Err(JobError::Conflict(
                     "analysis_finished",
                     format!(
                         "Analysis {id} has already finished ({}).",
@@ -647,7 +665,7 @@ impl Jobs {
 
     /// Remove a job and its reports (cancelling it first if it runs). The
     /// binaries it wrote stay; `DELETE /binaries/{sha256}` removes those.
-    pub async fn delete(&self, id: &str, caller: &Principal) -> Result<(), ApiError> {
+    pub async fn delete(&self, id: &str, caller: &Principal) -> Result<(), JobError> {
         let job = self.get(id, caller).await?;
         if !job.state.is_final() {
             let _ = self.cancel(id, caller).await;
@@ -656,7 +674,7 @@ impl Jobs {
         let dir = self.report_dir(id);
         if dir.exists() {
             std::fs::remove_dir_all(&dir)
-                .map_err(|e| ApiError::Internal(format!("removing {}: {e}", dir.display())))?;
+                .map_err(|e| JobError::Internal(format!("removing {}: {e}", dir.display())))?;
         }
         tracing::info!(job_id = %id, by = %caller.user, "job deleted");
         Ok(())

@@ -7,8 +7,8 @@ use std::sync::Arc;
 
 use base64::Engine as _;
 use bingraph::auth::accounts::NewKeyRequest;
+use bingraph::auth::AuthSettings;
 use bingraph::auth::{Accounts, Scopes, Secret};
-use bingraph::config::AuthSettings;
 use bingraph::graph::{GraphStore, Params, Value};
 use bingraph::params;
 use serde_json::{json, Value as Json};
@@ -333,7 +333,7 @@ async fn a_data_directory_of_the_graph_layout_migrates() {
     std::fs::create_dir_all(&config.data_dir).unwrap();
     let old_key = format!("bg_live_{}", "5a".repeat(32));
     let sha = {
-        let graph = bingraph::graph::open(&config).await.unwrap();
+        let graph = bingraph::graph::open(&config.graph_config()).await.unwrap();
         legacy_layout(graph.as_ref(), &old_key).await
     };
     let app = TestApp::start_on(config, dir).await;

@@ -127,7 +127,8 @@ async fn export_then_import_into_embedded_and_bolt() {
     for (env, config) in targets {
         let said = cli(&env, &config.data_dir, &["import", file.to_str().unwrap()]);
         assert!(said.contains("imported"), "{said}");
-        let store: Arc<dyn GraphStore> = bingraph::graph::open(&config).await.unwrap();
+        let store: Arc<dyn GraphStore> =
+            bingraph::graph::open(&config.graph_config()).await.unwrap();
         assert_eq!(
             census(store.as_ref()).await,
             source,
@@ -154,7 +155,9 @@ async fn export_then_import_into_embedded_and_bolt() {
             &["import", "--accounts", accounts_file.to_str().unwrap()],
         );
         assert!(said.contains("imported"), "{said}");
-        let accounts = bingraph::graph::open_accounts(&config).await.unwrap();
+        let accounts = bingraph::graph::open_accounts(&config.graph_config())
+            .await
+            .unwrap();
         let rows = accounts
             .read(
                 "MATCH (u:User {name: 'mover'}) RETURN u.scopes AS scopes",

@@ -17,20 +17,20 @@ use axum::http::request::Parts;
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
-use super::rate_limit::Class;
-use super::{Principal, Scope};
 use crate::app::AppState;
+use crate::auth::rate_limit::Class;
+use crate::auth::{Principal, Scope};
 use crate::error::ApiError;
 
 /// Authenticate, rate-limit and count the request; see the module docs.
 pub async fn authenticate(State(app): State<AppState>, mut req: Request, next: Next) -> Response {
     let caller = match app.auth.authenticate(req.headers()).await {
         Ok(p) => p,
-        Err(e) => return e.into_response(),
+        Err(e) => return ApiError::from(e).into_response(),
     };
     let span = tracing::Span::current();
     span.record("user", caller.user.as_str());
-    if let super::Credential::ApiKey { prefix, .. } = &caller.credential {
+    if let crate::auth::Credential::ApiKey { prefix, .. } = &caller.credential {
         span.record("key", prefix.as_str());
     }
     let route = req
