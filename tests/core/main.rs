@@ -3,4 +3,5 @@
 mod eval;
 mod formats;
 mod hostile;
+mod layers;
 mod support;
