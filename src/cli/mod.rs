@@ -127,4 +127,3 @@ fn print_rows(header: &[&str], rows: Vec<Vec<String>>) -> anyhow::Result<()> {
     print_table(&mut std::io::stdout().lock(), &rows)?;
     Ok(())
 }
-

@@ -4,7 +4,10 @@
 use super::*;
 
 /// The analysis graph, or the account store.
-pub(super) async fn open_store(config: &Config, accounts: bool) -> anyhow::Result<Arc<dyn GraphStore>> {
+pub(super) async fn open_store(
+    config: &Config,
+    accounts: bool,
+) -> anyhow::Result<Arc<dyn GraphStore>> {
     Ok(if accounts {
         graph::open_accounts(&config.graph_config())
             .await

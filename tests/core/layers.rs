@@ -11,7 +11,14 @@ const LAYERS: &[&[&str]] = &[
     &["router", "openapi", "http", "error"],
     &["app", "config"],
     &["pipeline", "jobs", "auth", "callgraph", "transfer"],
-    &["graph", "search", "blobs", "report", "provenance", "signing"],
+    &[
+        "graph",
+        "search",
+        "blobs",
+        "report",
+        "provenance",
+        "signing",
+    ],
     &["analysis"],
 ];
 
@@ -30,7 +37,12 @@ fn imports() -> BTreeMap<String, BTreeSet<String>> {
             continue;
         }
         let rel = p.strip_prefix(&src).unwrap();
-        let first = rel.components().next().unwrap().as_os_str().to_string_lossy();
+        let first = rel
+            .components()
+            .next()
+            .unwrap()
+            .as_os_str()
+            .to_string_lossy();
         let me = first.trim_end_matches(".rs").to_string();
         if me == "lib" {
             continue;

@@ -4,7 +4,6 @@
 use super::users::no_user;
 use super::*;
 
-
 impl Accounts {
     /// Make a key. `by` is the API caller (`None` for the CLI, which acts as
     /// the data directory's owner): a key never gets scopes its creator or

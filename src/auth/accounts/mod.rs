@@ -378,4 +378,3 @@ pub fn unauthorized(code: &'static str, message: &str) -> AccountError {
         message: message.to_string(),
     }
 }
-

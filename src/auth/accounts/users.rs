@@ -105,7 +105,10 @@ impl Accounts {
 
     /// The user named `name`, their password hash, and whether that hash is
     /// peppered (false for one migrated from before the pepper).
-    pub(super) async fn user_by_name(&self, name: &str) -> Result<Option<(User, String, bool)>, AccountError> {
+    pub(super) async fn user_by_name(
+        &self,
+        name: &str,
+    ) -> Result<Option<(User, String, bool)>, AccountError> {
         let rows = self
             .store
             .read(USER_BY_NAME, params! { "name" => name })
@@ -181,7 +184,11 @@ impl Accounts {
     }
 
     /// Store a peppered hash of `pw` for the user named `name`.
-    pub(super) async fn set_password_hash(&self, name: &str, pw: &Secret) -> Result<User, AccountError> {
+    pub(super) async fn set_password_hash(
+        &self,
+        name: &str,
+        pw: &Secret,
+    ) -> Result<User, AccountError> {
         let hash = password::hash_blocking(pw.clone(), self.pepper.clone())
             .await
             .map_err(AccountError::Internal)?;
