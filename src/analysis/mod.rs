@@ -308,18 +308,23 @@ fn with_loaded<T>(
     }
 }
 
-/// A parse failure on a recognised magic is a malformed file; otherwise unsupported.
-fn classify_parse_error(bytes: &[u8], e: goblin::error::Error) -> AnalysisError {
-    let magic = &bytes[..4.min(bytes.len())];
-    let known = magic == b"\x7fELF"
+/// Whether a file starts like an executable this crate reads: ELF, PE (MZ),
+/// Mach-O (either byte order) or a fat Mach-O (32- or 64-bit).
+pub fn known_magic(head: &[u8]) -> bool {
+    let magic = &head[..4.min(head.len())];
+    magic == b"\x7fELF"
         || magic.starts_with(b"MZ")
         || matches!(
             magic,
             [0xfe, 0xed, 0xfa, 0xce | 0xcf]
                 | [0xce | 0xcf, 0xfa, 0xed, 0xfe]
-                | [0xca, 0xfe, 0xba, 0xbe]
-        );
-    if known {
+                | [0xca, 0xfe, 0xba, 0xbe | 0xbf]
+        )
+}
+
+/// A parse failure on a recognised magic is a malformed file; otherwise unsupported.
+fn classify_parse_error(bytes: &[u8], e: goblin::error::Error) -> AnalysisError {
+    if known_magic(bytes) {
         AnalysisError::Malformed(e.to_string())
     } else {
         AnalysisError::Unsupported(e.to_string())

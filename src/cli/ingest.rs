@@ -9,12 +9,7 @@ pub(super) fn looks_executable(path: &Path) -> bool {
     let ok = std::fs::File::open(path)
         .and_then(|mut f| f.read_exact(&mut magic))
         .is_ok();
-    ok && (magic == *b"\x7fELF"
-        || magic[..2] == *b"MZ"
-        || matches!(
-            u32::from_be_bytes(magic),
-            0xfeedface | 0xfeedfacf | 0xcefaedfe | 0xcffaedfe | 0xcafebabe | 0xcafebabf
-        ))
+    ok && crate::analysis::known_magic(&magic)
 }
 
 /// Files named on the command line, directories walked (symlinks inside

@@ -267,13 +267,8 @@ impl Jobs {
                 let job = JobView::from_node(n);
                 // A finished job counts only while what it wrote is still
                 // there, written by the current graph model.
-                let current = job.state != JobState::Succeeded || {
-                    let stored = self.pipeline.existing(&sha).await?;
-                    !stored.is_empty()
-                        && stored
-                            .iter()
-                            .all(|e| e.model_version == crate::graph::model::MODEL_VERSION)
-                };
+                let current = job.state != JobState::Succeeded
+                    || self.pipeline.stored_current(&sha).await?.is_some();
                 if current {
                     return Ok(Submitted {
                         job,

@@ -104,10 +104,9 @@ pub(super) async fn unchanged(
     pipeline: &Pipeline,
     input: &Input,
 ) -> Result<Option<Vec<Ingested>>, PipelineError> {
-    let existing = pipeline.existing(&input.file_sha256).await?;
-    if existing.is_empty() || existing.iter().any(|e| e.model_version != MODEL_VERSION) {
+    let Some(existing) = pipeline.stored_current(&input.file_sha256).await? else {
         return Ok(None);
-    }
+    };
     for e in &existing {
         pipeline
             .record_upload(&input.uploader, &e.sha256, e.size)
@@ -193,6 +192,16 @@ impl Pipeline {
                 size: m["size"].as_u64().unwrap_or(0),
             })
             .collect())
+    }
+
+    /// The binaries of the file with this sha256 when it is stored, all of
+    /// it written by the current graph model; `None` otherwise (a new file,
+    /// or one to analyse again).
+    pub async fn stored_current(&self, sha256: &str) -> Result<Option<Vec<Existing>>, GraphError> {
+        let existing = self.existing(sha256).await?;
+        let current =
+            !existing.is_empty() && existing.iter().all(|e| e.model_version == MODEL_VERSION);
+        Ok(current.then_some(existing))
     }
 
     /// Record that `uploader` uploaded the binary `sha256`, in the account

@@ -714,7 +714,6 @@ async fn validate_is_phase_one_only() {
         "file",
         reqwest::multipart::Part::bytes(std::fs::read(&bin).unwrap()).file_name("vuln"),
     );
-    let started = Instant::now();
     let res = app
         .client
         .post(format!("{}/validate", app.base))
@@ -722,7 +721,6 @@ async fn validate_is_phase_one_only() {
         .send()
         .await
         .unwrap();
-    let elapsed = started.elapsed();
     assert_eq!(res.status().as_u16(), 200);
     let v: Value = res.json().await.unwrap();
     let b = &v["data"]["binaries"][0];
@@ -734,7 +732,6 @@ async fn validate_is_phase_one_only() {
         !ind.contains(&"BG102".to_string()),
         "no code analysis in phase 1: {ind:?}"
     );
-    assert!(elapsed < Duration::from_secs(2), "{elapsed:?}");
     // Nothing was stored.
     let (status, _) = app
         .get(&format!(

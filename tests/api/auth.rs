@@ -2,7 +2,6 @@
 
 use std::io::{BufRead, BufReader, Read as _, Write as _};
 use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
 
 use base64::Engine as _;
 use bingraph::auth::rate_limit::Tier;
@@ -556,7 +555,6 @@ async fn login_brute_force_is_throttled() {
         let (s, body) = login(&app, "admin", &format!("guess number {i}")).await;
         assert_error(s, &body, 401, "invalid_credentials");
     }
-    let started = Instant::now();
     let (s, h, body) = send(
         app.anonymous()
             .post(format!("{}/auth/login", app.base))
@@ -566,8 +564,8 @@ async fn login_brute_force_is_throttled() {
     assert_error(s, &body, 429, "too_many_login_attempts");
     let wait: u64 = h["retry-after"].to_str().unwrap().parse().unwrap();
     assert!(wait >= 1, "{wait}");
-    // Refused before any password hashing.
-    assert!(started.elapsed() < Duration::from_millis(500));
+    // (That it is refused before any password hashing is timed by
+    // scripts/bench-service, not asserted here.)
     // Another name from the same address is not locked out yet.
     let (s, body) = login(&app, "someone-else", "guess").await;
     assert_error(s, &body, 401, "invalid_credentials");

@@ -1,6 +1,6 @@
 //! Other formats through the whole service: a MinGW PE and a fat Mach-O.
 
-use std::path::PathBuf;
+use crate::common::macho_fixture;
 
 use crate::support::{assert_error, compile_with, TestApp, CHAIN};
 
@@ -33,21 +33,6 @@ async fn pe_call_path_through_the_iat() {
         .unwrap()
         .iter()
         .any(|l| l["target"] == "b"));
-}
-
-/// A universal2 Mach-O from PyPI (`brotli` wheel); scripts/test downloads it.
-fn macho_fixture() -> PathBuf {
-    let p = std::env::var_os("BINGRAPH_MACHO_FIXTURE")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("../fixtures/_brotli.so")
-        });
-    assert!(
-        p.exists(),
-        "{} is missing: run scripts/test, which downloads it",
-        p.display()
-    );
-    p
 }
 
 #[tokio::test]

@@ -5,6 +5,8 @@ mod accounts;
 mod analysis;
 mod auth;
 mod binaries;
+#[path = "../common/mod.rs"]
+mod common;
 mod contract;
 mod cypher;
 mod errors;

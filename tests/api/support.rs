@@ -2,7 +2,6 @@
 //! spoken to over HTTP; and C programs compiled with the system `cc`.
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
 use std::sync::Arc;
 
 use bingraph::app::{App, AppState};
@@ -327,11 +326,7 @@ pub fn assert_error(status: u16, body: &Value, want_status: u16, want_code: &str
 
 /// A scratch directory under the target dir.
 pub fn scratch(name: &str) -> PathBuf {
-    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
-        .join("api")
-        .join(name);
-    std::fs::create_dir_all(&dir).expect("create scratch dir");
-    dir
+    crate::common::scratch(&format!("api/{name}"))
 }
 
 /// Compile C source with the system `cc`.
@@ -341,23 +336,7 @@ pub fn compile(src: &str, name: &str, flags: &[&str]) -> PathBuf {
 
 /// Compile C source with `compiler` (scripts/test installs the cross compilers).
 pub fn compile_with(compiler: &str, src: &str, name: &str, flags: &[&str]) -> PathBuf {
-    let dir = scratch("bin");
-    let c = dir.join(format!("{name}.c"));
-    std::fs::write(&c, src).unwrap();
-    let out = dir.join(name);
-    let res = Command::new(compiler)
-        .args(flags)
-        .arg(&c)
-        .arg("-o")
-        .arg(&out)
-        .output()
-        .expect("cc runs");
-    assert!(
-        res.status.success(),
-        "cc failed: {}",
-        String::from_utf8_lossy(&res.stderr)
-    );
-    out
+    crate::common::compile_c(compiler, src, &scratch("bin"), name, flags)
 }
 
 /// main → a → b → system, plus c → puts and an unreferenced helper.

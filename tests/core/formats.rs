@@ -1,7 +1,7 @@
 //! Each format on real binaries: ELF (gcc), PE (MinGW-w64, x86 and x86-64),
 //! fat Mach-O (a universal2 wheel's extension module from PyPI).
 
-use std::path::PathBuf;
+use crate::common::macho_fixture;
 use std::process::Command;
 
 use bingraph::analysis::{
@@ -254,21 +254,6 @@ fn pe_x86_64_and_x86_from_mingw() {
             }
         }
     }
-}
-
-/// A universal2 Mach-O from PyPI (`brotli` wheel); scripts/test downloads it.
-fn macho_fixture() -> PathBuf {
-    let p = std::env::var_os("BINGRAPH_MACHO_FIXTURE")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("../fixtures/_brotli.so")
-        });
-    assert!(
-        p.exists(),
-        "{} is missing: run scripts/test, which downloads it",
-        p.display()
-    );
-    p
 }
 
 #[test]

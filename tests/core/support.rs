@@ -1,41 +1,10 @@
 //! Helpers: compile C programs with the system and cross compilers.
 
-use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::path::Path;
 
 use bingraph::analysis::{self, AnalysisConfig, BinaryFacts};
 
-/// A scratch directory under the target dir that lives for the test run.
-pub fn scratch(name: &str) -> PathBuf {
-    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(name);
-    std::fs::create_dir_all(&dir).expect("create scratch dir");
-    dir
-}
-
-/// Run a command and panic with its stderr if it fails.
-pub fn run(cmd: &mut Command) {
-    let out = cmd.output().unwrap_or_else(|e| {
-        panic!("cannot run {cmd:?}: {e} (scripts/test installs the toolchains)")
-    });
-    assert!(
-        out.status.success(),
-        "{cmd:?} failed:\n{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-}
-
-/// Compile one C source string with `compiler` and `flags` into `dir/name`.
-pub fn compile_c(compiler: &str, src: &str, dir: &Path, name: &str, flags: &[&str]) -> PathBuf {
-    let c = dir.join(format!("{name}.c"));
-    std::fs::write(&c, src).unwrap();
-    let out = dir.join(name);
-    run(Command::new(compiler)
-        .args(flags)
-        .arg(&c)
-        .arg("-o")
-        .arg(&out));
-    out
-}
+pub use crate::common::{compile_c, run, scratch};
 
 /// Analyse a file with default limits; exactly one binary expected.
 pub fn analyze_one(path: &Path) -> BinaryFacts {
