@@ -1,8 +1,10 @@
 //! One typed configuration, parsed once: defaults < `bingraph.toml` <
 //! `BINGRAPH_*` environment < command-line flags.
 //!
-//! clap resolves flags over environment variables; values neither set there
-//! fall back to the TOML file, then to the defaults below.
+//! clap resolves flags over environment variables; [`Config::load`] adds the
+//! variables that have no flag (secrets, which a flag would show in `ps`, and
+//! the Bolt settings); values set nowhere fall back to the TOML file, then to
+//! the defaults below.
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -167,6 +169,42 @@ pub struct Overrides {
     pub workers: Option<usize>,
 }
 
+impl Overrides {
+    /// Fill what the flags left unset from the `BINGRAPH_*` variables that
+    /// have no flag; `lookup` reads one variable (empty counts as unset).
+    pub fn or_env(mut self, lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let var = |name: &str| lookup(name).filter(|v| !v.is_empty());
+        fill(&mut self.admin_password, || {
+            var("BINGRAPH_ADMIN_PASSWORD").map(Secret::new)
+        });
+        fill(&mut self.graph_user, || var("BINGRAPH_GRAPH_USER"));
+        fill(&mut self.graph_password, || {
+            var("BINGRAPH_GRAPH_PASSWORD").map(Secret::new)
+        });
+        fill(&mut self.graph_database, || var("BINGRAPH_GRAPH_DATABASE"));
+        fill(&mut self.accounts_database, || {
+            var("BINGRAPH_ACCOUNTS_DATABASE")
+        });
+        if self.workers.is_none() {
+            if let Some(w) = var("BINGRAPH_WORKERS") {
+                let n = w.parse::<usize>().ok().filter(|n| *n > 0).ok_or_else(|| {
+                    ConfigError::Invalid(format!(
+                        "BINGRAPH_WORKERS is '{w}'; it must be a whole number of at least 1"
+                    ))
+                })?;
+                self.workers = Some(n);
+            }
+        }
+        Ok(self)
+    }
+}
+
+fn fill<T>(slot: &mut Option<T>, value: impl FnOnce() -> Option<T>) {
+    if slot.is_none() {
+        *slot = value();
+    }
+}
+
 /// Why the configuration could not be loaded.
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
@@ -198,8 +236,10 @@ impl Config {
         }
     }
 
-    /// Load `file` (if given, or `./bingraph.toml` if it exists), then apply overrides.
+    /// Load `file` (if given, or `./bingraph.toml` if it exists), then apply
+    /// the environment and the overrides (flags win over both).
     pub fn load(file: Option<&Path>, over: Overrides) -> Result<Self, ConfigError> {
+        let over = over.or_env(|name| std::env::var(name).ok())?;
         let default_file = Path::new("bingraph.toml");
         let file = match file {
             Some(f) => Some(f),
@@ -408,6 +448,40 @@ mod tests {
             .unwrap_err()
             .to_string()
             .contains("accounts.db"));
+    }
+
+    #[test]
+    fn the_environment_fills_only_what_the_flags_left_unset() {
+        let env = |name: &str| match name {
+            "BINGRAPH_GRAPH_USER" => Some("env-user".to_string()),
+            "BINGRAPH_GRAPH_DATABASE" => Some(String::new()),
+            "BINGRAPH_ADMIN_PASSWORD" => Some("s3cret".to_string()),
+            "BINGRAPH_WORKERS" => Some("3".to_string()),
+            _ => None,
+        };
+        let over = Overrides {
+            graph_user: Some("flag-user".into()),
+            ..Overrides::default()
+        }
+        .or_env(env)
+        .unwrap();
+        assert_eq!(over.graph_user.as_deref(), Some("flag-user"));
+        assert_eq!(over.graph_database, None, "empty means unset");
+        assert_eq!(over.admin_password.unwrap().expose(), "s3cret");
+        assert_eq!(over.workers, Some(3));
+        let c = Config::merge(
+            FileConfig::default(),
+            Overrides::default().or_env(env).unwrap(),
+        );
+        assert_eq!(c.graph_user, "env-user");
+        assert_eq!(c.jobs.workers, 3);
+        let bad = Overrides::default()
+            .or_env(|n| (n == "BINGRAPH_WORKERS").then(|| "many".to_string()))
+            .unwrap_err();
+        assert!(
+            bad.to_string().contains("BINGRAPH_WORKERS is 'many'"),
+            "{bad}"
+        );
     }
 
     #[test]

@@ -1,15 +1,26 @@
 //! bingraph: binary intelligence as a property graph.
 //!
-//! - [`analysis`]: pure core, bytes in, facts out (formats, disassembly, CFG, calls).
-//! - [`graph`]: the `GraphStore` trait, its backends, the graph model, contract tests.
-//! - [`ingest`] and [`blobs`]: files into the graph and the content-addressed store.
-//! - [`callgraph`]: a binary's call graph in memory (petgraph), for walks and paths.
-//! - [`auth`]: users, API keys, JWT sessions, scopes, rate limits, usage and
-//!   uploads, in an account store apart from the analysis graph (peppered
-//!   secrets; the migration from the old in-graph layout).
-//! - [`app`], [`config`], [`error`], [`router`], [`http`], [`openapi`]: the REST service.
-//! - [`transfer`]: export and import a whole graph as JSON lines (between backends).
-//! - [`cli`]: the commands behind `bingraph serve | ingest | query`.
+//! The modules, by layer from the bottom (imports only point down; see
+//! `docs/ARCHITECTURE.md`, and `tests/core/layers.rs`, which checks it):
+//!
+//! - core: [`analysis`]: pure, bytes in, facts out (formats, disassembly, CFG,
+//!   calls, findings, similarity signatures).
+//! - infra: [`graph`] (the `GraphStore` trait, its backends, the graph model,
+//!   read models, timestamps), [`search`] (the tantivy index, queries, binary
+//!   ranking, index sync), [`blobs`] (content-addressed files), [`report`]
+//!   (the report document and renderers), [`provenance`] (signed provenance),
+//!   [`signing`] (key files).
+//! - domain: [`pipeline`] (the twelve phases, one file each, and a progress
+//!   sink), [`jobs`] (the durable queue and workers), [`auth`] (users, API
+//!   keys, sessions, scopes, rate limits, usage and uploads in an account
+//!   store apart from the analysis graph), [`callgraph`] (a binary's call
+//!   graph in memory, for walks and paths), [`transfer`] (export and import
+//!   of a whole graph as JSON lines).
+//! - app: [`app`] (the shared state and read caches), [`config`].
+//! - http: [`router`], [`http`] (handlers and extractors), [`openapi`],
+//!   [`error`] (the API envelope; every domain error is mapped there).
+//! - entry: [`cli`] (the commands behind `bingraph serve | ingest | query |
+//!   …`).
 
 pub mod analysis;
 pub mod app;

@@ -6,7 +6,6 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use bingraph::auth::accounts::NewKeyRequest;
-use bingraph::auth::Secret;
 use bingraph::cli::{self, QueryFormat};
 use bingraph::config::{Config, Overrides};
 use bingraph::graph::Value;
@@ -211,11 +210,6 @@ enum KeysCommand {
     Revoke { id: String },
 }
 
-/// A non-empty environment variable.
-fn env_var(name: &str) -> Option<String> {
-    std::env::var(name).ok().filter(|v| !v.is_empty())
-}
-
 fn init_logging(json: bool, default: &str) {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
@@ -246,13 +240,6 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         data_dir: cli.data_dir,
         graph: cli.graph,
         log_json: cli.log_json,
-        // Only from the environment: a flag would show in `ps`.
-        admin_password: env_var("BINGRAPH_ADMIN_PASSWORD").map(Secret::new),
-        graph_user: env_var("BINGRAPH_GRAPH_USER"),
-        graph_password: env_var("BINGRAPH_GRAPH_PASSWORD").map(Secret::new),
-        graph_database: env_var("BINGRAPH_GRAPH_DATABASE"),
-        accounts_database: env_var("BINGRAPH_ACCOUNTS_DATABASE"),
-        workers: env_var("BINGRAPH_WORKERS").and_then(|w| w.parse().ok()),
         ..Overrides::default()
     };
     if let Command::Serve {

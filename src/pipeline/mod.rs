@@ -3,13 +3,13 @@
 //!
 //! | phase | file |
 //! |---|---|
-//! | 1 identify | [`identify`] |
-//! | 2–7 headers, symbols, strings, functions, CFG, data refs | [`analyse`] (one pass of the analysis core) |
-//! | 8 signatures | [`signatures`] |
-//! | 9 similarity | [`similarity`] |
-//! | 10 rules | [`rules`] |
-//! | 11 graph write | [`write`] |
-//! | 12 index + report | [`publish`] |
+//! | 1 identify | `identify` |
+//! | 2–7 headers, symbols, strings, functions, CFG, data refs | `analyse` (one pass of the analysis core) |
+//! | 8 signatures | `signatures` |
+//! | 9 similarity | `similarity` |
+//! | 10 rules | `rules` |
+//! | 11 graph write | `write` |
+//! | 12 index + report | `publish` |
 //!
 //! The synchronous upload and `bingraph ingest` run it with the [`Silent`]
 //! sink (no phase records, no report); a job runs the same code with a sink
