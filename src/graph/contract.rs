@@ -1,5 +1,5 @@
 //! The `GraphStore` contract: the behaviour every backend must show, written
-//! once and run against each backend with [`graph_store_contract_tests!`]
+//! once and run against each backend with `graph_store_contract_tests!`
 //! (quickwit's metastore test-suite pattern).
 //!
 //! ```ignore

@@ -13,31 +13,12 @@ use bingraph::graph::{GraphStore, Params, Value};
 use bingraph::params;
 use serde_json::{json, Value as Json};
 
-use crate::support::{chain, TestApp, ADMIN_PASSWORD};
+use crate::support::{chain, file_form, send, TestApp, ADMIN_PASSWORD};
 
 /// Alice's private words: her file name, her job's tag, her user name.
 const FILE_NAME: &str = "alice-invoice-acme-7731.bin";
 const TAG: &str = "alice-private-tag-4417";
 const ALICE: &str = "alice7731";
-
-async fn send(req: reqwest::RequestBuilder) -> (u16, Json) {
-    let res = req.send().await.expect("request");
-    let status = res.status().as_u16();
-    (status, res.json().await.expect("JSON body"))
-}
-
-fn get(app: &TestApp, key: &str, path: &str) -> reqwest::RequestBuilder {
-    app.anonymous()
-        .get(format!("{}{path}", app.base))
-        .header("x-api-key", key)
-}
-
-fn cypher(app: &TestApp, key: &str, query: &str, params: Json) -> reqwest::RequestBuilder {
-    app.anonymous()
-        .post(format!("{}/cypher", app.base))
-        .header("x-api-key", key)
-        .json(&json!({ "query": query, "params": params, "limit": 10000 }))
-}
 
 /// The JSON payload of a JWT.
 fn claims(token: &str) -> Json {
@@ -128,19 +109,8 @@ async fn cypher_never_reveals_a_credential_or_anothers_upload() {
     // Alice uploads a program under a telling name, then analyses it with a tag.
     let bin = chain("acct_leak", &["-O0"]);
     let bytes = std::fs::read(&bin).unwrap();
-    let form = || {
-        reqwest::multipart::Form::new().part(
-            "file",
-            reqwest::multipart::Part::bytes(bytes.clone()).file_name(FILE_NAME),
-        )
-    };
-    let (s, body) = send(
-        app.anonymous()
-            .post(format!("{}/binaries", app.base))
-            .header("x-api-key", &alice)
-            .multipart(form()),
-    )
-    .await;
+    let form = || file_form(FILE_NAME, bytes.clone());
+    let (s, body) = send(app.as_key(&alice).multipart("/binaries", form())).await;
     assert_eq!(s, 201, "{body}");
     let sha = body["data"]["binaries"][0]["sha256"]
         .as_str()
@@ -148,10 +118,8 @@ async fn cypher_never_reveals_a_credential_or_anothers_upload() {
         .to_string();
     assert_eq!(body["data"]["binaries"][0]["names"], json!([FILE_NAME]));
     let (s, body) = send(
-        app.anonymous()
-            .post(format!("{}/analysis", app.base))
-            .header("x-api-key", &alice)
-            .multipart(form().text("tags", TAG).text("force", "true")),
+        app.as_key(&alice)
+            .multipart("/analysis", form().text("tags", TAG).text("force", "true")),
     )
     .await;
     assert_eq!(s, 202, "{body}");
@@ -191,7 +159,7 @@ async fn cypher_never_reveals_a_credential_or_anothers_upload() {
     let mut answered = 0;
     for key in [&bob, &app.admin_key] {
         for (q, p) in probes() {
-            let (s, body) = send(cypher(&app, key, q, p)).await;
+            let (s, body) = send(app.as_key(key).cypher(q, p)).await;
             assert!(s == 200 || (400..500).contains(&s), "{q}: {s} {body}");
             let text = body.to_string();
             for n in &needles {
@@ -202,23 +170,19 @@ async fn cypher_never_reveals_a_credential_or_anothers_upload() {
     }
     assert!(answered >= 40, "only {answered} probes ran");
     // The probes do reach the graph: every node, the binary among them.
-    let (_, all) = send(cypher(&app, &bob, "MATCH (n) RETURN n", json!({}))).await;
+    let (_, all) = send(app.as_key(&bob).cypher("MATCH (n) RETURN n", json!({}))).await;
     assert!(all["data"]["rows"].as_array().unwrap().len() > 20, "{all}");
-    let (_, b) = send(cypher(
-        &app,
-        &bob,
+    let (_, b) = send(app.as_key(&bob).cypher(
         "MATCH (b:Binary {sha256: $s}) RETURN b.sha256 AS s",
         json!({ "s": sha }),
     ))
     .await;
     assert_eq!(b["data"]["rows"][0][0], sha.as_str(), "{b}");
     // Naming another database is refused outright.
-    let (s, body) = send(cypher(
-        &app,
-        &app.admin_key,
-        "USE accounts MATCH (u:User) RETURN u",
-        json!({}),
-    ))
+    let (s, body) = send(
+        app.as_key(&app.admin_key)
+            .cypher("USE accounts MATCH (u:User) RETURN u", json!({})),
+    )
     .await;
     assert_eq!(
         (s, body["error"]["code"].as_str()),
@@ -228,15 +192,17 @@ async fn cypher_never_reveals_a_credential_or_anothers_upload() {
 
     // The REST routes agree: the binary is shared, the file name is Alice's.
     let names = |body: &Json| body["data"]["names"].clone();
-    let (_, theirs) = send(get(&app, &bob, &format!("/binaries/{sha}"))).await;
+    let (_, theirs) = send(app.as_key(&bob).get(&format!("/binaries/{sha}"))).await;
     assert_eq!(names(&theirs), json!([]), "{theirs}");
-    let (_, hers) = send(get(&app, &alice, &format!("/binaries/{sha}"))).await;
+    let (_, hers) = send(app.as_key(&alice).get(&format!("/binaries/{sha}"))).await;
     assert_eq!(names(&hers), json!([FILE_NAME]));
-    let (_, admins) = send(get(&app, &app.admin_key, &format!("/binaries/{sha}"))).await;
+    let (_, admins) = send(app.as_key(&app.admin_key).get(&format!("/binaries/{sha}"))).await;
     assert_eq!(names(&admins), json!([FILE_NAME]));
-    let (_, list) = send(get(&app, &bob, "/binaries")).await;
+    let (_, list) = send(app.as_key(&bob).get("/binaries")).await;
     assert!(!list.to_string().contains(FILE_NAME), "{list}");
-    let res = get(&app, &bob, &format!("/binaries/{sha}/file"))
+    let res = app
+        .as_key(&bob)
+        .get(&format!("/binaries/{sha}/file"))
         .send()
         .await
         .unwrap();
@@ -249,17 +215,17 @@ async fn cypher_never_reveals_a_credential_or_anothers_upload() {
     // Search matches a file name or tag for its uploader and admins only.
     for (key, want) in [(&bob, 0), (&alice, 1), (&app.admin_key, 1)] {
         for q in ["alice-invoice-acme-7731", TAG] {
-            let (_, body) = send(get(&app, key, &format!("/search?q={q}&kind=binary"))).await;
+            let (_, body) = send(app.as_key(key).get(&format!("/search?q={q}&kind=binary"))).await;
             assert_eq!(body["data"]["total"], want, "{q}: {body}");
             assert_eq!(body.to_string().contains(FILE_NAME), want == 1, "{body}");
         }
     }
     // Bob does not see Alice's job, by id or in the list.
-    let (s, _) = send(get(&app, &bob, &format!("/analysis/{job_id}"))).await;
+    let (s, _) = send(app.as_key(&bob).get(&format!("/analysis/{job_id}"))).await;
     assert_eq!(s, 404);
-    let (_, list) = send(get(&app, &bob, "/analyses")).await;
+    let (_, list) = send(app.as_key(&bob).get("/analyses")).await;
     assert!(!list.to_string().contains(&job_id), "{list}");
-    let (_, similar) = send(get(&app, &bob, &format!("/binaries/{sha}/similar"))).await;
+    let (_, similar) = send(app.as_key(&bob).get(&format!("/binaries/{sha}/similar"))).await;
     assert!(!similar.to_string().contains(FILE_NAME), "{similar}");
 }
 
@@ -374,7 +340,7 @@ async fn a_data_directory_of_the_graph_layout_migrates() {
 
     // The old key still works; the admin logs in with the old password, and
     // the hash is peppered at that login (and works again after it).
-    let (s, me) = send(get(&app, &old_key, "/me")).await;
+    let (s, me) = send(app.as_key(&old_key).get("/me")).await;
     assert_eq!(
         (s, me["data"]["user"].as_str()),
         (200, Some("admin")),

@@ -11,7 +11,9 @@ use bingraph::params;
 use futures_util::StreamExt;
 use serde_json::Value;
 
-use crate::support::{assert_error, compile, scratch, TestApp};
+use crate::support::{
+    assert_error, compile, file_form, scratch, send, send_bytes, Caller, TestApp,
+};
 
 /// Every rule the engine should fire on, and two calls it should not flag.
 const VULN: &str = r#"
@@ -52,22 +54,16 @@ impl TestApp {
     /// POST /analysis with `file` and extra text fields.
     pub async fn submit(&self, path: &Path, fields: &[(&str, &str)]) -> (u16, Value) {
         let name = path.file_name().unwrap().to_string_lossy().into_owned();
-        let mut form = reqwest::multipart::Form::new().part(
-            "file",
-            reqwest::multipart::Part::bytes(std::fs::read(path).unwrap()).file_name(name),
-        );
+        let mut form = file_form(&name, std::fs::read(path).unwrap());
         for (k, v) in fields {
             form = form.text(k.to_string(), v.to_string());
         }
-        let res = self
-            .client
-            .post(format!("{}/analysis", self.base))
-            .multipart(form)
-            .send()
-            .await
-            .expect("submit");
-        let status = res.status().as_u16();
-        (status, res.json().await.expect("JSON body"))
+        send(
+            self.client
+                .post(format!("{}/analysis", self.base))
+                .multipart(form),
+        )
+        .await
     }
 
     /// Poll a job until it ends; its last view.
@@ -509,35 +505,13 @@ async fn listing_filters_ownership_cancel_delete_and_the_job_cap() {
     // Another user sees none of it; non-admins cannot list everyone's.
     app.user("mallory", "mallory-password", "read,write").await;
     let key = app.key("mallory", "read,write", Some("test")).await;
-    let other_client = reqwest::Client::new();
-    let res = other_client
-        .get(format!("{}/analysis/{a}", app.base))
-        .header("x-api-key", &key)
-        .send()
-        .await
-        .unwrap();
-    let status = res.status().as_u16();
-    assert_error(
-        status,
-        &res.json().await.unwrap(),
-        404,
-        "analysis_not_found",
-    );
-    let res = other_client
-        .get(format!("{}/analyses", app.base))
-        .header("x-api-key", &key)
-        .send()
-        .await
-        .unwrap();
-    let body: Value = res.json().await.unwrap();
+    let mallory = app.as_key(&key);
+    let (status, body) = send(mallory.get(&format!("/analysis/{a}"))).await;
+    assert_error(status, &body, 404, "analysis_not_found");
+    let (_, body) = send(mallory.get("/analyses")).await;
     assert_eq!(body["data"].as_array().unwrap().len(), 0, "{body}");
-    let res = other_client
-        .get(format!("{}/analyses?all=true", app.base))
-        .header("x-api-key", &key)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status().as_u16(), 403);
+    let (status, _) = send(mallory.get("/analyses?all=true")).await;
+    assert_eq!(status, 403);
     assert_eq!(
         app.data("/analyses?all=true")
             .await
@@ -585,35 +559,15 @@ async fn listing_filters_ownership_cancel_delete_and_the_job_cap() {
     let (status, body) = app.get(&format!("/analysis/{b}")).await;
     assert_error(status, &body, 404, "analysis_not_found");
     assert!(!dir.exists());
-    let res = other_client
-        .delete(format!("{}/analysis/{a}", app.base))
-        .header("x-api-key", &key)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status().as_u16(), 403);
+    let (status, _) = send(mallory.delete(&format!("/analysis/{a}"))).await;
+    assert_eq!(status, 403);
 
     // The tier's concurrent-job cap counts queued and running jobs.
     let starter = app.key("mallory", "read,write", Some("starter")).await;
+    let starter = app.as_key(&starter);
     let post = |name: &'static str| {
-        let (client, base, key) = (other_client.clone(), app.base.clone(), starter.clone());
-        async move {
-            let bytes =
-                format!("{name} is not a binary but the queue does not know yet").into_bytes();
-            let form = reqwest::multipart::Form::new().part(
-                "file",
-                reqwest::multipart::Part::bytes(bytes).file_name(name),
-            );
-            let res = client
-                .post(format!("{base}/analysis"))
-                .header("x-api-key", key)
-                .multipart(form)
-                .send()
-                .await
-                .unwrap();
-            let s = res.status().as_u16();
-            (s, res.json::<Value>().await.unwrap())
-        }
+        let bytes = format!("{name} is not a binary but the queue does not know yet").into_bytes();
+        send(starter.multipart("/analysis", file_form(name, bytes)))
     };
     assert_eq!(post("one").await.0, 202);
     assert_eq!(post("two").await.0, 202);
@@ -631,15 +585,7 @@ async fn listing_filters_ownership_cancel_delete_and_the_job_cap() {
     assert_eq!(failed.error.as_ref().unwrap().code, "unsupported_format");
     assert_eq!(failed.phases[0].status, bingraph::jobs::PhaseStatus::Failed);
     assert_eq!(post("four").await.0, 202, "a slot is free again");
-    let usage = other_client
-        .get(format!("{}/usage", app.base))
-        .header("x-api-key", &starter)
-        .send()
-        .await
-        .unwrap()
-        .json::<Value>()
-        .await
-        .unwrap();
+    let (_, usage) = send(starter.get("/usage")).await;
     assert_eq!(usage["data"]["analyses"], 3, "{usage}");
 }
 
@@ -710,19 +656,10 @@ async fn websocket_streams_every_phase_then_the_end() {
 async fn validate_is_phase_one_only() {
     let app = TestApp::start().await;
     let bin = vuln();
-    let form = reqwest::multipart::Form::new().part(
-        "file",
-        reqwest::multipart::Part::bytes(std::fs::read(&bin).unwrap()).file_name("vuln"),
-    );
-    let res = app
-        .client
-        .post(format!("{}/validate", app.base))
-        .multipart(form)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status().as_u16(), 200);
-    let v: Value = res.json().await.unwrap();
+    let admin = app.as_key(&app.admin_key);
+    let (status, v) =
+        send(admin.multipart("/validate", file_form("vuln", std::fs::read(&bin).unwrap()))).await;
+    assert_eq!(status, 200, "{v}");
     let b = &v["data"]["binaries"][0];
     assert_eq!(b["format"], "elf");
     assert_eq!(b["arch"], "x86-64");
@@ -740,24 +677,12 @@ async fn validate_is_phase_one_only() {
         ))
         .await;
     assert_eq!(status, 404);
-    let form = reqwest::multipart::Form::new().part(
-        "file",
-        reqwest::multipart::Part::bytes(b"#!/bin/sh\necho hi\n".to_vec()).file_name("x.sh"),
-    );
-    let res = app
-        .client
-        .post(format!("{}/validate", app.base))
-        .multipart(form)
-        .send()
-        .await
-        .unwrap();
-    let status = res.status().as_u16();
-    assert_error(
-        status,
-        &res.json().await.unwrap(),
-        422,
-        "unsupported_format",
-    );
+    let (status, body) = send(admin.multipart(
+        "/validate",
+        file_form("x.sh", b"#!/bin/sh\necho hi\n".to_vec()),
+    ))
+    .await;
+    assert_error(status, &body, 422, "unsupported_format");
 }
 
 struct Server(Child);
@@ -843,42 +768,20 @@ async fn a_job_survives_sigkill_of_the_server() {
         .last()
         .unwrap()
         .to_string();
-    let client = reqwest::Client::new();
-    let form = reqwest::multipart::Form::new().part(
-        "file",
-        reqwest::multipart::Part::bytes(std::fs::read(big).unwrap()).file_name("libc.so.6"),
-    );
-    let res = client
-        .post(format!("{base}/analysis"))
-        .header("x-api-key", &key)
-        .multipart(form)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status().as_u16(), 202);
-    let id = res.json::<Value>().await.unwrap()["data"]["job_id"]
-        .as_str()
-        .unwrap()
-        .to_string();
-    let job_url = format!("{base}/analysis/{id}");
-    let get = |url: String| {
-        let (client, key) = (client.clone(), key.clone());
-        async move {
-            client
-                .get(url)
-                .header("x-api-key", key)
-                .send()
-                .await
-                .unwrap()
-                .json::<Value>()
-                .await
-                .unwrap()
-        }
-    };
+    let caller = Caller::new(&base, &key);
+    let (status, body) = send(caller.multipart(
+        "/analysis",
+        file_form("libc.so.6", std::fs::read(big).unwrap()),
+    ))
+    .await;
+    assert_eq!(status, 202, "{body}");
+    let id = body["data"]["job_id"].as_str().unwrap().to_string();
+    let job_path = format!("/analysis/{id}");
+    let get = || async { send(caller.get(&job_path)).await.1 };
     // Kill it once the job is past phase 1 and not yet done.
     let started = Instant::now();
     let at_kill = loop {
-        let j = get(job_url.clone()).await["data"].clone();
+        let j = get().await["data"].clone();
         if j["state"] == "running" && j["phase"].as_u64().unwrap_or(0) >= 2 {
             break j;
         }
@@ -899,7 +802,7 @@ async fn a_job_survives_sigkill_of_the_server() {
     wait_up(&base).await;
     let started = Instant::now();
     let done = loop {
-        let j = get(job_url.clone()).await["data"].clone();
+        let j = get().await["data"].clone();
         if j["state"] == "succeeded" || j["state"] == "failed" {
             break j;
         }
@@ -954,23 +857,7 @@ async fn a_job_survives_sigkill_of_the_server() {
         one("MATCH (f:Finding {binary: $sha}) RETURN count(f) AS n").await,
         findings
     );
-    let report = client
-        .get(format!("{job_url}/report"))
-        .header("x-api-key", &key)
-        .send()
-        .await
-        .unwrap()
-        .bytes()
-        .await
-        .unwrap();
-    let prov = client
-        .get(format!("{job_url}/provenance"))
-        .header("x-api-key", &key)
-        .send()
-        .await
-        .unwrap()
-        .bytes()
-        .await
-        .unwrap();
+    let (_, report) = send_bytes(caller.get(&format!("{job_path}/report"))).await;
+    let (_, prov) = send_bytes(caller.get(&format!("{job_path}/provenance"))).await;
     assert!(bingraph::provenance::verify(&prov, &report, None).is_ok());
 }

@@ -9,7 +9,7 @@ use bingraph::auth::{Credential, Principal, Scopes};
 use reqwest::Client;
 use serde_json::{json, Value};
 
-use crate::support::{assert_error, chain, is_public, TestApp, ADMIN_PASSWORD};
+use crate::support::{assert_error, chain, file_form, is_public, TestApp, ADMIN_PASSWORD};
 
 async fn send(req: reqwest::RequestBuilder) -> (u16, reqwest::header::HeaderMap, Value) {
     let res = req.send().await.expect("request");
@@ -46,24 +46,13 @@ async fn with_key(
     key: &str,
     path: &str,
 ) -> (u16, reqwest::header::HeaderMap, Value) {
-    send(
-        app.anonymous()
-            .get(format!("{}{path}", app.base))
-            .header("x-api-key", key),
-    )
-    .await
+    send(app.as_key(key).get(path)).await
 }
 
 /// `POST /binaries` with `bytes`, authenticated by `key`.
 fn upload_as(app: &TestApp, key: &str, bytes: Vec<u8>) -> reqwest::RequestBuilder {
-    let form = reqwest::multipart::Form::new().part(
-        "file",
-        reqwest::multipart::Part::bytes(bytes).file_name("upload"),
-    );
-    app.anonymous()
-        .post(format!("{}/binaries", app.base))
-        .header("x-api-key", key)
-        .multipart(form)
+    app.as_key(key)
+        .multipart("/binaries", file_form("upload", bytes))
 }
 
 fn challenge(h: &reqwest::header::HeaderMap) -> String {
@@ -363,9 +352,8 @@ async fn api_keys_scopes_revocation_and_expiry() {
         ("GET", "/keys?all=true".to_string(), "admin"),
     ] {
         let (s, _, body) = send(
-            app.anonymous()
-                .request(method.parse().unwrap(), format!("{}{path}", app.base))
-                .header("x-api-key", &read_key),
+            app.as_key(&read_key)
+                .request(method.parse().unwrap(), &path),
         )
         .await;
         assert_error(s, &body, 403, "insufficient_scope");
@@ -376,9 +364,8 @@ async fn api_keys_scopes_revocation_and_expiry() {
     }
     // Nor make a key with more than it holds.
     let (s, _, body) = send(
-        app.anonymous()
-            .post(format!("{}/keys", app.base))
-            .header("x-api-key", &read_key)
+        app.as_key(&read_key)
+            .post("/keys")
             .json(&json!({ "scopes": ["write"] })),
     )
     .await;
@@ -387,9 +374,8 @@ async fn api_keys_scopes_revocation_and_expiry() {
     app.user("erin", "erin-password-1", "read").await;
     for user in ["erin", "nobody"] {
         let (s, _, body) = send(
-            app.anonymous()
-                .post(format!("{}/keys", app.base))
-                .header("x-api-key", &read_key)
+            app.as_key(&read_key)
+                .post("/keys")
                 .json(&json!({ "scopes": ["read"], "user": user })),
         )
         .await;

@@ -2,16 +2,11 @@
 
 use serde_json::{json, Value};
 
-use crate::support::{assert_error, chain, TestApp};
+use crate::support::{assert_error, chain, send, TestApp};
 
 async fn cypher(app: &TestApp, key: Option<&str>, body: Value) -> (u16, Value) {
-    let mut req = app
-        .anonymous()
-        .post(format!("{}/cypher", app.base))
-        .json(&body);
-    req = req.header("x-api-key", key.unwrap_or(&app.admin_key));
-    let res = req.send().await.unwrap();
-    (res.status().as_u16(), res.json().await.unwrap())
+    let caller = app.as_key(key.unwrap_or(&app.admin_key));
+    send(caller.post("/cypher").json(&body)).await
 }
 
 #[tokio::test]

@@ -197,6 +197,11 @@ impl TestApp {
         reqwest::Client::new()
     }
 
+    /// Requests made with `key` (another user's, or a narrower one).
+    pub fn as_key(&self, key: &str) -> Caller {
+        Caller::new(&self.base, key)
+    }
+
     /// A new user with `scopes` (e.g. `read,write`) in the default tier.
     pub async fn user(&self, name: &str, password: &str, scopes: &str) {
         self.app
@@ -251,22 +256,16 @@ impl TestApp {
 
     /// Upload a file as multipart `file`; the status and the JSON body.
     pub async fn upload(&self, name: &str, bytes: Vec<u8>, force: bool) -> (u16, Value) {
-        let mut form = reqwest::multipart::Form::new().part(
-            "file",
-            reqwest::multipart::Part::bytes(bytes).file_name(name.to_string()),
-        );
+        let mut form = file_form(name, bytes);
         if force {
             form = form.text("force", "true");
         }
-        let res = self
-            .client
-            .post(format!("{}/binaries", self.base))
-            .multipart(form)
-            .send()
-            .await
-            .expect("upload");
-        let status = res.status().as_u16();
-        (status, res.json().await.expect("JSON body"))
+        send(
+            self.client
+                .post(format!("{}/binaries", self.base))
+                .multipart(form),
+        )
+        .await
     }
 
     /// Upload a compiled program and return its sha256.
@@ -284,6 +283,79 @@ impl TestApp {
             .unwrap()
             .to_string()
     }
+}
+
+/// One caller's requests: every one carries its API key.
+#[derive(Clone)]
+pub struct Caller {
+    base: String,
+    key: String,
+    client: reqwest::Client,
+}
+
+impl Caller {
+    /// A caller of the service at `base` (…/api/v1).
+    pub fn new(base: &str, key: &str) -> Self {
+        Caller {
+            base: base.to_string(),
+            key: key.to_string(),
+            client: reqwest::Client::new(),
+        }
+    }
+
+    /// `method path` (under /api/v1) with the key.
+    pub fn request(&self, method: reqwest::Method, path: &str) -> reqwest::RequestBuilder {
+        self.client
+            .request(method, format!("{}{path}", self.base))
+            .header("x-api-key", &self.key)
+    }
+
+    pub fn get(&self, path: &str) -> reqwest::RequestBuilder {
+        self.request(reqwest::Method::GET, path)
+    }
+
+    pub fn post(&self, path: &str) -> reqwest::RequestBuilder {
+        self.request(reqwest::Method::POST, path)
+    }
+
+    pub fn delete(&self, path: &str) -> reqwest::RequestBuilder {
+        self.request(reqwest::Method::DELETE, path)
+    }
+
+    /// `POST path` with a multipart body (see [`file_form`]).
+    pub fn multipart(&self, path: &str, form: reqwest::multipart::Form) -> reqwest::RequestBuilder {
+        self.post(path).multipart(form)
+    }
+
+    /// `POST /cypher` with `query`, `params` and a high row limit.
+    pub fn cypher(&self, query: &str, params: Value) -> reqwest::RequestBuilder {
+        self.post("/cypher").json(&serde_json::json!({
+            "query": query, "params": params, "limit": 10000
+        }))
+    }
+}
+
+/// A multipart body with the file `name` as its `file` part; add text fields
+/// with `.text(k, v)`.
+pub fn file_form(name: &str, bytes: Vec<u8>) -> reqwest::multipart::Form {
+    reqwest::multipart::Form::new().part(
+        "file",
+        reqwest::multipart::Part::bytes(bytes).file_name(name.to_string()),
+    )
+}
+
+/// Send; the status and the JSON body.
+pub async fn send(req: reqwest::RequestBuilder) -> (u16, Value) {
+    let res = req.send().await.expect("request");
+    let status = res.status().as_u16();
+    (status, res.json().await.expect("JSON body"))
+}
+
+/// Send; the status and the raw body.
+pub async fn send_bytes(req: reqwest::RequestBuilder) -> (u16, Vec<u8>) {
+    let res = req.send().await.expect("request");
+    let status = res.status().as_u16();
+    (status, res.bytes().await.expect("body").to_vec())
 }
 
 /// Address of the function named `name` in a stored binary.
