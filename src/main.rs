@@ -303,56 +303,11 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Users { command } => {
             init_logging(config.log_json, "warn");
-            let rt = runtime()?;
-            match command {
-                UsersCommand::Add {
-                    name,
-                    scopes,
-                    tier,
-                    password_stdin,
-                } => rt.block_on(cli::users_add(
-                    config,
-                    &name,
-                    &scopes,
-                    tier.as_deref(),
-                    password_stdin,
-                )),
-                UsersCommand::List => rt.block_on(cli::users_list(config)),
-                UsersCommand::Disable { name } => {
-                    rt.block_on(cli::users_set_disabled(config, &name, true))
-                }
-                UsersCommand::Enable { name } => {
-                    rt.block_on(cli::users_set_disabled(config, &name, false))
-                }
-                UsersCommand::Passwd {
-                    name,
-                    password_stdin,
-                } => rt.block_on(cli::users_passwd(config, &name, password_stdin)),
-            }
+            runtime()?.block_on(users(config, command))
         }
         Command::Keys { command } => {
             init_logging(config.log_json, "warn");
-            let rt = runtime()?;
-            match command {
-                KeysCommand::Create {
-                    user,
-                    scopes,
-                    expires,
-                    name,
-                    tier,
-                } => rt.block_on(cli::keys_create(
-                    config,
-                    NewKeyRequest {
-                        name,
-                        scopes: scopes.split(',').map(|s| s.trim().to_string()).collect(),
-                        expires_in_days: expires,
-                        user,
-                        tier,
-                    },
-                )),
-                KeysCommand::List { user } => rt.block_on(cli::keys_list(config, user.as_deref())),
-                KeysCommand::Revoke { id } => rt.block_on(cli::keys_revoke(config, &id)),
-            }
+            runtime()?.block_on(keys(config, command))
         }
         Command::Export { output, accounts } => {
             init_logging(config.log_json, "warn");
@@ -373,5 +328,46 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             provenance,
             key,
         } => cli::verify(&report, &provenance, key.as_deref()),
+    }
+}
+
+async fn users(config: Config, command: UsersCommand) -> anyhow::Result<()> {
+    match command {
+        UsersCommand::Add {
+            name,
+            scopes,
+            tier,
+            password_stdin,
+        } => cli::users_add(config, &name, &scopes, tier.as_deref(), password_stdin).await,
+        UsersCommand::List => cli::users_list(config).await,
+        UsersCommand::Disable { name } => cli::users_set_disabled(config, &name, true).await,
+        UsersCommand::Enable { name } => cli::users_set_disabled(config, &name, false).await,
+        UsersCommand::Passwd {
+            name,
+            password_stdin,
+        } => cli::users_passwd(config, &name, password_stdin).await,
+    }
+}
+
+async fn keys(config: Config, command: KeysCommand) -> anyhow::Result<()> {
+    match command {
+        KeysCommand::Create {
+            user,
+            scopes,
+            expires,
+            name,
+            tier,
+        } => {
+            let request = NewKeyRequest {
+                name,
+                scopes: scopes.split(',').map(|s| s.trim().to_string()).collect(),
+                expires_in_days: expires,
+                user,
+                tier,
+            };
+            cli::keys_create(config, request).await
+        }
+        KeysCommand::List { user } => cli::keys_list(config, user.as_deref()).await,
+        KeysCommand::Revoke { id } => cli::keys_revoke(config, &id).await,
     }
 }

@@ -17,9 +17,36 @@ pub fn load<'a>(elf: &Elf<'a>, bytes: &'a [u8]) -> Loaded<'a> {
         entry: (elf.entry != 0).then_some(elf.entry),
         ..Image::default()
     };
-    let is_arm = img.arch == Some(Arch::Arm);
+    let (sections, segments, areas) = layout(elf, bytes, &mut img);
+    img.finish();
+    let symbols = symbols(elf, &mut img);
+    let (libraries, mut imports, import_idx, exports) = imports_exports(elf, &mut img);
+    relocations(elf, &mut img, &mut imports, &import_idx);
+    let dynamic = entry_and_dynamic(elf, &mut img);
+    load_eh_frame(elf, bytes, &mut img);
+    let identity = identity(elf, bytes, &img);
+    let hardening = hardening(elf, &imports, &symbols, dynamic);
+    Loaded {
+        identity,
+        sections,
+        segments,
+        libraries,
+        imports,
+        exports,
+        symbols,
+        hardening,
+        image: img,
+        string_areas: areas,
+    }
+}
 
-    // Layout.
+/// Sections, segments, the image's regions (from the sections, or the
+/// loadable segments when there are none) and where strings may be.
+fn layout<'a>(
+    elf: &Elf<'a>,
+    bytes: &'a [u8],
+    img: &mut Image<'a>,
+) -> (Vec<Section>, Vec<Segment>, Vec<StringArea<'a>>) {
     let mut sections = Vec::new();
     let mut areas = Vec::new();
     for s in &elf.section_headers {
@@ -111,14 +138,13 @@ pub fn load<'a>(elf: &Elf<'a>, bytes: &'a [u8]) -> Loaded<'a> {
             }
         }
     }
-    img.finish();
+    (sections, segments, areas)
+}
 
-    // Symbols.
+/// The static and dynamic symbol tables; function symbols seed discovery.
+fn symbols(elf: &Elf<'_>, img: &mut Image<'_>) -> Vec<Symbol> {
+    let is_arm = img.arch == Some(Arch::Arm);
     let mut symbols = Vec::new();
-    let has_symtab = elf
-        .section_headers
-        .iter()
-        .any(|s| s.sh_type == sh::SHT_SYMTAB);
     let mut push_syms = |tab: &goblin::elf::Symtab,
                          strtab: &goblin::strtab::Strtab,
                          dynamic: bool,
@@ -171,10 +197,18 @@ pub fn load<'a>(elf: &Elf<'a>, bytes: &'a [u8]) -> Loaded<'a> {
             });
         }
     };
-    push_syms(&elf.syms, &elf.strtab, false, &mut img);
-    push_syms(&elf.dynsyms, &elf.dynstrtab, true, &mut img);
+    push_syms(&elf.syms, &elf.strtab, false, img);
+    push_syms(&elf.dynsyms, &elf.dynstrtab, true, img);
+    symbols
+}
 
-    // Which library each versioned dynamic symbol comes from.
+/// Needed libraries, imports (with the index of each in the dynamic symbol
+/// table) and exports; exported functions seed discovery.
+fn imports_exports(
+    elf: &Elf<'_>,
+    img: &mut Image<'_>,
+) -> (Vec<String>, Vec<Import>, HashMap<usize, usize>, Vec<Export>) {
+    let is_arm = img.arch == Some(Arch::Arm);
     let mut version_file: HashMap<u16, String> = HashMap::new();
     if let Some(vn) = &elf.verneed {
         for need in vn.iter() {
@@ -239,8 +273,18 @@ pub fn load<'a>(elf: &Elf<'a>, bytes: &'a [u8]) -> Loaded<'a> {
             });
         }
     }
+    (libraries, imports, import_idx, exports)
+}
 
-    // Relocations: import slots, and pointers with known values.
+/// Relocations: import slots, and pointers with known values; pointers into
+/// code are function-start candidates.
+fn relocations(
+    elf: &Elf<'_>,
+    img: &mut Image<'_>,
+    imports: &mut [Import],
+    import_idx: &HashMap<usize, usize>,
+) {
+    let is_arm = img.arch == Some(Arch::Arm);
     let relative = match elf.header.e_machine {
         header::EM_X86_64 | header::EM_386 => 8,
         header::EM_AARCH64 => 1027,
@@ -304,8 +348,22 @@ pub fn load<'a>(elf: &Elf<'a>, bytes: &'a [u8]) -> Loaded<'a> {
             None,
         );
     }
+}
 
-    // Entry, init/fini.
+/// What the dynamic section says about binding and search paths.
+#[derive(Default)]
+struct Dynamic {
+    flags: u64,
+    flags_1: u64,
+    bind_now: bool,
+    rpath: Vec<String>,
+    runpath: Vec<String>,
+}
+
+/// Entry, init/fini and the init arrays seed discovery; the GOT base; the
+/// dynamic section's flags and paths.
+fn entry_and_dynamic(elf: &Elf<'_>, img: &mut Image<'_>) -> Dynamic {
+    let is_arm = img.arch == Some(Arch::Arm);
     if let Some(e) = img.entry {
         img.add_seed(
             if is_arm { e & !1 } else { e },
@@ -314,23 +372,20 @@ pub fn load<'a>(elf: &Elf<'a>, bytes: &'a [u8]) -> Loaded<'a> {
             None,
         );
     }
-    let mut flags = 0u64;
-    let mut flags_1 = 0u64;
-    let mut bind_now = false;
-    let (mut rpath, mut runpath) = (Vec::new(), Vec::new());
+    let mut dynamic = Dynamic::default();
     if let Some(d) = &elf.dynamic {
-        flags = d.info.flags;
-        flags_1 = d.info.flags_1;
+        dynamic.flags = d.info.flags;
+        dynamic.flags_1 = d.info.flags_1;
         for x in &d.dyns {
             match x.d_tag {
-                dynamic::DT_BIND_NOW => bind_now = true,
-                dynamic::DT_RPATH => rpath.push(
+                dynamic::DT_BIND_NOW => dynamic.bind_now = true,
+                dynamic::DT_RPATH => dynamic.rpath.push(
                     elf.dynstrtab
                         .get_at(x.d_val as usize)
                         .unwrap_or("")
                         .to_string(),
                 ),
-                dynamic::DT_RUNPATH => runpath.push(
+                dynamic::DT_RUNPATH => dynamic.runpath.push(
                     elf.dynstrtab
                         .get_at(x.d_val as usize)
                         .unwrap_or("")
@@ -373,11 +428,10 @@ pub fn load<'a>(elf: &Elf<'a>, bytes: &'a [u8]) -> Loaded<'a> {
             .find(|s| elf.shdr_strtab.get_at(s.sh_name) == Some(".got"))
             .map(|s| s.sh_addr);
     }
+    dynamic
+}
 
-    // Unwind info.
-    load_eh_frame(elf, bytes, &mut img);
-
-    // Identity.
+fn identity(elf: &Elf<'_>, bytes: &[u8], img: &Image<'_>) -> Identity {
     let build_id = elf
         .section_headers
         .iter()
@@ -398,7 +452,7 @@ pub fn load<'a>(elf: &Elf<'a>, bytes: &'a [u8]) -> Loaded<'a> {
         .map(|p| p.p_vaddr)
         .min()
         .unwrap_or(0);
-    let identity = Identity {
+    Identity {
         format: Format::Elf,
         arch: img.arch.clone().unwrap_or(Arch::Other("unknown".into())),
         bits: img.bits,
@@ -426,9 +480,10 @@ pub fn load<'a>(elf: &Elf<'a>, bytes: &'a [u8]) -> Loaded<'a> {
         interpreter: elf.interpreter.map(str::to_string),
         soname: elf.soname.map(str::to_string),
         slice_offset: None,
-    };
+    }
+}
 
-    // Hardening.
+fn hardening(elf: &Elf<'_>, imports: &[Import], symbols: &[Symbol], dy: Dynamic) -> Hardening {
     let gnu_stack = elf
         .program_headers
         .iter()
@@ -451,8 +506,9 @@ pub fn load<'a>(elf: &Elf<'a>, bytes: &'a [u8]) -> Loaded<'a> {
         .program_headers
         .iter()
         .any(|p| p.p_type == ph::PT_GNU_RELRO);
-    let now = bind_now || flags & dynamic::DF_BIND_NOW != 0 || flags_1 & dynamic::DF_1_NOW != 0;
-    let hardening = Hardening {
+    let now =
+        dy.bind_now || dy.flags & dynamic::DF_BIND_NOW != 0 || dy.flags_1 & dynamic::DF_1_NOW != 0;
+    Hardening {
         nx: !executable_stack,
         pie: elf.header.e_type == header::ET_DYN,
         relro: Some(match (has_relro, now) {
@@ -465,8 +521,8 @@ pub fn load<'a>(elf: &Elf<'a>, bytes: &'a [u8]) -> Loaded<'a> {
         }),
         fortify: !fortified.is_empty(),
         fortified_functions: fortified,
-        rpath,
-        runpath,
+        rpath: dy.rpath,
+        runpath: dy.runpath,
         executable_stack,
         rwx_segments: elf
             .program_headers
@@ -477,21 +533,11 @@ pub fn load<'a>(elf: &Elf<'a>, bytes: &'a [u8]) -> Loaded<'a> {
             })
             .map(|p| format!("LOAD@{:#x}", p.p_vaddr))
             .collect(),
-        stripped: !has_symtab,
+        stripped: !elf
+            .section_headers
+            .iter()
+            .any(|s| s.sh_type == sh::SHT_SYMTAB),
         ..Hardening::default()
-    };
-
-    Loaded {
-        identity,
-        sections,
-        segments,
-        libraries,
-        imports,
-        exports,
-        symbols,
-        hardening,
-        image: img,
-        string_areas: areas,
     }
 }
 

@@ -37,13 +37,47 @@ pub fn load<'a>(m: &MachO<'a>, bytes: &'a [u8], slice_offset: Option<u64>) -> Lo
         Some(text_base + m.entry)
     };
     let mut img = Image {
-        arch: Some(arch.clone()),
+        arch: Some(arch),
         bits: if m.is_64 { 64 } else { 32 },
         big_endian: !m.little_endian,
         entry,
         ..Image::default()
     };
+    let (sections, segments, areas) = layout(m, bytes, slice_offset, &mut img);
+    img.finish();
+    let (symbols, local_defined) = symbols(m, &mut img);
+    let imports = imports(m, &mut img);
+    let exports = exports(m, text_base, &mut img);
+    let uuid = load_commands(m, bytes, text_base, &mut img);
+    let identity = identity(m, &img, text_base, uuid, slice_offset);
+    let hardening = hardening(m, &imports, &segments, local_defined);
+    let libraries = m
+        .libs
+        .iter()
+        .filter(|l| **l != "self")
+        .map(|s| s.to_string())
+        .collect();
+    Loaded {
+        identity,
+        sections,
+        segments,
+        libraries,
+        imports,
+        exports,
+        symbols,
+        hardening,
+        image: img,
+        string_areas: areas,
+    }
+}
 
+/// Segments, sections, the image's regions and where strings may be.
+fn layout<'a>(
+    m: &MachO<'a>,
+    bytes: &'a [u8],
+    slice_offset: Option<u64>,
+    img: &mut Image<'a>,
+) -> (Vec<Section>, Vec<Segment>, Vec<StringArea<'a>>) {
     let mut sections = Vec::new();
     let mut segments = Vec::new();
     let mut areas = Vec::new();
@@ -119,9 +153,11 @@ pub fn load<'a>(m: &MachO<'a>, bytes: &'a [u8], slice_offset: Option<u64>) -> Lo
             }
         }
     }
-    img.finish();
+    (sections, segments, areas)
+}
 
-    // Symbols.
+/// The symbol table, and how many local symbols it defines (none: stripped).
+fn symbols(m: &MachO<'_>, img: &mut Image<'_>) -> (Vec<Symbol>, usize) {
     let mut symbols = Vec::new();
     let mut local_defined = 0usize;
     for (name, n) in m.symbols().take(4_000_000).flatten() {
@@ -168,8 +204,11 @@ pub fn load<'a>(m: &MachO<'a>, bytes: &'a [u8], slice_offset: Option<u64>) -> Lo
             dynamic: n.n_type & N_EXT != 0,
         });
     }
+    (symbols, local_defined)
+}
 
-    // Imports (bind opcodes) with their pointer slots.
+/// Imports (bind opcodes) with their pointer slots.
+fn imports(m: &MachO<'_>, img: &mut Image<'_>) -> Vec<Import> {
     let mut imports = Vec::new();
     match m.imports() {
         Ok(list) => {
@@ -194,6 +233,11 @@ pub fn load<'a>(m: &MachO<'a>, bytes: &'a [u8], slice_offset: Option<u64>) -> Lo
         }
         Err(e) => img.warnings.push(format!("mach-o imports unreadable: {e}")),
     }
+    imports
+}
+
+/// Exports; exported code seeds discovery.
+fn exports(m: &MachO<'_>, text_base: u64, img: &mut Image<'_>) -> Vec<Export> {
     let mut exports = Vec::new();
     if let Ok(list) = m.exports() {
         for e in list {
@@ -219,7 +263,16 @@ pub fn load<'a>(m: &MachO<'a>, bytes: &'a [u8], slice_offset: Option<u64>) -> Lo
             });
         }
     }
+    exports
+}
 
+/// The UUID; `LC_FUNCTION_STARTS` and the entry seed discovery.
+fn load_commands(
+    m: &MachO<'_>,
+    bytes: &[u8],
+    text_base: u64,
+    img: &mut Image<'_>,
+) -> Option<String> {
     let mut uuid = None;
     for lc in &m.load_commands {
         match &lc.command {
@@ -243,10 +296,19 @@ pub fn load<'a>(m: &MachO<'a>, bytes: &'a [u8], slice_offset: Option<u64>) -> Lo
     if let Some(e) = img.entry {
         img.add_seed(e, FunctionSource::Entry, None, None);
     }
+    uuid
+}
 
-    let identity = Identity {
+fn identity(
+    m: &MachO<'_>,
+    img: &Image<'_>,
+    text_base: u64,
+    uuid: Option<String>,
+    slice_offset: Option<u64>,
+) -> Identity {
+    Identity {
         format: Format::Macho,
-        arch,
+        arch: img.arch.clone().unwrap_or(Arch::Other("unknown".into())),
         bits: img.bits,
         endian: if m.little_endian {
             Endian::Little
@@ -267,10 +329,18 @@ pub fn load<'a>(m: &MachO<'a>, bytes: &'a [u8], slice_offset: Option<u64>) -> Lo
         interpreter: None,
         soname: m.name.map(str::to_string),
         slice_offset,
-    };
+    }
+}
+
+fn hardening(
+    m: &MachO<'_>,
+    imports: &[Import],
+    segments: &[Segment],
+    local_defined: usize,
+) -> Hardening {
     let names = || imports.iter().map(|i| i.name.as_str());
     let exec_stack = m.header.flags & MH_ALLOW_STACK_EXECUTION != 0;
-    let hardening = Hardening {
+    Hardening {
         nx: !exec_stack,
         pie: m.header.flags & MH_PIE != 0 || m.header.filetype == header::MH_DYLIB,
         relro: None,
@@ -291,24 +361,6 @@ pub fn load<'a>(m: &MachO<'a>, bytes: &'a [u8], slice_offset: Option<u64>) -> Lo
             .collect(),
         stripped: local_defined == 0,
         ..Hardening::default()
-    };
-    let libraries = m
-        .libs
-        .iter()
-        .filter(|l| **l != "self")
-        .map(|s| s.to_string())
-        .collect();
-    Loaded {
-        identity,
-        sections,
-        segments,
-        libraries,
-        imports,
-        exports,
-        symbols,
-        hardening,
-        image: img,
-        string_areas: areas,
     }
 }
 

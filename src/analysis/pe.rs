@@ -17,23 +17,49 @@ const DLL_GUARD_CF: u16 = 0x4000;
 
 /// Load a parsed PE file.
 pub fn load<'a>(pe: &PE<'a>, bytes: &'a [u8]) -> Loaded<'a> {
-    let machine = pe.header.coff_header.machine;
-    let arch = match machine {
+    let arch = match pe.header.coff_header.machine {
         0x14c => Arch::X86,
         0x8664 => Arch::X86_64,
         0x1c0 | 0x1c2 | 0x1c4 => Arch::Arm,
         0xaa64 => Arch::Aarch64,
         m => Arch::Other(format!("pe-machine-{m:#x}")),
     };
-    let base = pe.image_base;
     let mut img = Image {
-        arch: Some(arch.clone()),
+        arch: Some(arch),
         bits: if pe.is_64 { 64 } else { 32 },
         big_endian: false,
-        entry: (pe.entry != 0).then_some(base + u64::from(pe.entry)),
+        entry: (pe.entry != 0).then_some(pe.image_base + u64::from(pe.entry)),
         ..Image::default()
     };
+    let (sections, areas) = sections(pe, bytes, &mut img);
+    img.finish();
+    let (libraries, imports) = imports(pe, &mut img);
+    let exports = exports(pe, &mut img);
+    let symbols = coff_symbols(pe, bytes, &mut img);
+    entry_tls_and_unwind(pe, &mut img);
+    let identity = identity(pe, &img, &imports);
+    let hardening = hardening(pe, &imports, &symbols, &sections);
+    Loaded {
+        identity,
+        sections,
+        segments: Vec::new(),
+        libraries,
+        imports,
+        exports,
+        symbols,
+        hardening,
+        image: img,
+        string_areas: areas,
+    }
+}
 
+/// Sections, the image's regions and where strings may be.
+fn sections<'a>(
+    pe: &PE<'a>,
+    bytes: &'a [u8],
+    img: &mut Image<'a>,
+) -> (Vec<Section>, Vec<StringArea<'a>>) {
+    let base = pe.image_base;
     let mut sections = Vec::new();
     let mut areas = Vec::new();
     for s in &pe.sections {
@@ -82,9 +108,12 @@ pub fn load<'a>(pe: &PE<'a>, bytes: &'a [u8]) -> Loaded<'a> {
             });
         }
     }
-    img.finish();
+    (sections, areas)
+}
 
-    // Imports with their IAT slots.
+/// Imports with their IAT slots, and the libraries they come from.
+fn imports(pe: &PE<'_>, img: &mut Image<'_>) -> (Vec<String>, Vec<Import>) {
+    let base = pe.image_base;
     let mut imports = Vec::new();
     for i in &pe.imports {
         let slot = base + i.offset as u64;
@@ -106,8 +135,12 @@ pub fn load<'a>(pe: &PE<'a>, bytes: &'a [u8]) -> Loaded<'a> {
     }
     let mut libraries: Vec<String> = pe.libraries.iter().map(|s| s.to_string()).collect();
     libraries.dedup();
+    (libraries, imports)
+}
 
-    // Exports.
+/// Exports; exported code seeds discovery.
+fn exports(pe: &PE<'_>, img: &mut Image<'_>) -> Vec<Export> {
+    let base = pe.image_base;
     let mut exports = Vec::new();
     for e in &pe.exports {
         let addr = base + e.rva as u64;
@@ -129,8 +162,12 @@ pub fn load<'a>(pe: &PE<'a>, bytes: &'a [u8]) -> Loaded<'a> {
             forward,
         });
     }
+    exports
+}
 
-    // COFF symbols (MinGW keeps them unless stripped).
+/// COFF symbols (MinGW keeps them unless stripped).
+fn coff_symbols(pe: &PE<'_>, bytes: &[u8], img: &mut Image<'_>) -> Vec<Symbol> {
+    let base = pe.image_base;
     let mut symbols = Vec::new();
     let coff = &pe.header.coff_header;
     if let (Ok(Some(table)), Ok(Some(strtab))) = (coff.symbols(bytes), coff.strings(bytes)) {
@@ -178,8 +215,12 @@ pub fn load<'a>(pe: &PE<'a>, bytes: &'a [u8]) -> Loaded<'a> {
             });
         }
     }
+    symbols
+}
 
-    // Entry, TLS callbacks, .pdata.
+/// Entry, TLS callbacks, `.pdata` and base relocations seed discovery.
+fn entry_tls_and_unwind(pe: &PE<'_>, img: &mut Image<'_>) {
+    let base = pe.image_base;
     if let Some(e) = img.entry {
         img.add_seed(e, FunctionSource::Entry, None, None);
     }
@@ -198,7 +239,7 @@ pub fn load<'a>(pe: &PE<'a>, bytes: &'a [u8]) -> Loaded<'a> {
         .optional_header
         .as_ref()
         .and_then(|o| o.data_directories.get_exception_table().copied());
-    if let (Arch::X86_64, Some(dir)) = (&arch, pdata) {
+    if let (Some(Arch::X86_64), Some(dir)) = (&img.arch, pdata) {
         let at = base + u64::from(dir.virtual_address);
         let data = img.bytes_from(at);
         let data = &data[..data.len().min(dir.size as usize)];
@@ -218,13 +259,13 @@ pub fn load<'a>(pe: &PE<'a>, bytes: &'a [u8]) -> Loaded<'a> {
         }
         img.unwind = ranges;
     }
-    load_base_relocations(pe, &mut img);
+    load_base_relocations(pe, img);
+}
 
-    // Identity.
+fn identity(pe: &PE<'_>, img: &Image<'_>, imports: &[Import]) -> Identity {
     let opt = pe.header.optional_header.as_ref();
     let wf = opt.map(|o| &o.windows_fields);
     let subsystem = wf.map(|w| w.subsystem).unwrap_or(0);
-    let dllc = wf.map(|w| w.dll_characteristics).unwrap_or(0);
     let (pdb_path, pdb_guid) = match pe
         .debug_data
         .as_ref()
@@ -241,9 +282,9 @@ pub fn load<'a>(pe: &PE<'a>, bytes: &'a [u8]) -> Loaded<'a> {
         }
         None => (None, None),
     };
-    let identity = Identity {
+    Identity {
         format: Format::Pe,
-        arch,
+        arch: img.arch.clone().unwrap_or(Arch::Other("unknown".into())),
         bits: img.bits,
         endian: Endian::Little,
         entry: img.entry,
@@ -253,7 +294,7 @@ pub fn load<'a>(pe: &PE<'a>, bytes: &'a [u8]) -> Loaded<'a> {
             if pe.is_lib { "dll/" } else { "exe/" },
             subsystem_str(subsystem)
         ),
-        image_base: base,
+        image_base: pe.image_base,
         build_id: None,
         pdb_path,
         pdb_guid,
@@ -262,8 +303,20 @@ pub fn load<'a>(pe: &PE<'a>, bytes: &'a [u8]) -> Loaded<'a> {
         interpreter: None,
         soname: pe.name.map(str::to_string),
         slice_offset: None,
-    };
+    }
+}
 
+fn hardening(
+    pe: &PE<'_>,
+    imports: &[Import],
+    symbols: &[Symbol],
+    sections: &[Section],
+) -> Hardening {
+    let opt = pe.header.optional_header.as_ref();
+    let dllc = opt
+        .map(|o| o.windows_fields.dll_characteristics)
+        .unwrap_or(0);
+    let coff = &pe.header.coff_header;
     let names = || {
         imports
             .iter()
@@ -279,7 +332,7 @@ pub fn load<'a>(pe: &PE<'a>, bytes: &'a [u8]) -> Loaded<'a> {
         .is_some_and(|c| c > 0);
     let cfg = dllc & DLL_GUARD_CF != 0;
     let nx = dllc & DLL_NX_COMPAT != 0;
-    let hardening = Hardening {
+    Hardening {
         nx,
         pie: dllc & DLL_DYNAMIC_BASE != 0,
         relro: None,
@@ -304,19 +357,6 @@ pub fn load<'a>(pe: &PE<'a>, bytes: &'a [u8]) -> Loaded<'a> {
         safe_seh: pe.is_64 || dllc & DLL_NO_SEH != 0 || has_seh_table,
         high_entropy_va: dllc & DLL_HIGH_ENTROPY_VA != 0,
         authenticode: !pe.certificates.is_empty(),
-    };
-
-    Loaded {
-        identity,
-        sections,
-        segments: Vec::new(),
-        libraries,
-        imports,
-        exports,
-        symbols,
-        hardening,
-        image: img,
-        string_areas: areas,
     }
 }
 

@@ -48,7 +48,7 @@ pub(super) async fn ingest_one(
     app: &Arc<App>,
     path: &Path,
     force: bool,
-    names: &std::sync::Mutex<std::collections::HashMap<String, String>>,
+    names: &Names,
 ) -> anyhow::Result<Outcome> {
     let name = path
         .file_name()
@@ -138,22 +138,8 @@ pub async fn ingest(
         )
         .expect("valid template"),
     );
-    // Phase progress of the jobs in flight, on the bar's message line.
-    let mut events = app.jobs.subscribe();
-    let names: Arc<std::sync::Mutex<std::collections::HashMap<String, String>>> = Arc::default();
-    let (ev_bar, ev_names) = (bar.clone(), names.clone());
-    let follower = tokio::spawn(async move {
-        while let Ok(e) = events.recv().await {
-            if let (Some(p), Some(name)) =
-                (&e.phase, ev_names.lock().expect("names").get(&e.job_id))
-            {
-                ev_bar.set_message(
-                    format!("{name}: phase {}/12 {} ({:?})", p.number, p.name, p.status)
-                        .to_lowercase(),
-                );
-            }
-        }
-    });
+    let names = Names::default();
+    let follower = follow_phases(&app, &bar, &names);
     let started = Instant::now();
     let mut summary = IngestSummary {
         files: files.len(),
@@ -180,76 +166,106 @@ pub async fn ingest(
         };
         let (path, result) = done.context("ingest task panicked")?;
         bar.inc(1);
-        match result {
-            Ok(Outcome::Unchanged(n)) => summary.unchanged += n,
-            Ok(Outcome::Done(job)) if job.state == JobState::Succeeded => {
-                let count = |phase: usize, k: &str| {
-                    job.phases
-                        .get(phase)
-                        .and_then(|p| p.counts.get(k))
-                        .copied()
-                        .unwrap_or(0)
-                };
-                summary.created += count(10, "created") as usize;
-                summary.replaced += count(10, "replaced") as usize;
-                summary.functions += count(4, "functions");
-                summary.relationships += count(10, "relationships");
-                summary.write_ms += job.phases.get(10).and_then(|p| p.ms).unwrap_or(0);
-                summary.analysis_ms += job.phases.iter().take(10).filter_map(|p| p.ms).sum::<u64>();
-            }
-            Ok(Outcome::Done(job)) => {
-                let code = job
-                    .error
-                    .as_ref()
-                    .map(|e| e.code.as_str())
-                    .unwrap_or("failed");
-                if code == "unsupported_format" {
-                    summary.skipped += 1;
-                } else {
-                    summary.failed += 1;
-                    let line = format!(
-                        "failed: {}: {} ({code}, job {})",
-                        path.display(),
-                        job.error.as_ref().map(|e| e.message.as_str()).unwrap_or(""),
-                        job.job_id
-                    );
-                    if bar.is_hidden() {
-                        eprintln!("{line}");
-                    } else {
-                        bar.println(line);
-                    }
-                }
-            }
-            Err(e) => {
-                summary.failed += 1;
-                let line = format!("failed: {}: {e:#}", path.display());
-                if bar.is_hidden() {
-                    eprintln!("{line}");
-                } else {
-                    bar.println(line);
-                }
+        if let Some(line) = summary.add(&path, result) {
+            if bar.is_hidden() {
+                eprintln!("{line}");
+            } else {
+                bar.println(line);
             }
         }
     }
     follower.abort();
     bar.finish_and_clear();
-    let secs = started.elapsed().as_secs_f64();
-    println!(
-        "{} files in {:.1}s ({:.1} files/s, {:.0} functions/s, {:.0} relationships/s): {} new, {} replaced, {} unchanged, {} skipped (not executables), {} failed; {} functions, {} relationships written; analysis {:.1}s, graph write {:.1}s",
-        summary.files,
-        secs,
-        summary.files as f64 / secs.max(1e-9),
-        summary.functions as f64 / secs.max(1e-9),
-        summary.relationships as f64 / secs.max(1e-9),
-        summary.created,
-        summary.replaced,
-        summary.unchanged,
-        summary.skipped,
-        summary.failed,
-        summary.functions,
-        summary.relationships,
-        summary.analysis_ms as f64 / 1000.0,
-        summary.write_ms as f64 / 1000.0,
-    );
+    println!("{}", summary.line(started.elapsed().as_secs_f64()));
     Ok(summary)
+}
+
+/// The file name of each job in flight, by job id.
+type Names = Arc<std::sync::Mutex<std::collections::HashMap<String, String>>>;
+
+/// Phase progress of the jobs in flight, on the bar's message line.
+fn follow_phases(app: &App, bar: &ProgressBar, names: &Names) -> tokio::task::JoinHandle<()> {
+    let mut events = app.jobs.subscribe();
+    let (bar, names) = (bar.clone(), names.clone());
+    tokio::spawn(async move {
+        while let Ok(e) = events.recv().await {
+            if let (Some(p), Some(name)) = (&e.phase, names.lock().expect("names").get(&e.job_id)) {
+                bar.set_message(
+                    format!("{name}: phase {}/12 {} ({:?})", p.number, p.name, p.status)
+                        .to_lowercase(),
+                );
+            }
+        }
+    })
+}
+
+impl IngestSummary {
+    /// Count how one file ended; a line to show when it failed.
+    fn add(&mut self, path: &Path, result: anyhow::Result<Outcome>) -> Option<String> {
+        let job = match result {
+            Ok(Outcome::Unchanged(n)) => {
+                self.unchanged += n;
+                return None;
+            }
+            Ok(Outcome::Done(job)) => job,
+            Err(e) => {
+                self.failed += 1;
+                return Some(format!("failed: {}: {e:#}", path.display()));
+            }
+        };
+        if job.state == JobState::Succeeded {
+            let count = |phase: usize, k: &str| {
+                job.phases
+                    .get(phase)
+                    .and_then(|p| p.counts.get(k))
+                    .copied()
+                    .unwrap_or(0)
+            };
+            self.created += count(10, "created") as usize;
+            self.replaced += count(10, "replaced") as usize;
+            self.functions += count(4, "functions");
+            self.relationships += count(10, "relationships");
+            self.write_ms += job.phases.get(10).and_then(|p| p.ms).unwrap_or(0);
+            self.analysis_ms += job.phases.iter().take(10).filter_map(|p| p.ms).sum::<u64>();
+            return None;
+        }
+        let code = job
+            .error
+            .as_ref()
+            .map(|e| e.code.as_str())
+            .unwrap_or("failed");
+        if code == "unsupported_format" {
+            self.skipped += 1;
+            return None;
+        }
+        self.failed += 1;
+        Some(format!(
+            "failed: {}: {} ({code}, job {})",
+            path.display(),
+            job.error.as_ref().map(|e| e.message.as_str()).unwrap_or(""),
+            job.job_id
+        ))
+    }
+
+    /// The summary line, for a run of `secs` seconds.
+    fn line(&self, secs: f64) -> String {
+        let per_sec = |n: f64| n / secs.max(1e-9);
+        format!(
+            "{} files in {:.1}s ({:.1} files/s, {:.0} functions/s, {:.0} relationships/s): {} new, {} replaced, {} unchanged, {} skipped (not executables), {} failed; {} functions, {} relationships written; analysis {:.1}s, graph write {:.1}s",
+            self.files,
+            secs,
+            per_sec(self.files as f64),
+            per_sec(self.functions as f64),
+            per_sec(self.relationships as f64),
+            self.created,
+            self.replaced,
+            self.unchanged,
+            self.skipped,
+            self.failed,
+            self.functions,
+            self.relationships,
+            self.analysis_ms as f64 / 1000.0,
+            self.write_ms as f64 / 1000.0,
+        )
+    }
 }

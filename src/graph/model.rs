@@ -167,68 +167,86 @@ pub fn add_similarity(
 /// The batch that replaces a binary's subgraph with `facts` in one transaction.
 pub fn binary_batch(facts: &BinaryFacts, origin: &Origin) -> Batch {
     let sha = facts.hashes.sha256.as_str();
-    let id = &facts.identity;
-    let h = &facts.hardening;
-    let code = &facts.code;
     let mut b = delete_batch(sha);
-    let binary = ("Binary", sha.to_string());
-    let owned = |rel: &'static str, label: &'static str, uid: &str| EdgeWrite {
-        rel_type: rel,
-        from: binary.clone(),
-        to: (label, uid.to_string()),
-        props: Params::new(),
-    };
-
     b.nodes.push(NodeWrite {
         label: "Binary",
         uid: sha.to_string(),
         mode: NodeMode::Create,
-        props: params! {
-            "sha256" => sha,
-            "sha1" => &facts.hashes.sha1,
-            "md5" => &facts.hashes.md5,
-            "size" => facts.hashes.size,
-            "format" => id.format.as_str(),
-            "arch" => id.arch.name(),
-            "bits" => id.bits,
-            "endian" => json_str(&id.endian).trim_matches('"'),
-            "entry" => id.entry,
-            "kind" => &id.kind,
-            "os_abi" => &id.os_abi,
-            "image_base" => id.image_base,
-            "first_seen" => &origin.first_seen,
-            "ingested_at" => &origin.ingested_at,
-            "container_sha256" => origin.container_sha256.clone(),
-            "slice_offset" => id.slice_offset,
-            "build_id" => id.build_id.clone(),
-            "imphash" => id.imphash.clone(),
-            "pdb_path" => id.pdb_path.clone(),
-            "pdb_guid" => id.pdb_guid.clone(),
-            "macho_uuid" => id.macho_uuid.clone(),
-            "interpreter" => id.interpreter.clone(),
-            "soname" => id.soname.clone(),
-            "libraries" => facts.libraries.clone(),
-            "stripped" => h.stripped,
-            "pie" => h.pie,
-            "nx" => h.nx,
-            "relro" => relro(h.relro),
-            "canary" => h.canary,
-            "fortify" => h.fortify,
-            "hardening" => json_str(h),
-            "main" => code.main,
-            "function_count" => code.functions.len(),
-            "call_count" => code.calls.len() + code.import_calls.len(),
-            "import_count" => facts.imports.len(),
-            "export_count" => facts.exports.len(),
-            "symbol_count" => facts.symbols.len(),
-            "string_count" => facts.strings.len(),
-            "section_count" => facts.sections.len(),
-            "instruction_count" => code.instructions,
-            "warnings" => facts.warnings.clone(),
-            "model_version" => MODEL_VERSION,
-        },
+        props: binary_props(facts, origin),
     });
+    sections(&mut b, facts);
+    symbols(&mut b, facts);
+    let mut seen_imports = imports(&mut b, facts);
+    functions(&mut b, facts);
+    calls(&mut b, facts, &mut seen_imports);
+    data_refs(&mut b, facts);
+    b
+}
 
+/// A relationship from the binary to a node it owns.
+fn owned(sha: &str, rel: &'static str, label: &'static str, uid: &str) -> EdgeWrite {
+    EdgeWrite {
+        rel_type: rel,
+        from: ("Binary", sha.to_string()),
+        to: (label, uid.to_string()),
+        props: Params::new(),
+    }
+}
+
+/// The `Binary` node's properties: identity, hardening and counts.
+fn binary_props(facts: &BinaryFacts, origin: &Origin) -> Params {
+    let sha = facts.hashes.sha256.as_str();
+    let id = &facts.identity;
+    let h = &facts.hardening;
+    let code = &facts.code;
+    params! {
+        "sha256" => sha,
+        "sha1" => &facts.hashes.sha1,
+        "md5" => &facts.hashes.md5,
+        "size" => facts.hashes.size,
+        "format" => id.format.as_str(),
+        "arch" => id.arch.name(),
+        "bits" => id.bits,
+        "endian" => json_str(&id.endian).trim_matches('"'),
+        "entry" => id.entry,
+        "kind" => &id.kind,
+        "os_abi" => &id.os_abi,
+        "image_base" => id.image_base,
+        "first_seen" => &origin.first_seen,
+        "ingested_at" => &origin.ingested_at,
+        "container_sha256" => origin.container_sha256.clone(),
+        "slice_offset" => id.slice_offset,
+        "build_id" => id.build_id.clone(),
+        "imphash" => id.imphash.clone(),
+        "pdb_path" => id.pdb_path.clone(),
+        "pdb_guid" => id.pdb_guid.clone(),
+        "macho_uuid" => id.macho_uuid.clone(),
+        "interpreter" => id.interpreter.clone(),
+        "soname" => id.soname.clone(),
+        "libraries" => facts.libraries.clone(),
+        "stripped" => h.stripped,
+        "pie" => h.pie,
+        "nx" => h.nx,
+        "relro" => relro(h.relro),
+        "canary" => h.canary,
+        "fortify" => h.fortify,
+        "hardening" => json_str(h),
+        "main" => code.main,
+        "function_count" => code.functions.len(),
+        "call_count" => code.calls.len() + code.import_calls.len(),
+        "import_count" => facts.imports.len(),
+        "export_count" => facts.exports.len(),
+        "symbol_count" => facts.symbols.len(),
+        "string_count" => facts.strings.len(),
+        "section_count" => facts.sections.len(),
+        "instruction_count" => code.instructions,
+        "warnings" => facts.warnings.clone(),
+        "model_version" => MODEL_VERSION,
+    }
+}
+
+fn sections(b: &mut Batch, facts: &BinaryFacts) {
+    let sha = facts.hashes.sha256.as_str();
     for (i, s) in facts.sections.iter().enumerate() {
         let uid = format!("{sha}:section:{i}");
         b.nodes.push(NodeWrite {
@@ -241,9 +259,12 @@ pub fn binary_batch(facts: &BinaryFacts, origin: &Origin) -> Batch {
                 "flags" => &s.flags, "entropy" => s.entropy,
             },
         });
-        b.edges.push(owned("HAS_SECTION", "Section", &uid));
+        b.edges.push(owned(sha, "HAS_SECTION", "Section", &uid));
     }
+}
 
+fn symbols(b: &mut Batch, facts: &BinaryFacts) {
+    let sha = facts.hashes.sha256.as_str();
     // Symbols: one node per (name, addr); exports are symbols too.
     let mut symbols: BTreeMap<(u64, &str), Params> = BTreeMap::new();
     for s in &facts.symbols {
@@ -278,9 +299,13 @@ pub fn binary_batch(facts: &BinaryFacts, origin: &Origin) -> Batch {
             mode: NodeMode::Create,
             props,
         });
-        b.edges.push(owned("HAS_SYMBOL", "Symbol", &uid));
+        b.edges.push(owned(sha, "HAS_SYMBOL", "Symbol", &uid));
     }
+}
 
+/// The binary's imports; the uids written (calls may add more).
+fn imports(b: &mut Batch, facts: &BinaryFacts) -> HashSet<String> {
+    let binary = ("Binary", facts.hashes.sha256.clone());
     // Imports are shared nodes; the binary's link to one carries its slot.
     let mut seen_imports = HashSet::new();
     for imp in &facts.imports {
@@ -301,8 +326,12 @@ pub fn binary_batch(facts: &BinaryFacts, origin: &Origin) -> Batch {
             props: params! { "slot" => imp.slot, "stub" => imp.stub, "ordinal" => imp.ordinal.map(u32::from) },
         });
     }
+    seen_imports
+}
 
-    for f in &code.functions {
+fn functions(b: &mut Batch, facts: &BinaryFacts) {
+    let sha = facts.hashes.sha256.as_str();
+    for f in &facts.code.functions {
         let uid = function_uid(sha, f.addr);
         let blocks: Vec<[u64; 3]> = f
             .blocks
@@ -333,9 +362,13 @@ pub fn binary_batch(facts: &BinaryFacts, origin: &Origin) -> Batch {
             mode: NodeMode::Create,
             props,
         });
-        b.edges.push(owned("DEFINES", "Function", &uid));
+        b.edges.push(owned(sha, "DEFINES", "Function", &uid));
     }
+}
 
+fn calls(b: &mut Batch, facts: &BinaryFacts, seen_imports: &mut HashSet<String>) {
+    let sha = facts.hashes.sha256.as_str();
+    let code = &facts.code;
     // Calls: one relationship per (caller, callee), with every call site.
     let calls = group_calls(
         code.calls
@@ -375,7 +408,11 @@ pub fn binary_batch(facts: &BinaryFacts, origin: &Origin) -> Batch {
             kind,
         ));
     }
+}
 
+fn data_refs(b: &mut Batch, facts: &BinaryFacts) {
+    let sha = facts.hashes.sha256.as_str();
+    let code = &facts.code;
     // The strings and globals that code references. Strings nothing
     // references stay out of the graph (the API lists them from the file).
     let targets: HashSet<u64> = code.data_refs.iter().map(|r| r.target).collect();
@@ -442,7 +479,6 @@ pub fn binary_batch(facts: &BinaryFacts, origin: &Origin) -> Batch {
             props: params! { "kind" => kind, "site" => sites[0], "count" => sites.len() },
         });
     }
-    b
 }
 
 /// Call sites grouped by (caller, callee); a plain call wins over a tail call.

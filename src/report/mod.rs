@@ -184,90 +184,12 @@ pub fn build(
         "findings_by_severity": severity_counts(&all),
         "warnings": binaries.iter().flat_map(|(b, _)| b.warnings.iter().cloned()).collect::<Vec<_>>(),
     });
-    let identity = per(&|b, _| {
-        let i = &b.identity;
-        json!({
-            "sha1": b.hashes.sha1, "md5": b.hashes.md5, "size": b.hashes.size,
-            "format": i.format.as_str(), "arch": i.arch.name(), "bits": i.bits,
-            "endian": if i.endian == crate::analysis::Endian::Little { "little" } else { "big" },
-            "kind": i.kind, "os_abi": i.os_abi, "entry": i.entry.map(hex),
-            "image_base": hex(i.image_base), "build_id": i.build_id, "imphash": i.imphash,
-            "interpreter": i.interpreter, "soname": i.soname, "pdb_path": i.pdb_path,
-            "macho_uuid": i.macho_uuid,
-        })
-    });
-    let layout = per(&|b, _| {
-        json!({
-            "sections": b.sections.iter().map(|s| json!({
-                "name": s.name, "vaddr": hex(s.vaddr), "size": s.size, "flags": s.flags, "entropy": s.entropy,
-            })).collect::<Vec<_>>(),
-            "segments": b.segments.iter().map(|s| json!({
-                "name": s.name, "vaddr": hex(s.vaddr), "mem_size": s.mem_size, "flags": s.flags,
-            })).collect::<Vec<_>>(),
-        })
-    });
-    let imports_exports = per(&|b, _| {
-        let (imports, it) = capped(
-            b.imports
-                .iter()
-                .map(|i| json!({"library": i.library, "name": i.name})),
-            b.imports.len(),
-        );
-        let (exports, et) = capped(
-            b.exports
-                .iter()
-                .map(|e| json!({"name": e.name, "addr": hex(e.addr), "forward": e.forward})),
-            b.exports.len(),
-        );
-        json!({
-            "libraries": b.libraries, "import_count": b.imports.len(), "imports": imports,
-            "export_count": b.exports.len(), "exports": exports, "truncated": it || et,
-        })
-    });
-    let symbols = per(&|b, _| {
-        let (list, t) = capped(
-            b.symbols.iter().map(|s| {
-                json!({
-                    "name": s.name, "demangled": s.demangled, "kind": s.kind, "binding": s.binding,
-                    "addr": hex(s.addr), "size": s.size, "defined": s.defined,
-                })
-            }),
-            b.symbols.len(),
-        );
-        json!({ "count": b.symbols.len(), "stripped": b.hardening.stripped, "symbols": list, "truncated": t })
-    });
-    let functions =
-        per(&|b, _| {
-            let c = &b.code;
-            let (list, t) = capped(
-            c.functions.iter().map(|f| json!({
-                "addr": hex(f.addr), "name": f.name, "size": f.size, "blocks": f.blocks.len(),
-                "instructions": f.instructions, "cyclomatic": f.cyclomatic, "source": f.source,
-            })),
-            c.functions.len(),
-        );
-            json!({
-                "count": c.functions.len(), "instructions": c.instructions, "calls": c.calls.len(),
-                "import_calls": c.import_calls.len(), "data_refs": c.data_refs.len(),
-                "main": c.main.map(hex), "functions": list, "truncated": t,
-            })
-        });
-    let strings = per(&|b, _| {
-        let picked: Vec<Value> = b
-            .strings
-            .iter()
-            .filter_map(|s| {
-                interest(&s.value).map(|why| {
-                    json!({
-                        "value": s.value.chars().take(300).collect::<String>(),
-                        "why": why, "addr": s.addr.map(hex), "section": s.section,
-                    })
-                })
-            })
-            .take(500)
-            .collect();
-        json!({ "total_strings": b.strings.len(), "of_interest": picked })
-    });
+    let identity = per(&|b, _| identity_section(b));
+    let layout = per(&|b, _| layout_section(b));
+    let imports_exports = per(&|b, _| imports_exports_section(b));
+    let symbols = per(&|b, _| symbols_section(b));
+    let functions = per(&|b, _| functions_section(b));
+    let strings = per(&|b, _| strings_section(b));
     let hardening = per(&|b, _| json!({ "hardening": b.hardening }));
     let findings_section = per(
         &|_, fs| json!({ "count": fs.len(), "by_severity": severity_counts(&fs.iter().collect::<Vec<_>>()), "findings": fs }),
@@ -307,6 +229,97 @@ pub fn build(
         "risk": { "score": score, "level": level },
         "sections": sections,
     })
+}
+
+fn identity_section(b: &BinaryFacts) -> Value {
+    let i = &b.identity;
+    json!({
+        "sha1": b.hashes.sha1, "md5": b.hashes.md5, "size": b.hashes.size,
+        "format": i.format.as_str(), "arch": i.arch.name(), "bits": i.bits,
+        "endian": if i.endian == crate::analysis::Endian::Little { "little" } else { "big" },
+        "kind": i.kind, "os_abi": i.os_abi, "entry": i.entry.map(hex),
+        "image_base": hex(i.image_base), "build_id": i.build_id, "imphash": i.imphash,
+        "interpreter": i.interpreter, "soname": i.soname, "pdb_path": i.pdb_path,
+        "macho_uuid": i.macho_uuid,
+    })
+}
+
+fn layout_section(b: &BinaryFacts) -> Value {
+    json!({
+        "sections": b.sections.iter().map(|s| json!({
+            "name": s.name, "vaddr": hex(s.vaddr), "size": s.size, "flags": s.flags, "entropy": s.entropy,
+        })).collect::<Vec<_>>(),
+        "segments": b.segments.iter().map(|s| json!({
+            "name": s.name, "vaddr": hex(s.vaddr), "mem_size": s.mem_size, "flags": s.flags,
+        })).collect::<Vec<_>>(),
+    })
+}
+
+fn imports_exports_section(b: &BinaryFacts) -> Value {
+    let (imports, it) = capped(
+        b.imports
+            .iter()
+            .map(|i| json!({"library": i.library, "name": i.name})),
+        b.imports.len(),
+    );
+    let (exports, et) = capped(
+        b.exports
+            .iter()
+            .map(|e| json!({"name": e.name, "addr": hex(e.addr), "forward": e.forward})),
+        b.exports.len(),
+    );
+    json!({
+        "libraries": b.libraries, "import_count": b.imports.len(), "imports": imports,
+        "export_count": b.exports.len(), "exports": exports, "truncated": it || et,
+    })
+}
+
+fn symbols_section(b: &BinaryFacts) -> Value {
+    let (list, t) = capped(
+        b.symbols.iter().map(|s| {
+            json!({
+                "name": s.name, "demangled": s.demangled, "kind": s.kind, "binding": s.binding,
+                "addr": hex(s.addr), "size": s.size, "defined": s.defined,
+            })
+        }),
+        b.symbols.len(),
+    );
+    json!({ "count": b.symbols.len(), "stripped": b.hardening.stripped, "symbols": list, "truncated": t })
+}
+
+fn functions_section(b: &BinaryFacts) -> Value {
+    let c = &b.code;
+    let (list, t) = capped(
+        c.functions.iter().map(|f| {
+            json!({
+                "addr": hex(f.addr), "name": f.name, "size": f.size, "blocks": f.blocks.len(),
+                "instructions": f.instructions, "cyclomatic": f.cyclomatic, "source": f.source,
+            })
+        }),
+        c.functions.len(),
+    );
+    json!({
+        "count": c.functions.len(), "instructions": c.instructions, "calls": c.calls.len(),
+        "import_calls": c.import_calls.len(), "data_refs": c.data_refs.len(),
+        "main": c.main.map(hex), "functions": list, "truncated": t,
+    })
+}
+
+fn strings_section(b: &BinaryFacts) -> Value {
+    let picked: Vec<Value> = b
+        .strings
+        .iter()
+        .filter_map(|s| {
+            interest(&s.value).map(|why| {
+                json!({
+                    "value": s.value.chars().take(300).collect::<String>(),
+                    "why": why, "addr": s.addr.map(hex), "section": s.section,
+                })
+            })
+        })
+        .take(500)
+        .collect();
+    json!({ "total_strings": b.strings.len(), "of_interest": picked })
 }
 
 fn hex(a: u64) -> String {
