@@ -29,293 +29,63 @@ pub(super) fn explore_all(
 pub(super) fn explore(dec: &Decoder, ctx: &Ctx<'_, '_>, start: u64) -> Body {
     let img = ctx.img;
     let thumb = img.thumb.contains(&start);
-    let mut body = Body {
+    let mut w = Walk {
+        ctx,
         start,
-        thumb,
-        ..Body::default()
+        limit: ctx.limit(start),
+        body: Body {
+            start,
+            thumb,
+            ..Body::default()
+        },
+        visited: HashSet::new(),
+        work: vec![start],
+        deferred: Vec::new(),
     };
-    let mut visited: HashSet<u64> = HashSet::new();
-    let mut work = vec![start];
-    let limit = ctx.limit(start);
-    // Switch jumps whose table base was loaded outside the current run.
-    let mut deferred: Vec<(u64, Vec<Insn>)> = Vec::new();
     loop {
-        while let Some(a) = work.pop() {
-            if visited.contains(&a) || body.insns.len() as u32 >= ctx.max_insns {
+        while let Some(a) = w.work.pop() {
+            if w.visited.contains(&a) || w.body.insns.len() as u32 >= ctx.max_insns {
                 continue;
             }
             if !img.is_code(a) {
-                body.incomplete = true;
+                w.body.incomplete = true;
                 continue;
             }
-            let bytes = img.bytes_from(a);
             let mut history: Vec<Insn> = Vec::new();
-            let mut regs = [None::<u64>; 33];
-            let mut reg_slot = [None::<u64>; 33];
-            let mut table: Option<(u64, u8)> = None;
-            let mut a64_switch: Option<(u64, u8, u64, u8, bool)> = None;
+            let mut regs = A64Regs::new();
             let mut cut = false;
-            let ok = dec.run(bytes, a, thumb, |ins| {
-                if ins.addr != a && (visited.contains(&ins.addr) || ctx.is_start(ins.addr)) {
+            let ok = dec.run(img.bytes_from(a), a, thumb, |ins| {
+                if ins.addr != a && (w.visited.contains(&ins.addr) || ctx.is_start(ins.addr)) {
                     return false;
                 }
-                if body.insns.len() as u32 >= ctx.max_insns {
+                if w.body.insns.len() as u32 >= ctx.max_insns {
                     cut = true;
                     return false;
                 }
-                visited.insert(ins.addr);
-                body.insns.push(*ins);
+                w.visited.insert(ins.addr);
+                w.body.insns.push(*ins);
                 history.push(*ins);
-                let site = ins.addr;
-                let next = ins.addr + u64::from(ins.len);
-
-                // Data references.
-                let mut data = ins.data;
-                if let Some(v) = ins.imm.filter(|_| ctx.use_imm) {
-                    if data.is_none() && img.is_mapped(v) {
-                        data = Some((v, RefKind::AddressOf));
-                    }
-                }
-                // AArch64 register tracking (adrp pairs, GOT loads, switch tables).
-                match ins.a64 {
-                    A64::None => {}
-                    A64::Adrp { d, v } | A64::Adr { d, v } => {
-                        regs[d as usize] = Some(v);
-                        reg_slot[d as usize] = None;
-                    }
-                    A64::AddImm { d, n, imm } => {
-                        let v = regs[n as usize].map(|b| b.wrapping_add(imm));
-                        if let Some(v) = v {
-                            data = Some((v, RefKind::AddressOf));
-                        }
-                        regs[d as usize] = v;
-                        reg_slot[d as usize] = None;
-                    }
-                    A64::MemImm { t, n, imm, store } => {
-                        let at = regs[n as usize].map(|b| b.wrapping_add(imm));
-                        if let Some(at) = at {
-                            data = Some((at, if store { RefKind::Write } else { RefKind::Read }));
-                        }
-                        if !store {
-                            regs[t as usize] = at.and_then(|x| img.pointers.get(&x).copied());
-                            reg_slot[t as usize] = at.filter(|x| img.slots.contains_key(x));
-                            if let Some(p) = regs[t as usize] {
-                                if img.is_code(p) {
-                                    body.new_starts.push((p, FunctionSource::Pointer));
-                                }
-                            }
-                        }
-                    }
-                    A64::Indexed { t, n, size } => {
-                        table = regs[n as usize].map(|b| (b, size));
-                        regs[t as usize] = None;
-                    }
-                    A64::AddExt {
-                        d,
-                        n,
-                        m: _,
-                        signed,
-                        shift,
-                    } => {
-                        if let (Some((tb, size)), Some(base)) = (table, regs[n as usize]) {
-                            a64_switch = Some((tb, size, base, shift, signed));
-                        }
-                        regs[d as usize] = None;
-                    }
-                    A64::Mov { d, n } => {
-                        regs[d as usize] = regs[n as usize];
-                        reg_slot[d as usize] = reg_slot[n as usize];
-                    }
-                    A64::Clobber { d } => {
-                        regs[d as usize] = None;
-                        reg_slot[d as usize] = None;
-                    }
-                    A64::Branch { .. } => {}
-                }
-                if let Some((t, kind)) = data {
-                    if img.is_code(t) {
-                        if kind == RefKind::AddressOf && (t < start || t >= limit) {
-                            body.new_starts.push((t, FunctionSource::Pointer));
-                        }
-                    } else if img.is_mapped(t) {
-                        body.refs.push((site, t, kind));
-                    }
-                }
-
-                match ins.flow {
-                    Flow::Seq => true,
-                    Flow::Call(t) => {
-                        regs = [None; 33];
-                        if t == next {
-                            return true; // call-next-instruction idiom (get PC)
-                        }
-                        if let Some(slot) = ctx.import_slot(t) {
-                            body.imports.push((site, slot, CallKind::Call));
-                            return !ctx.noreturn_slots.contains(&slot);
-                        }
-                        if img.is_code(t) {
-                            body.calls.push((site, t, CallKind::Call));
-                        }
-                        true
-                    }
-                    Flow::CallMem(slot) => {
-                        match slot {
-                            Some(s) if img.slots.contains_key(&s) => {
-                                body.imports.push((site, s, CallKind::Call));
-                                if ctx.noreturn_slots.contains(&s) {
-                                    return false;
-                                }
-                            }
-                            Some(s) if img.pointers.get(&s).is_some_and(|p| img.is_code(*p)) => {
-                                body.calls.push((site, img.pointers[&s], CallKind::Call));
-                            }
-                            _ => body.indirect_calls += 1,
-                        }
-                        true
-                    }
-                    Flow::CallReg => {
-                        match ins.a64 {
-                            A64::Branch { n } if reg_slot[n as usize].is_some() => {
-                                let s = reg_slot[n as usize].unwrap_or(0);
-                                body.imports.push((site, s, CallKind::Call));
-                                if ctx.noreturn_slots.contains(&s) {
-                                    return false;
-                                }
-                            }
-                            A64::Branch { n }
-                                if regs[n as usize].is_some_and(|p| img.is_code(p)) =>
-                            {
-                                body.calls.push((
-                                    site,
-                                    regs[n as usize].unwrap_or(0),
-                                    CallKind::Call,
-                                ));
-                            }
-                            _ => body.indirect_calls += 1,
-                        }
-                        regs = [None; 33];
-                        true
-                    }
-                    Flow::Jump(t) => {
-                        if branch_stays(ctx, &mut body, start, site, t) {
-                            work.push(t);
-                        }
-                        false
-                    }
-                    Flow::Cond(t) => {
-                        if branch_stays(ctx, &mut body, start, site, t) {
-                            work.push(t);
-                        }
-                        true
-                    }
-                    Flow::JumpMem(slot) => {
-                        if let Some(s) = slot.filter(|s| img.slots.contains_key(s)) {
-                            body.imports.push((site, s, CallKind::TailCall));
-                        } else if let Some((base, size)) = ins.abs_table {
-                            let targets = read_table(ctx, start, limit, history.as_slice(), |i| {
-                                img.read_uint(base + i * u64::from(size), size as usize)
-                            });
-                            if !targets.is_empty() {
-                                work.extend(targets.iter().copied());
-                                body.switches.push((site, targets));
-                            }
-                        }
-                        false
-                    }
-                    Flow::JumpReg => {
-                        if let A64::Branch { n } = ins.a64 {
-                            if let Some(s) = reg_slot[n as usize] {
-                                body.imports.push((site, s, CallKind::TailCall));
-                                return false;
-                            }
-                        }
-                        let targets = if let Some((tb, size, base, shift, signed)) = a64_switch {
-                            read_table(ctx, start, limit, history.as_slice(), |i| {
-                                let raw = img.read_uint(tb + i * u64::from(size), size as usize)?;
-                                let e = if signed {
-                                    sign_extend(raw, size)
-                                } else {
-                                    raw as i64
-                                };
-                                Some((base as i64).wrapping_add(e << shift) as u64)
-                            })
-                        } else if let Some(tb) = x86_rel_table(&history, img) {
-                            read_table(ctx, start, limit, history.as_slice(), |i| {
-                                let raw = img.read_uint(tb + i * 4, 4)?;
-                                Some((tb as i64).wrapping_add(sign_extend(raw, 4)) as u64)
-                            })
-                        } else if history.iter().rev().take(12).any(|i| i.rel_table_load) {
-                            deferred
-                                .push((site, history[history.len().saturating_sub(24)..].to_vec()));
-                            Vec::new()
-                        } else {
-                            Vec::new()
-                        };
-                        if !targets.is_empty() {
-                            work.extend(targets.iter().copied());
-                            body.switches.push((site, targets));
-                        }
-                        false
-                    }
-                    Flow::Ret | Flow::Stop => false,
-                }
+                w.data_ref(ins, &mut regs);
+                w.flow(ins, &mut regs, &history)
             });
             if !ok || cut {
-                body.incomplete = true;
+                w.body.incomplete = true;
             }
         }
-        if deferred.is_empty() {
+        if w.deferred.is_empty() {
             break;
         }
-        // The table base is a data address taken somewhere in this function:
-        // try the candidates, nearest before the jump first, and keep a table
-        // only when every entry lands inside the function.
-        for (site, hist) in std::mem::take(&mut deferred) {
-            let mut cands: Vec<u64> = body
-                .insns
-                .iter()
-                .filter_map(|i| match i.data {
-                    Some((t, RefKind::AddressOf)) if !img.is_code(t) && img.is_mapped(t) => Some(t),
-                    _ => None,
-                })
-                .collect();
-            cands.sort_unstable_by_key(|t| std::cmp::Reverse(*t));
-            cands.dedup();
-            let bound = hist
-                .iter()
-                .rev()
-                .find_map(|i| i.cmp)
-                .map(|c| c + 1)
-                .filter(|b| *b <= 4096);
-            for tb in cands {
-                let n = bound.unwrap_or(512);
-                let mut targets = Vec::new();
-                let mut all_valid = true;
-                for i in 0..n {
-                    let t = img
-                        .read_uint(tb + i * 4, 4)
-                        .map(|raw| (tb as i64).wrapping_add(sign_extend(raw, 4)) as u64);
-                    match t {
-                        Some(t) if t >= start && t < limit && img.is_code(t) => targets.push(t),
-                        _ => {
-                            all_valid = bound.is_none() && i >= 2;
-                            break;
-                        }
-                    }
-                }
-                if all_valid && targets.len() >= 2 {
-                    targets.sort_unstable();
-                    targets.dedup();
-                    work.extend(targets.iter().copied());
-                    body.switches.push((site, targets));
-                    break;
-                }
+        for (site, hist) in std::mem::take(&mut w.deferred) {
+            if let Some(targets) = w.deferred_table(&hist) {
+                w.work.extend(targets.iter().copied());
+                w.body.switches.push((site, targets));
             }
         }
-        if work.is_empty() {
+        if w.work.is_empty() {
             break;
         }
     }
+    let mut body = w.body;
     body.insns.sort_unstable_by_key(|i| i.addr);
     body.end = body
         .insns
@@ -323,6 +93,314 @@ pub(super) fn explore(dec: &Decoder, ctx: &Ctx<'_, '_>, start: u64) -> Body {
         .map(|i| i.addr + u64::from(i.len))
         .unwrap_or(start);
     body
+}
+
+/// One function's exploration in progress.
+struct Walk<'c, 'i, 'a> {
+    ctx: &'c Ctx<'i, 'a>,
+    start: u64,
+    /// Where the next known start (or the unwind range) ends this function.
+    limit: u64,
+    body: Body,
+    visited: HashSet<u64>,
+    /// Block starts still to follow.
+    work: Vec<u64>,
+    /// Switch jumps whose table base was loaded outside the current run.
+    deferred: Vec<(u64, Vec<Insn>)>,
+}
+
+/// AArch64 register values known along one straight-line run (adrp pairs,
+/// GOT loads, switch tables).
+struct A64Regs {
+    value: [Option<u64>; 33],
+    /// The import slot a register was loaded from.
+    slot: [Option<u64>; 33],
+    table: Option<(u64, u8)>,
+    /// Table, entry size, base, shift, signed: a `ldr{b,h} + add … lsl` switch.
+    switch: Option<(u64, u8, u64, u8, bool)>,
+}
+
+impl A64Regs {
+    fn new() -> Self {
+        A64Regs {
+            value: [None; 33],
+            slot: [None; 33],
+            table: None,
+            switch: None,
+        }
+    }
+
+    /// Follow one instruction; the data it references, if the registers say.
+    fn track(
+        &mut self,
+        ins: &Insn,
+        img: &Image<'_>,
+        data: &mut Option<(u64, RefKind)>,
+        new_starts: &mut Vec<(u64, FunctionSource)>,
+    ) {
+        let (regs, reg_slot) = (&mut self.value, &mut self.slot);
+        match ins.a64 {
+            A64::None => {}
+            A64::Adrp { d, v } | A64::Adr { d, v } => {
+                regs[d as usize] = Some(v);
+                reg_slot[d as usize] = None;
+            }
+            A64::AddImm { d, n, imm } => {
+                let v = regs[n as usize].map(|b| b.wrapping_add(imm));
+                if let Some(v) = v {
+                    *data = Some((v, RefKind::AddressOf));
+                }
+                regs[d as usize] = v;
+                reg_slot[d as usize] = None;
+            }
+            A64::MemImm { t, n, imm, store } => {
+                let at = regs[n as usize].map(|b| b.wrapping_add(imm));
+                if let Some(at) = at {
+                    *data = Some((at, if store { RefKind::Write } else { RefKind::Read }));
+                }
+                if !store {
+                    regs[t as usize] = at.and_then(|x| img.pointers.get(&x).copied());
+                    reg_slot[t as usize] = at.filter(|x| img.slots.contains_key(x));
+                    if let Some(p) = regs[t as usize] {
+                        if img.is_code(p) {
+                            new_starts.push((p, FunctionSource::Pointer));
+                        }
+                    }
+                }
+            }
+            A64::Indexed { t, n, size } => {
+                self.table = regs[n as usize].map(|b| (b, size));
+                regs[t as usize] = None;
+            }
+            A64::AddExt {
+                d,
+                n,
+                m: _,
+                signed,
+                shift,
+            } => {
+                if let (Some((tb, size)), Some(base)) = (self.table, regs[n as usize]) {
+                    self.switch = Some((tb, size, base, shift, signed));
+                }
+                regs[d as usize] = None;
+            }
+            A64::Mov { d, n } => {
+                regs[d as usize] = regs[n as usize];
+                reg_slot[d as usize] = reg_slot[n as usize];
+            }
+            A64::Clobber { d } => {
+                regs[d as usize] = None;
+                reg_slot[d as usize] = None;
+            }
+            A64::Branch { .. } => {}
+        }
+    }
+}
+
+impl Walk<'_, '_, '_> {
+    /// The data an instruction references: a string or global, or a code
+    /// address taken outside this function (a new start).
+    fn data_ref(&mut self, ins: &Insn, regs: &mut A64Regs) {
+        let (ctx, img) = (self.ctx, self.ctx.img);
+        let mut data = ins.data;
+        if let Some(v) = ins.imm.filter(|_| ctx.use_imm) {
+            if data.is_none() && img.is_mapped(v) {
+                data = Some((v, RefKind::AddressOf));
+            }
+        }
+        regs.track(ins, img, &mut data, &mut self.body.new_starts);
+        if let Some((t, kind)) = data {
+            if img.is_code(t) {
+                if kind == RefKind::AddressOf && (t < self.start || t >= self.limit) {
+                    self.body.new_starts.push((t, FunctionSource::Pointer));
+                }
+            } else if img.is_mapped(t) {
+                self.body.refs.push((ins.addr, t, kind));
+            }
+        }
+    }
+
+    /// Where control goes after `ins`: calls, branches and switch tables
+    /// recorded; `true` when the run goes on to the next instruction.
+    fn flow(&mut self, ins: &Insn, regs: &mut A64Regs, history: &[Insn]) -> bool {
+        let (ctx, img) = (self.ctx, self.ctx.img);
+        let (start, limit) = (self.start, self.limit);
+        let body = &mut self.body;
+        let site = ins.addr;
+        let next = ins.addr + u64::from(ins.len);
+        match ins.flow {
+            Flow::Seq => true,
+            Flow::Call(t) => {
+                regs.value = [None; 33];
+                if t == next {
+                    return true; // call-next-instruction idiom (get PC)
+                }
+                if let Some(slot) = ctx.import_slot(t) {
+                    body.imports.push((site, slot, CallKind::Call));
+                    return !ctx.noreturn_slots.contains(&slot);
+                }
+                if img.is_code(t) {
+                    body.calls.push((site, t, CallKind::Call));
+                }
+                true
+            }
+            Flow::CallMem(slot) => {
+                match slot {
+                    Some(s) if img.slots.contains_key(&s) => {
+                        body.imports.push((site, s, CallKind::Call));
+                        if ctx.noreturn_slots.contains(&s) {
+                            return false;
+                        }
+                    }
+                    Some(s) if img.pointers.get(&s).is_some_and(|p| img.is_code(*p)) => {
+                        body.calls.push((site, img.pointers[&s], CallKind::Call));
+                    }
+                    _ => body.indirect_calls += 1,
+                }
+                true
+            }
+            Flow::CallReg => {
+                match ins.a64 {
+                    A64::Branch { n } if regs.slot[n as usize].is_some() => {
+                        let s = regs.slot[n as usize].unwrap_or(0);
+                        body.imports.push((site, s, CallKind::Call));
+                        if ctx.noreturn_slots.contains(&s) {
+                            return false;
+                        }
+                    }
+                    A64::Branch { n } if regs.value[n as usize].is_some_and(|p| img.is_code(p)) => {
+                        body.calls.push((
+                            site,
+                            regs.value[n as usize].unwrap_or(0),
+                            CallKind::Call,
+                        ));
+                    }
+                    _ => body.indirect_calls += 1,
+                }
+                regs.value = [None; 33];
+                true
+            }
+            Flow::Jump(t) => {
+                if branch_stays(ctx, body, start, site, t) {
+                    self.work.push(t);
+                }
+                false
+            }
+            Flow::Cond(t) => {
+                if branch_stays(ctx, body, start, site, t) {
+                    self.work.push(t);
+                }
+                true
+            }
+            Flow::JumpMem(slot) => {
+                if let Some(s) = slot.filter(|s| img.slots.contains_key(s)) {
+                    body.imports.push((site, s, CallKind::TailCall));
+                } else if let Some((base, size)) = ins.abs_table {
+                    let targets = read_table(ctx, start, limit, history, |i| {
+                        img.read_uint(base + i * u64::from(size), size as usize)
+                    });
+                    if !targets.is_empty() {
+                        self.work.extend(targets.iter().copied());
+                        body.switches.push((site, targets));
+                    }
+                }
+                false
+            }
+            Flow::JumpReg => {
+                if let A64::Branch { n } = ins.a64 {
+                    if let Some(s) = regs.slot[n as usize] {
+                        body.imports.push((site, s, CallKind::TailCall));
+                        return false;
+                    }
+                }
+                let targets = self.register_switch(site, regs, history);
+                if !targets.is_empty() {
+                    self.work.extend(targets.iter().copied());
+                    self.body.switches.push((site, targets));
+                }
+                false
+            }
+            Flow::Ret | Flow::Stop => false,
+        }
+    }
+
+    /// The targets of a jump through a register: an AArch64 or x86-64 PIC
+    /// switch table; a table whose base came from outside this run is
+    /// deferred until the whole function is seen.
+    fn register_switch(&mut self, site: u64, regs: &A64Regs, history: &[Insn]) -> Vec<u64> {
+        let (ctx, img) = (self.ctx, self.ctx.img);
+        let (start, limit) = (self.start, self.limit);
+        if let Some((tb, size, base, shift, signed)) = regs.switch {
+            read_table(ctx, start, limit, history, |i| {
+                let raw = img.read_uint(tb + i * u64::from(size), size as usize)?;
+                let e = if signed {
+                    sign_extend(raw, size)
+                } else {
+                    raw as i64
+                };
+                Some((base as i64).wrapping_add(e << shift) as u64)
+            })
+        } else if let Some(tb) = x86_rel_table(history, img) {
+            read_table(ctx, start, limit, history, |i| {
+                let raw = img.read_uint(tb + i * 4, 4)?;
+                Some((tb as i64).wrapping_add(sign_extend(raw, 4)) as u64)
+            })
+        } else {
+            if history.iter().rev().take(12).any(|i| i.rel_table_load) {
+                self.deferred
+                    .push((site, history[history.len().saturating_sub(24)..].to_vec()));
+            }
+            Vec::new()
+        }
+    }
+
+    /// A deferred switch: the table base is a data address taken somewhere
+    /// in this function. Try the candidates, nearest before the jump first,
+    /// and keep a table only when every entry lands inside the function.
+    fn deferred_table(&self, hist: &[Insn]) -> Option<Vec<u64>> {
+        let img = self.ctx.img;
+        let (start, limit) = (self.start, self.limit);
+        let mut cands: Vec<u64> = self
+            .body
+            .insns
+            .iter()
+            .filter_map(|i| match i.data {
+                Some((t, RefKind::AddressOf)) if !img.is_code(t) && img.is_mapped(t) => Some(t),
+                _ => None,
+            })
+            .collect();
+        cands.sort_unstable_by_key(|t| std::cmp::Reverse(*t));
+        cands.dedup();
+        let bound = hist
+            .iter()
+            .rev()
+            .find_map(|i| i.cmp)
+            .map(|c| c + 1)
+            .filter(|b| *b <= 4096);
+        for tb in cands {
+            let n = bound.unwrap_or(512);
+            let mut targets = Vec::new();
+            let mut all_valid = true;
+            for i in 0..n {
+                let t = img
+                    .read_uint(tb + i * 4, 4)
+                    .map(|raw| (tb as i64).wrapping_add(sign_extend(raw, 4)) as u64);
+                match t {
+                    Some(t) if t >= start && t < limit && img.is_code(t) => targets.push(t),
+                    _ => {
+                        all_valid = bound.is_none() && i >= 2;
+                        break;
+                    }
+                }
+            }
+            if all_valid && targets.len() >= 2 {
+                targets.sort_unstable();
+                targets.dedup();
+                return Some(targets);
+            }
+        }
+        None
+    }
 }
 
 /// Record a jump or conditional jump from `site` to `t` that leaves the
@@ -395,4 +473,40 @@ pub(super) fn read_table(
     out.sort_unstable();
     out.dedup();
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::analyze;
+    use super::super::discover::tests::image;
+    use super::*;
+
+    #[test]
+    fn switch_cases_are_blocks_of_their_function_not_functions() {
+        // cmp edi, 2; ja 0x1013; mov eax, edi; jmp [rax*8 + 0x2000]
+        // case 0: mov eax, 1 (falls into ret at 0x1013, the default)
+        // case 1 at 0x1014 and case 2 at 0x101a: mov eax, n; ret
+        let text = [
+            0x83, 0xff, 0x02, 0x77, 0x0e, 0x89, 0xf8, 0xff, 0x24, 0xc5, 0x00, 0x20, 0x00, 0x00,
+            0xb8, 1, 0, 0, 0, 0xc3, 0xb8, 2, 0, 0, 0, 0xc3, 0xb8, 3, 0, 0, 0, 0xc3,
+        ];
+        let mut table = Vec::new();
+        for t in [0x100eu64, 0x1014, 0x101a] {
+            table.extend_from_slice(&t.to_le_bytes());
+        }
+        let img = image(&text, &table);
+        let out = analyze(&img, &[], &AnalysisConfig::default());
+        let f = &out.facts.functions;
+        assert_eq!(
+            f.len(),
+            1,
+            "{:?}",
+            f.iter().map(|f| f.addr).collect::<Vec<_>>()
+        );
+        let blocks: Vec<u64> = f[0].blocks.iter().map(|b| b.start).collect();
+        for case in [0x100e, 0x1013, 0x1014, 0x101a] {
+            assert!(blocks.contains(&case), "{case:#x} not in {blocks:x?}");
+        }
+        assert_eq!(f[0].size, text.len() as u64);
+    }
 }

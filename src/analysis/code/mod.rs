@@ -10,6 +10,7 @@
 //! another function's span. Switch tables are resolved so their cases are
 //! part of their function, not mistaken for new ones.
 
+mod discover;
 mod explore;
 mod facts;
 mod gaps;
@@ -17,7 +18,7 @@ mod insn;
 mod listing;
 mod stubs;
 
-use explore::explore_all;
+use discover::Discovery;
 use facts::build_facts;
 use gaps::gap_scan;
 pub use listing::{bodies, listing, BodyInsn};
@@ -197,231 +198,31 @@ impl<'i, 'a> Ctx<'i, 'a> {
 /// Run the code analysis over a loaded image.
 pub fn analyze(img: &Image<'_>, strings: &[FoundString], cfg: &AnalysisConfig) -> CodeOutput {
     let started = Instant::now();
-    let mut warnings = Vec::new();
+    let nothing = || CodeOutput {
+        facts: CodeFacts::default(),
+        stubs: HashMap::new(),
+        warnings: Vec::new(),
+        discovery_ms: 0,
+        build_ms: 0,
+    };
     let Some(arch) = img.arch.clone() else {
-        return CodeOutput {
-            facts: CodeFacts::default(),
-            stubs: HashMap::new(),
-            warnings,
-            discovery_ms: 0,
-            build_ms: 0,
-        };
+        return nothing();
     };
     let Some(dec) = Decoder::new(&arch, img.big_endian, img.got_base) else {
-        return CodeOutput {
-            facts: CodeFacts::default(),
-            stubs: HashMap::new(),
-            warnings,
-            discovery_ms: 0,
-            build_ms: 0,
-        };
+        return nothing();
     };
-
-    // Known starts, strongest source first.
-    let mut known: HashMap<u64, Known> = HashMap::new();
-    let add_known = |known: &mut HashMap<u64, Known>,
-                     addr: u64,
-                     source: FunctionSource,
-                     name: Option<String>,
-                     size: Option<u64>|
-     -> bool {
-        if !img.is_code(addr) {
-            return false;
-        }
-        match known.get_mut(&addr) {
-            Some(k) => {
-                if source < k.source {
-                    k.source = source;
-                }
-                if k.name.is_none() {
-                    k.name = name;
-                }
-                if k.size.is_none() {
-                    k.size = size;
-                }
-                false
-            }
-            None => {
-                known.insert(addr, Known { source, name, size });
-                true
-            }
-        }
-    };
-    for s in &img.seeds {
-        add_known(&mut known, s.addr, s.source, s.name.clone(), s.size);
-    }
     let mut ctx = Ctx::new(img, &dec, cfg);
     let main = img.entry.and_then(|e| find_main(&dec, img, &ctx, e));
-    if let Some(m) = main {
-        add_known(
-            &mut known,
-            m,
-            FunctionSource::Main,
-            Some("main".into()),
-            None,
-        );
+    let mut d = Discovery::new(img, &arch, &dec, main);
+    d.descend(&mut ctx, cfg, started);
+    if !d.stopped {
+        d.fold_inner_starts(&mut ctx);
     }
-
-    let mut bodies: HashMap<u64, Body> = HashMap::new();
-    let mut pending: Vec<u64> = known.keys().copied().collect();
-    let mut total_insns: u64 = 0;
-    let mut gap_rounds = 0;
-    let mut stopped = false;
-    loop {
-        if pending.is_empty() {
-            if !img.unwind.is_empty() || gap_rounds >= 8 || stopped {
-                break;
-            }
-            gap_rounds += 1;
-            refresh(&mut ctx, &known);
-            let found = gap_scan(&dec, &ctx, &bodies);
-            for a in found {
-                if add_known(&mut known, a, FunctionSource::Gap, None, None) {
-                    pending.push(a);
-                }
-            }
-            if pending.is_empty() {
-                break;
-            }
-        }
-        refresh(&mut ctx, &known);
-        let results = explore_all(&ctx, &arch, img, &pending);
-        pending.clear();
-        for b in results {
-            total_insns += b.insns.len() as u64;
-            let targets: Vec<(u64, FunctionSource)> = b
-                .calls
-                .iter()
-                .map(|(_, t, k)| {
-                    (
-                        *t,
-                        if *k == CallKind::Call {
-                            FunctionSource::Call
-                        } else {
-                            FunctionSource::TailCall
-                        },
-                    )
-                })
-                .chain(b.new_starts.iter().copied())
-                .collect();
-            bodies.insert(b.start, b);
-            for (t, src) in targets {
-                if known.len() >= cfg.max_functions {
-                    break;
-                }
-                if add_known(&mut known, t, src, None, None) {
-                    pending.push(t);
-                }
-            }
-        }
-        if known.len() >= cfg.max_functions {
-            warnings.push(format!(
-                "function limit of {} reached; discovery stopped",
-                cfg.max_functions
-            ));
-            pending.clear();
-            stopped = true;
-        }
-        if total_insns > cfg.max_instructions {
-            warnings.push(format!(
-                "instruction limit of {} reached; discovery stopped",
-                cfg.max_instructions
-            ));
-            pending.clear();
-            stopped = true;
-        }
-        if cfg
-            .abort
-            .as_ref()
-            .is_some_and(|a| a.load(std::sync::atomic::Ordering::Relaxed))
-        {
-            warnings.push("analysis stopped early on request".to_string());
-            pending.clear();
-            stopped = true;
-        }
-        if started.elapsed() > cfg.time_budget {
-            warnings.push(format!(
-                "time budget of {:?} spent; discovery stopped with partial results",
-                cfg.time_budget
-            ));
-            pending.clear();
-            stopped = true;
-        }
-    }
-
-    // Weak starts (tail-call, gap and pointer targets) strictly inside another
-    // function's extent are parts of it (a jump back from a cold part, a label).
-    for _ in 0..4 {
-        if stopped {
-            break;
-        }
-        let spans: BTreeMap<u64, u64> = bodies
-            .values()
-            .map(|b| {
-                (
-                    b.start,
-                    ctx.unwind
-                        .get(&b.start)
-                        .map(|l| b.start + l)
-                        .unwrap_or(b.end),
-                )
-            })
-            .collect();
-        let removed: HashSet<u64> = known
-            .iter()
-            .filter(|(a, k)| {
-                matches!(
-                    k.source,
-                    FunctionSource::TailCall | FunctionSource::Gap | FunctionSource::Pointer
-                ) && spans
-                    .range(..**a)
-                    .next_back()
-                    .is_some_and(|(_, end)| *end > **a)
-            })
-            .map(|(a, _)| *a)
-            .collect();
-        if removed.is_empty() {
-            break;
-        }
-        for a in &removed {
-            known.remove(a);
-            bodies.remove(a);
-        }
-        refresh(&mut ctx, &known);
-        let redo: Vec<u64> = bodies
-            .values()
-            .filter(|b| {
-                removed.iter().any(|r| *r >= b.start && *r <= b.end)
-                    || b.calls.iter().any(|c| removed.contains(&c.1))
-            })
-            .map(|b| b.start)
-            .collect();
-        for b in explore_all(&ctx, &arch, img, &redo) {
-            bodies.insert(b.start, b);
-        }
-    }
-
-    // Bodies explored before later starts were known may run into them: redo those.
-    refresh(&mut ctx, &known);
-    let redo: Vec<u64> = bodies
-        .values()
-        .filter(|b| {
-            b.insns
-                .iter()
-                .any(|i| i.addr != b.start && ctx.is_start(i.addr))
-                || b.end > ctx.limit(b.start) && !ctx.unwind.contains_key(&b.start)
-        })
-        .map(|b| b.start)
-        .collect();
-    if !redo.is_empty() && !stopped {
-        for b in explore_all(&ctx, &arch, img, &redo) {
-            bodies.insert(b.start, b);
-        }
-    }
+    d.redo_overruns(&mut ctx);
 
     let discovery_ms = started.elapsed().as_millis() as u64;
     let built = Instant::now();
-    let facts = build_facts(&ctx, &known, bodies, strings, main);
+    let facts = build_facts(&ctx, &d.known, d.bodies, strings, main);
     let build_ms = built.elapsed().as_millis() as u64;
     // Slot -> lowest stub address jumping through it.
     let mut stubs: HashMap<u64, u64> = HashMap::new();
@@ -434,7 +235,7 @@ pub fn analyze(img: &Image<'_>, strings: &[FoundString], cfg: &AnalysisConfig) -
     CodeOutput {
         facts,
         stubs,
-        warnings,
+        warnings: d.warnings,
         discovery_ms,
         build_ms,
     }
