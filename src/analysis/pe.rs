@@ -299,7 +299,7 @@ fn identity(pe: &PE<'_>, img: &Image<'_>, imports: &[Import]) -> Identity {
         pdb_path,
         pdb_guid,
         macho_uuid: None,
-        imphash: (!imports.is_empty()).then(|| imphash(&imports)),
+        imphash: (!imports.is_empty()).then(|| imphash(imports)),
         interpreter: None,
         soname: pe.name.map(str::to_string),
         slice_offset: None,
