@@ -48,7 +48,7 @@ fn imports() -> BTreeMap<String, BTreeSet<String>> {
             continue;
         }
         let text = std::fs::read_to_string(p).unwrap();
-        let body = text.split("#[cfg(test)]").next().unwrap_or("");
+        let body = without_test_items(&text);
         for (i, _) in body.match_indices("crate::") {
             let before = body[..i].chars().last();
             if before.is_some_and(|c| c.is_alphanumeric() || c == '_' || c == '$') {
@@ -64,6 +64,55 @@ fn imports() -> BTreeMap<String, BTreeSet<String>> {
         }
     }
     out
+}
+
+/// `text` without the items under `#[cfg(test)]` (a test module, or a
+/// single function or `use`): from the attribute to the `;` or the brace
+/// closing the item, whichever the item has.
+fn without_test_items(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(i) = rest.find("#[cfg(test)]") {
+        out.push_str(&rest[..i]);
+        let item = &rest[i..];
+        let end = match (item.find('{'), item.find(';')) {
+            (Some(b), Some(s)) if s < b => s + 1,
+            (Some(b), _) => {
+                let mut depth = 0usize;
+                let mut close = item.len();
+                for (j, c) in item[b..].char_indices() {
+                    match c {
+                        '{' => depth += 1,
+                        '}' => {
+                            depth -= 1;
+                            if depth == 0 {
+                                close = b + j + 1;
+                                break;
+                            }
+                        }
+                        _ => {}
+                    }
+                }
+                close
+            }
+            (None, Some(s)) => s + 1,
+            (None, None) => item.len(),
+        };
+        rest = &item[end..];
+    }
+    out.push_str(rest);
+    out
+}
+
+#[test]
+fn test_items_are_cut_and_the_code_after_them_is_kept() {
+    let src = "use crate::a;\n#[cfg(test)]\nmod tests {\n use crate::b;\n fn f() { }\n}\nuse crate::c;\n#[cfg(test)]\nuse crate::d;\nfn g() {}";
+    let kept = without_test_items(src);
+    assert!(kept.contains("crate::a") && kept.contains("crate::c") && kept.contains("fn g"));
+    assert!(
+        !kept.contains("crate::b") && !kept.contains("crate::d"),
+        "{kept}"
+    );
 }
 
 #[test]
