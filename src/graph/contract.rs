@@ -175,6 +175,7 @@ pub async fn batches_write_and_merge(store: Store) {
         .await
         .expect("seed");
     let batch = Batch {
+        remove_binary: None,
         before: vec![],
         nodes: vec![
             node("Function", "b1:10", NodeMode::Create),
@@ -220,6 +221,7 @@ pub async fn batches_write_and_merge(store: Store) {
     // A second batch may point at nodes written by the first.
     let stats = store
         .write_batch(Batch {
+            remove_binary: None,
             before: vec![],
             nodes: vec![node("Function", "b2:10", NodeMode::Create)],
             edges: vec![edge(
@@ -247,6 +249,7 @@ pub async fn batches_write_and_merge(store: Store) {
 pub async fn batches_are_atomic(store: Store) {
     let err = store
         .write_batch(Batch {
+            remove_binary: None,
             before: vec![],
             nodes: vec![node("Function", "x:1", NodeMode::Create)],
             edges: vec![edge("CALLS", ("Function", "x:1"), ("Function", "missing"))],
@@ -265,6 +268,7 @@ pub async fn batches_are_atomic(store: Store) {
 /// exactly one copy however often it is written.
 pub async fn batches_replace(store: Store) {
     let batch = || Batch {
+        remove_binary: None,
         before: vec![(
             "MATCH (b:Binary {uid: $uid}) OPTIONAL MATCH (b)-[:DEFINES]->(f) DETACH DELETE f, b",
             params! { "uid" => "bin" },
@@ -292,6 +296,107 @@ pub async fn batches_replace(store: Store) {
         count(&store, "MATCH ()-[r]->() RETURN count(r)", Params::new()).await,
         3
     );
+}
+
+/// One binary's subgraph as ingest writes it, in miniature: what it owns
+/// (functions, a section, a symbol, a string, a global, a finding) and a
+/// shared import, each kind linked the way the model links it.
+fn binary_subgraph(sha: &str) -> Batch {
+    let own = |label: &'static str, part: &str| NodeWrite {
+        label,
+        uid: format!("{sha}:{part}"),
+        mode: NodeMode::Create,
+        props: params! { "binary" => sha, "name" => part },
+    };
+    let at = |label: &'static str, part: &str| (label, format!("{sha}:{part}"));
+    let link = |rel_type: &'static str, from: (&'static str, String), to| EdgeWrite {
+        rel_type,
+        from,
+        to,
+        props: Params::new(),
+    };
+    let binary = ("Binary", sha.to_string());
+    let mut b = crate::graph::model::delete_batch(sha);
+    b.nodes = vec![
+        NodeWrite {
+            label: "Binary",
+            uid: sha.to_string(),
+            mode: NodeMode::Create,
+            props: params! { "sha256" => sha },
+        },
+        own("Function", "1"),
+        own("Function", "2"),
+        own("Section", "text"),
+        own("Symbol", "main"),
+        own("String", "s"),
+        own("Global", "g"),
+        own("Finding", "f"),
+        node("Import", "libc!system", NodeMode::Merge),
+    ];
+    b.edges = vec![
+        link("DEFINES", binary.clone(), at("Function", "1")),
+        link("DEFINES", binary.clone(), at("Function", "2")),
+        link("HAS_SECTION", binary.clone(), at("Section", "text")),
+        link("HAS_SYMBOL", binary.clone(), at("Symbol", "main")),
+        link("HAS_FINDING", binary, at("Finding", "f")),
+        link("HAS_FINDING", at("Function", "1"), at("Finding", "f")),
+        link("CALLS", at("Function", "1"), at("Function", "2")),
+        link(
+            "CALLS",
+            at("Function", "2"),
+            ("Import", "libc!system".into()),
+        ),
+        link("REFERENCES", at("Function", "1"), at("String", "s")),
+        link("REFERENCES", at("Function", "2"), at("Global", "g")),
+    ];
+    b
+}
+
+/// `remove_binary` takes away everything a binary owns and nothing it
+/// shares: rewriting a binary leaves one copy, and removing it leaves the
+/// other binaries' links to a shared import whole.
+pub async fn binaries_are_replaced_and_removed(store: Store) {
+    store.apply_schema(Schema::Analysis).await.expect("schema");
+    for _ in 0..3 {
+        store.write_batch(binary_subgraph("a")).await.expect("a");
+    }
+    store.write_batch(binary_subgraph("b")).await.expect("b");
+    let nodes = "MATCH (n) RETURN count(n)";
+    let rels = "MATCH ()-[r]->() RETURN count(r)";
+    assert_eq!(count(&store, nodes, Params::new()).await, 2 * 8 + 1);
+    assert_eq!(count(&store, rels, Params::new()).await, 2 * 10);
+    store
+        .write_batch(crate::graph::model::delete_batch("a"))
+        .await
+        .expect("remove a");
+    assert_eq!(count(&store, nodes, Params::new()).await, 8 + 1);
+    assert_eq!(count(&store, rels, Params::new()).await, 10);
+    assert_eq!(
+        count(
+            &store,
+            "MATCH (n) WHERE n.binary = 'a' OR n.sha256 = 'a' RETURN count(n)",
+            Params::new()
+        )
+        .await,
+        0
+    );
+    let rows = store
+        .read(
+            "MATCH (f:Function)-[:CALLS]->(i:Import) RETURN f.uid AS f, i.name AS i",
+            Params::new(),
+        )
+        .await
+        .expect("calls");
+    assert_eq!(
+        rows.rows,
+        vec![vec![Value::from("b:2"), Value::from("system")]]
+    );
+    // Removing a binary that is not there is not an error.
+    store
+        .write_batch(crate::graph::model::delete_batch("a"))
+        .await
+        .expect("remove again");
+    assert_eq!(count(&store, nodes, Params::new()).await, 8 + 1);
 }
 
 /// The schema can be applied again and again.
@@ -342,7 +447,8 @@ macro_rules! graph_store_contract_tests {
         $crate::graph_store_contract_tests!(@each $make;
             parameters_round_trip, addresses_survive, reads_are_read_only,
             syntax_errors_have_a_position, graph_values, batches_write_and_merge,
-            batches_are_atomic, batches_replace, schema_is_idempotent, concurrent_reads);
+            batches_are_atomic, batches_replace, binaries_are_replaced_and_removed,
+            schema_is_idempotent, concurrent_reads);
     };
     (@each $make:expr; $($name:ident),*) => {
         $(

@@ -3,8 +3,11 @@
 //! A graphdblite `Database` is one SQLite connection used by one thread at a
 //! time, so the store keeps one writer connection and a small pool of reader
 //! connections (WAL mode lets readers run beside the writer). All calls run on
-//! tokio's blocking pool. Batched writes use graphdblite's typed write API,
-//! which is much faster than `UNWIND ... MATCH` there (see DESIGN.md).
+//! tokio's blocking pool. Batched writes use the bulk API of the patched
+//! graphdblite in `vendor/graphdblite` (PATCHES.md): nodes per label and all
+//! relationships in one pass each, every adjacency list merged once, and the
+//! removal of a binary as one bulk detach-delete. `UNWIND ... MATCH` is far
+//! slower there (see DESIGN.md).
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -159,40 +162,21 @@ impl GraphStore for EmbeddedStore {
         self.blocking(move |inner| {
             let mut db = inner.writer();
             let tx = db.write_tx().map_err(convert)?;
-            let mut stats = WriteStats::default();
+            if let Some(sha) = &batch.remove_binary {
+                let owned = owned_nodes(&tx, sha)?;
+                tx.delete_nodes(&owned).map_err(convert)?;
+            }
             for (query, params) in &batch.before {
                 tx.query_with_params(query, Some(&to_params(params.clone())))
                     .map_err(convert)?;
             }
-            let mut ids: HashMap<(&'static str, String), gdb::NodeId> =
-                HashMap::with_capacity(batch.nodes.len());
-            for node in batch.nodes {
-                let key = (node.label, node.uid);
-                if ids.contains_key(&key) {
-                    continue;
-                }
-                if node.mode == NodeMode::Merge {
-                    let found = tx
-                        .index_lookup(node.label, "uid", &gdb::Value::String(key.1.clone()))
-                        .map_err(convert)?;
-                    if let Some(id) = found.first() {
-                        ids.insert(key, *id);
-                        stats.nodes_merged += 1;
-                        continue;
-                    }
-                }
-                let mut props = to_params(node.props);
-                props.insert("uid".into(), gdb::Value::String(key.1.clone()));
-                let id = tx.create_node(node.label, props).map_err(convert)?;
-                ids.insert(key, id);
-                stats.nodes_created += 1;
-            }
+            let mut stats = WriteStats::default();
+            let mut ids = write_nodes(&tx, batch.nodes, &mut stats)?;
+            let mut edges = Vec::with_capacity(batch.edges.len() + batch.links.len());
             for edge in batch.edges {
                 let from = resolve(&tx, &mut ids, edge.from)?;
                 let to = resolve(&tx, &mut ids, edge.to)?;
-                tx.create_edge(from, to, edge.rel_type, to_params(edge.props))
-                    .map_err(convert)?;
-                stats.relationships_created += 1;
+                edges.push((from, to, edge.rel_type, to_params(edge.props)));
             }
             for edge in batch.links {
                 let (Some(from), Some(to)) = (
@@ -201,10 +185,10 @@ impl GraphStore for EmbeddedStore {
                 ) else {
                     continue;
                 };
-                tx.create_edge(from, to, edge.rel_type, to_params(edge.props))
-                    .map_err(convert)?;
-                stats.relationships_created += 1;
+                edges.push((from, to, edge.rel_type, to_params(edge.props)));
             }
+            stats.relationships_created = edges.len() as u64;
+            tx.create_edges(edges).map_err(convert)?;
             tx.commit().map_err(convert)?;
             Ok(stats)
         })
@@ -252,10 +236,96 @@ fn uid_index_statement(label: &str) -> Result<String, GraphError> {
     Ok(format!("CREATE INDEX ON :{label}(uid)"))
 }
 
+type NodeIds = HashMap<(&'static str, String), gdb::NodeId>;
+
+/// The nodes a binary owns, as `model::delete_statements` finds them: the
+/// binary, its functions, sections and symbols, and the strings, globals and
+/// findings that carry its sha256 in `binary`. Shared imports are not owned.
+/// Uses the indexes of the analysis schema and adjacency, not Cypher: a
+/// Cypher match materialises whole nodes, and a big binary's functions (with
+/// their CFGs) pass the store's 1 GiB limit on that.
+fn owned_nodes(tx: &gdb::WriteTxGuard<'_>, sha: &str) -> Result<Vec<gdb::NodeId>, GraphError> {
+    let key = gdb::Value::String(sha.to_string());
+    let mut owned = Vec::new();
+    for (label, property) in [
+        ("String", "binary"),
+        ("Global", "binary"),
+        ("Finding", "binary"),
+        ("Binary", "sha256"),
+    ] {
+        let found = tx.index_lookup(label, property, &key).map_err(convert)?;
+        if label == "Binary" {
+            for binary in &found {
+                // The model links sections, symbols and functions (only)
+                // by these, and analysts' Cypher cannot write.
+                for rel in ["HAS_SECTION", "HAS_SYMBOL", "DEFINES"] {
+                    owned.extend(
+                        tx.get_neighbors(*binary, rel, gdb::Direction::Outgoing)
+                            .map_err(convert)?,
+                    );
+                }
+            }
+        }
+        owned.extend(found);
+    }
+    Ok(owned)
+}
+
+/// Create the batch's nodes, one bulk write per label (merged nodes that
+/// exist already are looked up, not written); returns every node's id.
+fn write_nodes(
+    tx: &gdb::WriteTxGuard<'_>,
+    nodes: Vec<super::NodeWrite>,
+    stats: &mut WriteStats,
+) -> Result<NodeIds, GraphError> {
+    let mut ids: NodeIds = HashMap::with_capacity(nodes.len());
+    let mut seen: std::collections::HashSet<(&'static str, String)> =
+        std::collections::HashSet::with_capacity(nodes.len());
+    // (label, uids, properties) in first-seen order of the labels.
+    let mut by_label: Vec<(&'static str, Vec<String>, Vec<gdb::Properties>)> = Vec::new();
+    for node in nodes {
+        let key = (node.label, node.uid);
+        if !seen.insert(key.clone()) {
+            continue;
+        }
+        if node.mode == NodeMode::Merge {
+            let found = tx
+                .index_lookup(node.label, "uid", &gdb::Value::String(key.1.clone()))
+                .map_err(convert)?;
+            if let Some(id) = found.first() {
+                ids.insert(key, *id);
+                stats.nodes_merged += 1;
+                continue;
+            }
+        }
+        let mut props = to_params(node.props);
+        props.insert("uid".into(), gdb::Value::String(key.1.clone()));
+        let group = match by_label.iter().position(|(l, _, _)| *l == node.label) {
+            Some(i) => i,
+            None => {
+                by_label.push((node.label, Vec::new(), Vec::new()));
+                by_label.len() - 1
+            }
+        };
+        by_label[group].1.push(key.1);
+        by_label[group].2.push(props);
+    }
+    for (label, uids, props) in by_label {
+        let created = tx
+            .create_nodes(&[label.to_string()], props)
+            .map_err(convert)?;
+        stats.nodes_created += created.len() as u64;
+        for (uid, id) in uids.into_iter().zip(created) {
+            ids.insert((label, uid), id);
+        }
+    }
+    Ok(ids)
+}
+
 /// Find a relationship end: a node of this batch, or one already stored.
 fn resolve(
     tx: &gdb::WriteTxGuard<'_>,
-    ids: &mut HashMap<(&'static str, String), gdb::NodeId>,
+    ids: &mut NodeIds,
     key: (&'static str, String),
 ) -> Result<gdb::NodeId, GraphError> {
     if let Some(id) = ids.get(&key) {
@@ -279,7 +349,7 @@ fn resolve(
 /// Like [`resolve`], but `None` for a node that does not exist.
 fn resolve_optional(
     tx: &gdb::WriteTxGuard<'_>,
-    ids: &mut HashMap<(&'static str, String), gdb::NodeId>,
+    ids: &mut NodeIds,
     key: (&'static str, String),
 ) -> Result<Option<gdb::NodeId>, GraphError> {
     if let Some(id) = ids.get(&key) {

@@ -124,10 +124,16 @@ pub struct EdgeWrite {
     pub props: Params,
 }
 
-/// A batched write that runs in one transaction: `before` statements first
-/// (e.g. removing an older copy), then the nodes, then the relationships.
+/// A batched write that runs in one transaction: the removal of
+/// `remove_binary`, the `before` statements, then the nodes, then the
+/// relationships.
 #[derive(Debug, Clone, Default)]
 pub struct Batch {
+    /// A binary (sha256) whose subgraph is removed first, shared imports
+    /// kept (`model::delete_statements`). The embedded store does it with a
+    /// bulk detach-delete that prunes each neighbour's adjacency once; Bolt
+    /// runs the statements.
+    pub remove_binary: Option<String>,
     pub before: Vec<(&'static str, Params)>,
     pub nodes: Vec<NodeWrite>,
     pub edges: Vec<EdgeWrite>,

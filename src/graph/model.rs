@@ -6,10 +6,11 @@
 //! shared by every binary that calls them (`<library>!<name>`).
 //!
 //! Only the strings that code references become nodes, and strings and
-//! globals are not linked to their binary by a relationship: graphdblite
-//! rewrites a node's whole adjacency list on every new edge, so a node with n
-//! edges costs O(n²) to write, and every node costs ~25 µs. They are found by
-//! their indexed `binary` property and reached from code by `REFERENCES`;
+//! globals are not linked to their binary by a relationship (a choice made
+//! when graphdblite wrote a node's adjacency list once per edge, O(n²) for a
+//! hub; the patched copy in `vendor/graphdblite` merges it once per batch,
+//! but every relationship still costs a row). They are found by their indexed
+//! `binary` property and reached from code by `REFERENCES`;
 //! `GET /binaries/{sha256}/strings` lists every string from the stored file.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
@@ -80,17 +81,26 @@ fn json_str<T: serde::Serialize>(v: &T) -> String {
 /// The batch that removes a binary's subgraph (shared imports stay).
 pub fn delete_batch(sha: &str) -> Batch {
     Batch {
-        before: vec![
-            (DELETE_STRINGS, params! { "sha256" => sha }),
-            (DELETE_GLOBALS, params! { "sha256" => sha }),
-            (DELETE_FINDINGS, params! { "sha256" => sha }),
-            (DELETE_SECTIONS, params! { "sha256" => sha }),
-            (DELETE_SYMBOLS, params! { "sha256" => sha }),
-            (DELETE_FUNCTIONS, params! { "sha256" => sha }),
-            (DELETE_BINARY, params! { "sha256" => sha }),
-        ],
+        remove_binary: Some(sha.to_string()),
         ..Batch::default()
     }
+}
+
+/// The Cypher statements that remove a binary's subgraph, in order: what
+/// hangs off the binary (one kind per statement), then the binary.
+pub fn delete_statements(sha: &str) -> Vec<(&'static str, Params)> {
+    [
+        DELETE_STRINGS,
+        DELETE_GLOBALS,
+        DELETE_FINDINGS,
+        DELETE_SECTIONS,
+        DELETE_SYMBOLS,
+        DELETE_FUNCTIONS,
+        DELETE_BINARY,
+    ]
+    .into_iter()
+    .map(|q| (q, params! { "sha256" => sha }))
+    .collect()
 }
 
 /// Add a binary's findings to its batch: `(:Binary)-[:HAS_FINDING]->(:Finding)`

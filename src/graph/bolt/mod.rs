@@ -223,9 +223,14 @@ enum StepKind {
 }
 
 fn plan(batch: &Batch) -> Vec<Step> {
-    let mut steps: Vec<Step> = batch
-        .before
+    let removal = batch
+        .remove_binary
+        .as_deref()
+        .map(super::model::delete_statements)
+        .unwrap_or_default();
+    let mut steps: Vec<Step> = removal
         .iter()
+        .chain(&batch.before)
         .map(|(q, p)| Step {
             query: q.to_string(),
             rows: vec![params_map(p)],
