@@ -113,6 +113,8 @@ pub struct IngestSummary {
     pub relationships: u64,
     pub analysis_ms: u64,
     pub write_ms: u64,
+    /// Time in each of the twelve phases, summed over files.
+    pub phase_ms: [u64; 12],
 }
 
 /// Ingest files and directories into the store, with a progress bar. Each
@@ -177,6 +179,9 @@ pub async fn ingest(
     follower.abort();
     bar.finish_and_clear();
     println!("{}", summary.line(started.elapsed().as_secs_f64()));
+    if summary.phase_ms.iter().any(|&ms| ms > 0) {
+        println!("{}", summary.phase_line());
+    }
     Ok(summary)
 }
 
@@ -227,6 +232,9 @@ impl IngestSummary {
             self.relationships += count(10, "relationships");
             self.write_ms += job.phases.get(10).and_then(|p| p.ms).unwrap_or(0);
             self.analysis_ms += job.phases.iter().take(10).filter_map(|p| p.ms).sum::<u64>();
+            for (total, p) in self.phase_ms.iter_mut().zip(&job.phases) {
+                *total += p.ms.unwrap_or(0);
+            }
             return None;
         }
         let code = job
@@ -245,6 +253,17 @@ impl IngestSummary {
             job.error.as_ref().map(|e| e.message.as_str()).unwrap_or(""),
             job.job_id
         ))
+    }
+
+    /// Where the time went: each phase that took any, summed over files.
+    fn phase_line(&self) -> String {
+        let parts: Vec<String> = crate::pipeline::PHASES
+            .iter()
+            .zip(self.phase_ms)
+            .filter(|(_, ms)| *ms > 0)
+            .map(|(name, ms)| format!("{name} {:.1}s", ms as f64 / 1000.0))
+            .collect();
+        format!("by phase: {}", parts.join(", "))
     }
 
     /// The summary line, for a run of `secs` seconds.

@@ -120,10 +120,21 @@ impl Progress for Silent {
     async fn begin(&mut self, _: u8) -> Result<(), PipelineError> {
         Ok(())
     }
-    async fn done(&mut self, _: u8, _: Summary) -> Result<(), PipelineError> {
+    async fn done(&mut self, phase: u8, summary: Summary) -> Result<(), PipelineError> {
+        self.record(phase, summary);
         Ok(())
     }
-    fn record(&mut self, _: u8, _: Summary) {}
+    /// Phase times go to the log (`RUST_LOG=bingraph::pipeline=debug`).
+    fn record(&mut self, phase: u8, summary: Summary) {
+        tracing::debug!(
+            phase = PHASES
+                .get(usize::from(phase).wrapping_sub(1))
+                .copied()
+                .unwrap_or("?"),
+            ms = summary.ms,
+            "phase done"
+        );
+    }
     fn phases(&self) -> &[PhaseRecord] {
         &[]
     }

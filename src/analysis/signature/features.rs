@@ -4,6 +4,8 @@
 
 use std::collections::{BTreeMap, HashMap};
 
+use rayon::prelude::*;
+
 use sha2::{Digest, Sha256};
 
 use super::{fnv, Evidence, Signature, Weights, EVIDENCE_CAP};
@@ -99,104 +101,107 @@ impl Extracted {
 
     /// The functions' signatures under weights `w`.
     pub fn signatures(&self, facts: &BinaryFacts, w: &Weights) -> Vec<Signature> {
+        // One function's signature reads only the shared tables: both cores.
         let functions = &facts.code.functions;
-        let mut out = Vec::with_capacity(functions.len());
-        for (i, f) in functions.iter().enumerate() {
-            let mut fs = Features::default();
-            // The function and its callees down to `callee_depth` levels.
-            let mut level: Vec<usize> = vec![i];
-            let mut seen: Vec<usize> = vec![i];
-            for depth in 0..=w.callee_depth {
-                let decay = depth.saturating_mul(w.callee_decay);
-                let at = |x: u8| {
-                    if x == 0 {
-                        0
-                    } else {
-                        x.saturating_sub(decay).max(1)
-                    }
-                };
-                for &j in &level {
-                    for name in &self.imports[j] {
-                        fs.add(&format!("I:{name}"), at(w.import));
-                    }
-                    for s in &self.strings[j] {
-                        fs.add(&format!("S:{s}"), at(w.string));
-                    }
-                    for (c, _) in &self.own[j].constants {
-                        if *c >= 0x100 {
-                            fs.add(&format!("C:{c:x}"), at(w.constant));
-                        } else if depth == 0 {
-                            fs.add(&format!("c:{c:x}"), w.small_constant);
+        functions
+            .par_iter()
+            .enumerate()
+            .map(|(i, f)| {
+                let mut fs = Features::default();
+                // The function and its callees down to `callee_depth` levels.
+                let mut level: Vec<usize> = vec![i];
+                let mut seen: Vec<usize> = vec![i];
+                for depth in 0..=w.callee_depth {
+                    let decay = depth.saturating_mul(w.callee_decay);
+                    let at = |x: u8| {
+                        if x == 0 {
+                            0
+                        } else {
+                            x.saturating_sub(decay).max(1)
+                        }
+                    };
+                    for &j in &level {
+                        for name in &self.imports[j] {
+                            fs.add(&format!("I:{name}"), at(w.import));
+                        }
+                        for s in &self.strings[j] {
+                            fs.add(&format!("S:{s}"), at(w.string));
+                        }
+                        for (c, _) in &self.own[j].constants {
+                            if *c >= 0x100 {
+                                fs.add(&format!("C:{c:x}"), at(w.constant));
+                            } else if depth == 0 {
+                                fs.add(&format!("c:{c:x}"), w.small_constant);
+                            }
                         }
                     }
-                }
-                let mut next = Vec::new();
-                for &j in &level {
-                    for &k in &self.callees[j] {
-                        if !seen.contains(&k) && seen.len() < 64 {
-                            seen.push(k);
-                            next.push(k);
+                    let mut next = Vec::new();
+                    for &j in &level {
+                        for &k in &self.callees[j] {
+                            if !seen.contains(&k) && seen.len() < 64 {
+                                seen.push(k);
+                                next.push(k);
+                            }
                         }
                     }
+                    level = next;
                 }
-                level = next;
-            }
-            for p in self.import_seq[i].windows(2) {
-                fs.add(&format!("P:{}>{}", p[0], p[1]), w.import_pair);
-            }
-            for (k, n) in &self.own[i].grams {
-                let weight = match k.as_bytes()[0] {
-                    b'U' => count_weight(*n).min(w.unigram),
-                    b'G' => w.bigram,
-                    b'g' => w.compute_bigram,
-                    b'T' => w.trigram,
-                    _ => 0,
-                };
-                fs.add(k, weight);
-            }
-            let loops = f.edges.iter().filter(|e| e.to <= e.from).count();
-            let shape = [
-                ("K", self.callees[i].len() as u64),
-                ("R", u64::from(self.callers[i])),
-                ("B", f.blocks.len() as u64),
-                ("L", loops as u64),
-                ("X", u64::from(f.indirect_calls)),
-                ("M", self.imports[i].len() as u64),
-                ("D", u64::from(self.globals[i])),
-            ];
-            for (k, v) in shape {
-                fs.add(&format!("{k}:{}", bucket(v)), w.shape);
-            }
-            fs.add(
-                &format!("N:{}", bucket(u64::from(f.instructions) / 4)),
-                w.size,
-            );
+                for p in self.import_seq[i].windows(2) {
+                    fs.add(&format!("P:{}>{}", p[0], p[1]), w.import_pair);
+                }
+                for (k, n) in &self.own[i].grams {
+                    let weight = match k.as_bytes()[0] {
+                        b'U' => count_weight(*n).min(w.unigram),
+                        b'G' => w.bigram,
+                        b'g' => w.compute_bigram,
+                        b'T' => w.trigram,
+                        _ => 0,
+                    };
+                    fs.add(k, weight);
+                }
+                let loops = f.edges.iter().filter(|e| e.to <= e.from).count();
+                let shape = [
+                    ("K", self.callees[i].len() as u64),
+                    ("R", u64::from(self.callers[i])),
+                    ("B", f.blocks.len() as u64),
+                    ("L", loops as u64),
+                    ("X", u64::from(f.indirect_calls)),
+                    ("M", self.imports[i].len() as u64),
+                    ("D", u64::from(self.globals[i])),
+                ];
+                for (k, v) in shape {
+                    fs.add(&format!("{k}:{}", bucket(v)), w.shape);
+                }
+                fs.add(
+                    &format!("N:{}", bucket(u64::from(f.instructions) / 4)),
+                    w.size,
+                );
 
-            let evidence = Evidence {
-                imports: self.imports[i].iter().take(EVIDENCE_CAP).cloned().collect(),
-                strings: self.strings[i]
-                    .iter()
-                    .take(EVIDENCE_CAP)
-                    .map(|s| s.chars().take(120).collect())
-                    .collect(),
-                constants: self.own[i]
-                    .constants
-                    .iter()
-                    .filter(|c| c.0 >= 0x100)
-                    .take(EVIDENCE_CAP)
-                    .map(|c| format!("{:#x}", c.0))
-                    .collect(),
-            };
-            out.push(Signature {
-                addr: f.addr,
-                exact: self.own[i].exact.clone(),
-                features: fs.finish(),
-                instructions: f.instructions,
-                blocks: f.blocks.len() as u32,
-                evidence,
-            });
-        }
-        out
+                let evidence = Evidence {
+                    imports: self.imports[i].iter().take(EVIDENCE_CAP).cloned().collect(),
+                    strings: self.strings[i]
+                        .iter()
+                        .take(EVIDENCE_CAP)
+                        .map(|s| s.chars().take(120).collect())
+                        .collect(),
+                    constants: self.own[i]
+                        .constants
+                        .iter()
+                        .filter(|c| c.0 >= 0x100)
+                        .take(EVIDENCE_CAP)
+                        .map(|c| format!("{:#x}", c.0))
+                        .collect(),
+                };
+                Signature {
+                    addr: f.addr,
+                    exact: self.own[i].exact.clone(),
+                    features: fs.finish(),
+                    instructions: f.instructions,
+                    blocks: f.blocks.len() as u32,
+                    evidence,
+                }
+            })
+            .collect()
     }
 }
 
