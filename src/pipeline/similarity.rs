@@ -5,8 +5,6 @@ use std::collections::HashSet;
 use std::sync::Arc;
 use std::time::Instant;
 
-use rayon::prelude::*;
-
 use super::progress::{hash_json, Progress, Summary};
 use super::{blocking, ms, Analysed, Pipeline, PipelineError};
 use crate::analysis::signature::{Match, Signature};
@@ -69,24 +67,19 @@ fn similar_for(index: &Arc<SearchIndex>, a: &Analysed) -> Vec<(u64, Match)> {
     let mut sigs: Vec<&Signature> = a.signatures.iter().filter(|s| !s.tiny()).collect();
     sigs.sort_by_key(|s| std::cmp::Reverse(s.instructions));
     sigs.truncate(MAX_LINKED);
-    // Queries are independent reads of one searcher: both cores, results
-    // in the same order as one by one.
-    let found: Result<Vec<Vec<(u64, Match)>>, _> = sigs
-        .par_iter()
-        .map(|s| {
-            index
-                .similar(s, LINKS_PER_FUNCTION, LINK_THRESHOLD, Some(sha), None)
-                .map(|found| {
-                    found
-                        .into_iter()
-                        .filter(|m| !m.low_confidence)
-                        .map(|m| (s.addr, m))
-                        .collect()
-                })
-        })
-        .collect();
-    match found {
-        Ok(found) => found.into_iter().flatten().collect(),
+    // One batch: both cores, each candidate decoded once, results in the
+    // order of `sigs`.
+    match index.similar_batch(&sigs, LINKS_PER_FUNCTION, LINK_THRESHOLD, Some(sha)) {
+        Ok(found) => sigs
+            .iter()
+            .zip(found)
+            .flat_map(|(s, found)| {
+                found
+                    .into_iter()
+                    .filter(|m| !m.low_confidence)
+                    .map(move |m| (s.addr, m))
+            })
+            .collect(),
         Err(e) => {
             tracing::warn!(error = %e, "similarity query failed; no SIMILAR_TO links");
             Vec::new()

@@ -1,7 +1,44 @@
 //! Reading the index: text search over symbols, strings and binaries, and
 //! similar functions (LSH candidates re-ranked by the exact weighted Jaccard).
 
+use std::sync::{Arc, Mutex};
+
+use rayon::prelude::*;
+use tantivy::{DocAddress, Searcher};
+
 use super::*;
+
+/// A function document as similarity reads it.
+struct Candidate {
+    sha256: String,
+    name: String,
+    signature: Signature,
+}
+
+/// Decoded candidates by document, shared by the queries of one batch
+/// (one searcher, so addresses are stable).
+#[derive(Default)]
+struct Candidates(Mutex<HashMap<DocAddress, Arc<Candidate>>>);
+
+/// Candidates kept per batch (about 1 KB each); past it, new ones are
+/// decoded per query as without a cache.
+const MAX_CACHED: usize = 100_000;
+
+impl Candidates {
+    fn get(&self, at: DocAddress) -> Option<Arc<Candidate>> {
+        self.0
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(&at)
+            .cloned()
+    }
+    fn put(&self, at: DocAddress, c: Arc<Candidate>) {
+        let mut map = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        if map.len() < MAX_CACHED {
+            map.insert(at, c);
+        }
+    }
+}
 
 pub(super) fn term(field: Field, value: &str) -> Box<dyn Query> {
     Box::new(TermQuery::new(
@@ -191,8 +228,42 @@ impl SearchIndex {
         skip_binary: Option<&str>,
         skip_self: Option<(&str, u64)>,
     ) -> Result<Vec<Match>, SearchError> {
-        let f = self.f;
         let searcher = self.reader.searcher();
+        let cache = Candidates::default();
+        self.similar_in(&searcher, &cache, sig, k, min_score, skip_binary, skip_self)
+    }
+
+    /// [`similar`](Self::similar) for many signatures of one binary, on both
+    /// cores, against one searcher: each candidate function is read from the
+    /// doc store and decoded once for the whole batch (the candidates of a
+    /// binary's functions overlap heavily), not once per query. Results are
+    /// in the order of `sigs` and equal to one query each.
+    pub fn similar_batch(
+        &self,
+        sigs: &[&Signature],
+        k: usize,
+        min_score: f64,
+        skip_binary: Option<&str>,
+    ) -> Result<Vec<Vec<Match>>, SearchError> {
+        let searcher = self.reader.searcher();
+        let cache = Candidates::default();
+        sigs.par_iter()
+            .map(|s| self.similar_in(&searcher, &cache, s, k, min_score, skip_binary, None))
+            .collect()
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn similar_in(
+        &self,
+        searcher: &Searcher,
+        cache: &Candidates,
+        sig: &Signature,
+        k: usize,
+        min_score: f64,
+        skip_binary: Option<&str>,
+        skip_self: Option<(&str, u64)>,
+    ) -> Result<Vec<Match>, SearchError> {
+        let f = self.f;
         let mut not: Vec<(Occur, Box<dyn Query>)> = Vec::new();
         if let Some(b) = skip_binary {
             not.push((Occur::MustNot, term(f.binary, b)));
@@ -204,25 +275,27 @@ impl SearchIndex {
         // among exact copies (all 1.0), the one whose callers, callees and
         // data agree most comes first.
         let mut found: HashMap<(String, u64), (Match, f64)> = HashMap::new();
-        let mut consider = |d: &TantivyDocument, exact_hit: bool| {
-            let (name, other) = self.function_of(d);
-            let sha = str_of(d, f.binary).to_string();
+        let mut consider = |at: DocAddress, exact_hit: bool| -> Result<(), SearchError> {
+            let c = self.candidate(searcher, cache, at)?;
+            let other = &c.signature;
             let exact = exact_hit || (!sig.exact.is_empty() && other.exact == sig.exact);
             let similarity = signature::similarity(&sig.features, &other.features);
             let score = if exact { 1.0 } else { similarity };
+            if found.contains_key(&(c.sha256.clone(), other.addr)) {
+                return Ok(());
+            }
             let m = Match {
-                sha256: sha,
+                sha256: c.sha256.clone(),
                 addr: other.addr,
-                name,
+                name: c.name.clone(),
                 score,
                 exact,
                 low_confidence: sig.tiny() || other.tiny(),
                 instructions: other.instructions,
                 evidence: sig.evidence.shared(&other.evidence),
             };
-            found
-                .entry((m.sha256.clone(), m.addr))
-                .or_insert((m, similarity));
+            found.insert((m.sha256.clone(), m.addr), (m, similarity));
+            Ok(())
         };
         if !sig.exact.is_empty() {
             let mut q = vec![(Occur::Must, term(f.exact, &sig.exact))];
@@ -232,7 +305,7 @@ impl SearchIndex {
                 &TopDocs::with_limit(k.max(EXACT_CANDIDATES)).order_by_score(),
             )?;
             for (_, a) in top {
-                consider(&searcher.doc(a)?, true);
+                consider(a, true)?;
             }
         }
         let bands: Vec<(Occur, Box<dyn Query>)> = sig
@@ -250,7 +323,7 @@ impl SearchIndex {
             &TopDocs::with_limit(CANDIDATES.max(k)).order_by_score(),
         )?;
         for (_, a) in top {
-            consider(&searcher.doc(a)?, false);
+            consider(a, false)?;
         }
         let mut out: Vec<(Match, f64)> = found
             .into_values()
@@ -265,6 +338,27 @@ impl SearchIndex {
         });
         out.truncate(k);
         Ok(out.into_iter().map(|m| m.0).collect())
+    }
+
+    /// A candidate function, decoded once per [`Candidates`] cache.
+    fn candidate(
+        &self,
+        searcher: &Searcher,
+        cache: &Candidates,
+        at: DocAddress,
+    ) -> Result<Arc<Candidate>, SearchError> {
+        if let Some(c) = cache.get(at) {
+            return Ok(c);
+        }
+        let d: TantivyDocument = searcher.doc(at)?;
+        let (name, signature) = self.function_of(&d);
+        let c = Arc::new(Candidate {
+            sha256: str_of(&d, self.f.binary).to_string(),
+            name,
+            signature,
+        });
+        cache.put(at, c.clone());
+        Ok(c)
     }
 
     /// Stored facts of one indexed binary: its metadata and string hashes.

@@ -4,6 +4,7 @@
 
 use std::process::Command;
 
+use bingraph::analysis::signature::Signature;
 use serde_json::{json, Value};
 
 use crate::support::{addr_of, assert_error, chain, compile, TestApp};
@@ -330,6 +331,42 @@ async fn similar_functions_across_builds_and_the_exact_tier() {
     assert!(ranked[0]["imports"].as_f64().unwrap() > 0.5);
     if let Some(u) = ranked.iter().find(|r| r["sha256"] == unrelated.as_str()) {
         assert!(u["score"].as_f64().unwrap() < ranked[0]["score"].as_f64().unwrap());
+    }
+
+    // A batch of queries (ingest's path) answers as one query each does.
+    let rows = cypher(
+        &app,
+        "MATCH (f:Function {binary: $twin}) RETURN f.addr AS addr, f.signature AS sig ORDER BY addr",
+        json!({ "twin": twin }),
+    )
+    .await;
+    let sigs: Vec<Signature> = rows
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|r| Signature::from_property(r[0].as_u64()?, r[1].as_str()?))
+        .collect();
+    assert!(sigs.len() >= 4, "{rows}");
+    let refs: Vec<&Signature> = sigs.iter().collect();
+    let key = |m: &Vec<bingraph::analysis::signature::Match>| {
+        m.iter()
+            .map(|m| (m.sha256.clone(), m.addr, m.score.to_bits(), m.exact))
+            .collect::<Vec<_>>()
+    };
+    let batch = app
+        .app
+        .index
+        .similar_batch(&refs, 3, 0.0, Some(twin.as_str()))
+        .unwrap();
+    assert_eq!(batch.len(), sigs.len());
+    assert!(batch.iter().any(|m| !m.is_empty()), "no match at all");
+    for (s, got) in sigs.iter().zip(&batch) {
+        let one = app
+            .app
+            .index
+            .similar(s, 3, 0.0, Some(twin.as_str()), None)
+            .unwrap();
+        assert_eq!(key(got), key(&one), "function {:#x}", s.addr);
     }
 
     // Errors.
