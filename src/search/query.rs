@@ -278,12 +278,14 @@ impl SearchIndex {
         let mut consider = |at: DocAddress, exact_hit: bool| -> Result<(), SearchError> {
             let c = self.candidate(searcher, cache, at)?;
             let other = &c.signature;
+            // The first hit of a function stands (the exact tier's comes first).
+            let key = (c.sha256.clone(), other.addr);
+            if found.contains_key(&key) {
+                return Ok(());
+            }
             let exact = exact_hit || (!sig.exact.is_empty() && other.exact == sig.exact);
             let similarity = signature::similarity(&sig.features, &other.features);
             let score = if exact { 1.0 } else { similarity };
-            if found.contains_key(&(c.sha256.clone(), other.addr)) {
-                return Ok(());
-            }
             let m = Match {
                 sha256: c.sha256.clone(),
                 addr: other.addr,
@@ -294,7 +296,7 @@ impl SearchIndex {
                 instructions: other.instructions,
                 evidence: sig.evidence.shared(&other.evidence),
             };
-            found.insert((m.sha256.clone(), m.addr), (m, similarity));
+            found.insert(key, (m, similarity));
             Ok(())
         };
         if !sig.exact.is_empty() {
