@@ -2,6 +2,7 @@
 //! graph store, the blob store, accounts, ingest, and the read caches.
 
 use std::ops::Deref;
+use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -10,8 +11,8 @@ use moka::sync::Cache;
 use crate::analysis::{self, AnalysisError, FoundString};
 use crate::auth::uploads::Uploader;
 use crate::auth::{AccountError, Accounts, Principal};
-use crate::blobs::BlobStore;
-use crate::callgraph::CallGraph;
+use crate::blobs::{BlobStore, Digests};
+use crate::callgraph::{CallGraph, CallRecords, DIGEST_KIND, DIGEST_VERSION};
 use crate::config::Config;
 use crate::graph::views::BinaryView;
 use crate::graph::{self, GraphError, GraphStore};
@@ -45,6 +46,8 @@ pub struct App {
     pub config: Config,
     pub store: Arc<dyn GraphStore>,
     pub blobs: BlobStore,
+    /// Compact read models of each binary (its call graph).
+    pub digests: Digests,
     /// Users, keys, sessions, rate limits and usage.
     pub auth: Arc<Accounts>,
     /// Analysis jobs: the queue, the workers and the stored reports.
@@ -66,6 +69,16 @@ pub struct App {
     names: Cache<(String, String), Arc<Vec<String>>>,
     /// Every string of a stored file, extracted on first use.
     strings: moka::future::Cache<String, Arc<Vec<FoundString>>>,
+    /// Where the read models came from (digests or the store).
+    pub reads: ReadCounts,
+}
+
+/// How often each read model was loaded from its digest and from the store
+/// (the slow path on a large binary: the digest is missing or stale).
+#[derive(Debug, Default)]
+pub struct ReadCounts {
+    pub call_graphs_from_digest: std::sync::atomic::AtomicU64,
+    pub call_graphs_from_store: std::sync::atomic::AtomicU64,
 }
 
 /// Why a lookup through the app failed; `error.rs` maps it to the API's
@@ -124,6 +137,7 @@ impl App {
         let store = graph::open(&config.graph_config()).await?;
         let accounts = graph::open_accounts(&config.graph_config()).await?;
         let blobs = BlobStore::new(&config.data_dir);
+        let digests = Digests::new(&config.data_dir);
         let auth = Arc::new(
             Accounts::open(
                 accounts.clone(),
@@ -162,6 +176,7 @@ impl App {
             store: store.clone(),
             accounts: accounts.clone(),
             blobs: blobs.clone(),
+            digests: digests.clone(),
             analysis: config.analysis(),
             sync: sync.clone(),
         };
@@ -202,6 +217,7 @@ impl App {
             config,
             store,
             blobs,
+            digests,
             auth,
             jobs,
             signer,
@@ -212,6 +228,7 @@ impl App {
             binaries,
             names,
             strings,
+            reads: ReadCounts::default(),
         })
     }
 
@@ -277,6 +294,9 @@ impl App {
         self.blobs
             .remove(&sha)
             .map_err(|e| AppError::Internal(format!("removing the blob {sha}: {e}")))?;
+        self.digests
+            .remove(&sha)
+            .map_err(|e| AppError::Internal(format!("removing the digests of {sha}: {e}")))?;
         if let Err(e) = self.sync.unindex(std::slice::from_ref(&sha)).await {
             tracing::warn!(error = %e, "binary left in the search index; the next reconcile removes it");
         }
@@ -388,26 +408,64 @@ impl App {
             })
     }
 
-    /// The binary's call graph, from the cache or loaded from the store.
+    /// The binary's call graph: from the cache, else from its digest, else
+    /// loaded from the store (and the digest written for the next time).
     pub async fn call_graph(&self, sha256: &str) -> Result<Arc<CallGraph>, AppError> {
+        let b = self.binary(sha256).await?;
         self.call_graphs
-            .try_get_with(sha256.to_string(), async {
-                let functions = self
-                    .store
-                    .read(FUNCTIONS, params! { "sha256" => sha256 })
-                    .await?;
-                let calls = self
-                    .store
-                    .read(CALLS, params! { "sha256" => sha256 })
-                    .await?;
-                tokio::task::spawn_blocking(move || {
-                    Arc::new(CallGraph::from_rows(functions, calls))
+            .try_get_with(b.sha256.clone(), async {
+                let (digests, sha, stamp) = (self.digests.clone(), b.sha256.clone(), b.ingested_at.clone());
+                let kept = tokio::task::spawn_blocking(move || {
+                    digests.get::<CallRecords>(&sha, DIGEST_KIND, DIGEST_VERSION, &stamp)
                 })
                 .await
-                .map_err(|e| AppError::Internal(format!("call graph task: {e}")))
+                .map_err(|e| AppError::Internal(format!("call graph task: {e}")))?;
+                let records = match kept {
+                    Ok(Some(records)) => {
+                        self.reads.call_graphs_from_digest.fetch_add(1, Ordering::Relaxed);
+                        records
+                    }
+                    other => {
+                        self.reads.call_graphs_from_store.fetch_add(1, Ordering::Relaxed);
+                        if let Err(e) = other {
+                            tracing::warn!(sha256 = %b.sha256, error = %e, "reading the call-graph digest failed; loading from the graph");
+                        }
+                        self.call_records_from_store(&b.sha256, &b.ingested_at).await?
+                    }
+                };
+                tokio::task::spawn_blocking(move || Arc::new(CallGraph::build(&records)))
+                    .await
+                    .map_err(|e| AppError::Internal(format!("call graph task: {e}")))
             })
             .await
             .map_err(Arc::unwrap_or_clone)
+    }
+
+    /// The call-graph records of a binary read from the store, kept as its
+    /// digest (stamped with the subgraph they were read from).
+    async fn call_records_from_store(
+        &self,
+        sha256: &str,
+        stamp: &str,
+    ) -> Result<CallRecords, AppError> {
+        let functions = self
+            .store
+            .read(FUNCTIONS, params! { "sha256" => sha256 })
+            .await?;
+        let calls = self
+            .store
+            .read(CALLS, params! { "sha256" => sha256 })
+            .await?;
+        let (digests, sha, stamp) = (self.digests.clone(), sha256.to_string(), stamp.to_string());
+        tokio::task::spawn_blocking(move || {
+            let records = CallRecords::from_rows(&functions, &calls);
+            if let Err(e) = digests.put(&sha, DIGEST_KIND, DIGEST_VERSION, &stamp, &records) {
+                tracing::warn!(sha256 = %sha, error = %e, "call-graph digest not written");
+            }
+            records
+        })
+        .await
+        .map_err(|e| AppError::Internal(format!("call graph task: {e}")))
     }
 
     /// Every string of a stored binary, extracted from its file (cached).

@@ -38,7 +38,7 @@ use crate::analysis::findings::Finding;
 use crate::analysis::signature::{Match, Signature};
 use crate::analysis::{self, AnalysisConfig, AnalysisError, BinaryFacts};
 use crate::auth::uploads::Uploader;
-use crate::blobs::BlobStore;
+use crate::blobs::{BlobStore, Digests};
 use crate::graph::{GraphError, GraphStore};
 use crate::search::sync::IndexSync;
 
@@ -74,6 +74,9 @@ pub struct Pipeline {
     /// recorded.
     pub accounts: Arc<dyn GraphStore>,
     pub blobs: BlobStore,
+    /// Compact read models of each binary (its call graph), written with
+    /// its subgraph.
+    pub digests: Digests,
     pub analysis: AnalysisConfig,
     /// The search index, updated after each graph write.
     pub sync: IndexSync,

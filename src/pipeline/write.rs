@@ -11,6 +11,7 @@ use serde_json::json;
 use super::progress::{hash_json, Progress, Summary};
 use super::{blocking, ms, Analysed, Input, Pipeline, PipelineError};
 use crate::auth::uploads::{self, Uploader};
+use crate::callgraph::{CallRecords, DIGEST_KIND, DIGEST_VERSION};
 use crate::graph::model::{self, Origin, MODEL_VERSION};
 use crate::graph::time::now_precise;
 use crate::graph::GraphError;
@@ -150,16 +151,31 @@ async fn write(
 
     let started = Instant::now();
     let functions = a.facts.code.functions.len() as u64;
-    let batch = blocking("graph batch", move || {
+    let stamp = origin.ingested_at.clone();
+    let (batch, calls) = blocking("graph batch", move || {
         let (facts, findings) = (&a.facts, &a.findings);
         let mut b = model::binary_batch(facts, &origin);
         let addrs = facts.code.functions.iter().map(|f| f.addr).collect();
         model::add_findings(&mut b, &facts.hashes.sha256, findings, &addrs);
         model::add_similarity(&mut b, &facts.hashes.sha256, &a.signatures, &a.similar);
-        b
+        let calls = CallRecords::from_batch(&b);
+        (b, calls)
     })
     .await?;
+    // A digest never outlives the subgraph it was taken from.
+    let digests = pipeline.digests.clone();
+    let digest_sha = sha.clone();
+    blocking("digest removal", move || digests.remove(&digest_sha)).await??;
     let stats = pipeline.store.write_batch(batch).await?;
+    let digests = pipeline.digests.clone();
+    let digest_sha = sha.clone();
+    let kept = blocking("digest write", move || {
+        digests.put(&digest_sha, DIGEST_KIND, DIGEST_VERSION, &stamp, &calls)
+    })
+    .await?;
+    if let Err(e) = kept {
+        tracing::warn!(sha256 = %sha, error = %e, "call-graph digest not written; the first call-graph query rebuilds it from the graph");
+    }
     Ok(Ingested {
         sha256: sha,
         status: if before.is_some() {

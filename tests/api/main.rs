@@ -12,6 +12,7 @@ mod cypher;
 mod errors;
 mod formats;
 mod functions;
+mod large;
 mod search;
 mod snapshots;
 mod support;

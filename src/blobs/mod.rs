@@ -6,6 +6,9 @@
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
+mod digests;
+pub use digests::Digests;
+
 /// The blob store rooted at `<data_dir>/blobs`.
 #[derive(Debug, Clone)]
 pub struct BlobStore {

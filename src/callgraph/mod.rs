@@ -12,6 +12,9 @@ use serde::Serialize;
 
 use crate::graph::Rows;
 
+mod records;
+pub use records::{CallRecord, CallRecords, Callee, FunctionRecord, DIGEST_KIND, DIGEST_VERSION};
+
 /// A function of the binary, or an import it calls.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct CallNode {
@@ -56,85 +59,52 @@ pub struct CallGraph {
     pub functions: Vec<NodeIndex>,
 }
 
-fn get_u64(row: &[crate::graph::Value], i: Option<usize>) -> Option<u64> {
-    i.and_then(|i| row.get(i)).and_then(|v| v.as_u64())
-}
-
-fn get_str(row: &[crate::graph::Value], i: Option<usize>) -> Option<String> {
-    i.and_then(|i| row.get(i))
-        .and_then(|v| v.as_str())
-        .map(String::from)
-}
-
 impl CallGraph {
     /// Build from the rows of `cypher/graph/functions.cypher` and `calls.cypher`.
     pub fn from_rows(functions: Rows, calls: Rows) -> Self {
+        Self::build(&CallRecords::from_rows(&functions, &calls))
+    }
+
+    /// Build from records (read from the store, a write batch or a digest).
+    /// Calls from or to an address that is no function are left out.
+    pub fn build(records: &CallRecords) -> Self {
         let mut g = CallGraph::default();
-        let c = |n: &str| functions.column(n);
-        let (uid, addr, size, name, dem, src, ins, cyc, blk) = (
-            c("uid"),
-            c("addr"),
-            c("size"),
-            c("name"),
-            c("demangled"),
-            c("source"),
-            c("instructions"),
-            c("cyclomatic"),
-            c("blocks"),
-        );
-        for row in &functions.rows {
-            let Some(a) = get_u64(row, addr) else {
-                continue;
-            };
-            let node = CallNode {
+        for f in &records.functions {
+            g.add(CallNode {
                 kind: "function",
-                uid: get_str(row, uid).unwrap_or_default(),
-                addr: Some(a),
-                name: get_str(row, name).unwrap_or_else(|| format!("sub_{a:x}")),
-                demangled: get_str(row, dem),
+                uid: f.uid.clone(),
+                addr: Some(f.addr),
+                name: f.name.clone(),
+                demangled: f.demangled.clone(),
                 library: None,
-                size: get_u64(row, size).unwrap_or(0),
-                source: get_str(row, src).unwrap_or_default(),
-                instructions: get_u64(row, ins).unwrap_or(0),
-                cyclomatic: get_u64(row, cyc).unwrap_or(0),
-                blocks: get_u64(row, blk).unwrap_or(0),
-            };
-            g.add(node);
+                size: f.size,
+                source: f.source.clone(),
+                instructions: f.instructions,
+                cyclomatic: f.cyclomatic,
+                blocks: f.blocks,
+            });
         }
         g.functions.sort_by_key(|i| g.graph[*i].addr);
-        let c = |n: &str| calls.column(n);
-        let (from, to_uid, to_addr, to_name, to_lib, kind, count, site) = (
-            c("from_addr"),
-            c("to_uid"),
-            c("to_addr"),
-            c("to_name"),
-            c("to_library"),
-            c("kind"),
-            c("count"),
-            c("site"),
-        );
-        let mut imports: HashMap<String, NodeIndex> = HashMap::new();
-        for row in &calls.rows {
-            let Some(src) = get_u64(row, from).and_then(|a| g.by_addr.get(&a).copied()) else {
+        let mut imports: HashMap<&str, NodeIndex> = HashMap::new();
+        for c in &records.calls {
+            let Some(src) = g.by_addr.get(&c.from).copied() else {
                 continue;
             };
-            let dst = if let Some(a) = get_u64(row, to_addr) {
-                match g.by_addr.get(&a) {
+            let dst = match &c.to {
+                Callee::Function(a) => match g.by_addr.get(a) {
                     Some(i) => *i,
                     None => continue,
-                }
-            } else {
-                let uid = get_str(row, to_uid).unwrap_or_default();
-                match imports.get(&uid) {
+                },
+                Callee::Import { uid, name, library } => match imports.get(uid.as_str()) {
                     Some(i) => *i,
                     None => {
                         let i = g.add(CallNode {
                             kind: "import",
                             uid: uid.clone(),
                             addr: None,
-                            name: get_str(row, to_name).unwrap_or_default(),
+                            name: name.clone(),
                             demangled: None,
-                            library: get_str(row, to_lib),
+                            library: library.clone(),
                             size: 0,
                             source: String::new(),
                             instructions: 0,
@@ -144,15 +114,15 @@ impl CallGraph {
                         imports.insert(uid, i);
                         i
                     }
-                }
+                },
             };
             g.graph.add_edge(
                 src,
                 dst,
                 CallInfo {
-                    kind: get_str(row, kind).unwrap_or_else(|| "call".into()),
-                    count: get_u64(row, count).unwrap_or(1),
-                    site: get_u64(row, site),
+                    kind: c.kind.clone(),
+                    count: c.count,
+                    site: c.site,
                 },
             );
         }
