@@ -1,5 +1,5 @@
 // The addresses of a binary's strings that code references, with how many
-// functions reference each. Returns addr, functions.
+// distinct functions reference each. Returns addr, functions.
 MATCH (s:String {binary: $sha256})
 OPTIONAL MATCH (s)<-[:REFERENCES]-(f)
-RETURN s.addr AS addr, count(f) AS functions
+RETURN s.addr AS addr, count(DISTINCT f) AS functions

@@ -55,6 +55,8 @@ pub struct CallGraph {
     pub graph: DiGraph<CallNode, CallInfo>,
     by_addr: HashMap<u64, NodeIndex>,
     by_name: HashMap<String, Vec<NodeIndex>>,
+    /// Import nodes by uid.
+    imports: HashMap<String, NodeIndex>,
     /// Function nodes in address order.
     pub functions: Vec<NodeIndex>,
 }
@@ -85,7 +87,6 @@ impl CallGraph {
             });
         }
         g.functions.sort_by_key(|i| g.graph[*i].addr);
-        let mut imports: HashMap<&str, NodeIndex> = HashMap::new();
         for c in &records.calls {
             let Some(src) = g.by_addr.get(&c.from).copied() else {
                 continue;
@@ -95,7 +96,7 @@ impl CallGraph {
                     Some(i) => *i,
                     None => continue,
                 },
-                Callee::Import { uid, name, library } => match imports.get(uid.as_str()) {
+                Callee::Import { uid, name, library } => match g.imports.get(uid.as_str()) {
                     Some(i) => *i,
                     None => {
                         let i = g.add(CallNode {
@@ -111,7 +112,7 @@ impl CallGraph {
                             cyclomatic: 0,
                             blocks: 0,
                         });
-                        imports.insert(uid, i);
+                        g.imports.insert(uid.clone(), i);
                         i
                     }
                 },
@@ -149,6 +150,20 @@ impl CallGraph {
     /// Roughly how much memory it holds, for the cache's weigher.
     pub fn weight(&self) -> u32 {
         (self.graph.node_count() + self.graph.edge_count()).min(u32::MAX as usize) as u32
+    }
+
+    /// How many functions call the import `uid` (0 when none does).
+    pub fn callers_of_import(&self, uid: &str) -> u64 {
+        let Some(&i) = self.imports.get(uid) else {
+            return 0;
+        };
+        let mut callers: Vec<NodeIndex> = self
+            .graph
+            .neighbors_directed(i, Direction::Incoming)
+            .collect();
+        callers.sort_unstable();
+        callers.dedup();
+        callers.len() as u64
     }
 
     /// The function at `addr`.

@@ -8,6 +8,7 @@ pub mod bolt;
 pub mod contract;
 pub mod embedded;
 pub mod guard;
+pub mod lists;
 pub mod model;
 pub mod time;
 mod value;

@@ -8,10 +8,11 @@ use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use super::{hex, Paging};
+use super::Paging;
 use crate::app::AppState;
 use crate::auth::uploads::Uploader;
 use crate::error::{Api, ApiError};
+use crate::graph::lists::{StringView, SymbolView};
 use crate::graph::views::Props;
 pub use crate::graph::views::{BinaryView, Counts};
 use crate::graph::Value;
@@ -21,9 +22,6 @@ use crate::pipeline::{IngestStatus, Ingested};
 
 const LIST: &str = include_str!("../../cypher/binaries/list.cypher");
 const COUNT: &str = include_str!("../../cypher/binaries/count.cypher");
-const SYMBOLS: &str = include_str!("../../cypher/binaries/symbols.cypher");
-const SYMBOLS_COUNT: &str = include_str!("../../cypher/binaries/symbols_count.cypher");
-const REFERENCED_STRINGS: &str = include_str!("../../cypher/binaries/referenced_strings.cypher");
 const IMPORTS: &str = include_str!("../../cypher/binaries/imports.cypher");
 
 /// Look a binary up by SHA-256, SHA-1 or MD5. The sha256 of a fat Mach-O
@@ -310,23 +308,6 @@ fn multipart_error(e: axum::extract::multipart::MultipartError) -> ApiError {
     }
 }
 
-/// A symbol of a binary.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct SymbolView {
-    pub name: String,
-    pub demangled: Option<String>,
-    /// `function`, `object`, `section`, `file`, `tls`, `other`.
-    pub kind: String,
-    /// `local`, `global`, `weak`.
-    pub binding: String,
-    pub addr: u64,
-    pub addr_hex: String,
-    pub size: u64,
-    pub defined: bool,
-    pub dynamic: bool,
-    pub exported: bool,
-}
-
 /// Symbol filters.
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
@@ -349,49 +330,20 @@ pub async fn symbols(
     Query(q): Query<SymbolQuery>,
     Query(paging): Query<Paging>,
 ) -> Result<Api<Vec<SymbolView>>, ApiError> {
-    let b = app.binary(&sha256).await?;
     let (_, limit, skip) = paging.resolve()?;
-    let p = params! { "sha256" => &b.sha256, "kind" => q.kind, "prefix" => q.prefix };
-    let total = app.store.read(SYMBOLS_COUNT, p.clone()).await?;
-    let mut page = p;
-    page.insert("skip".into(), Value::from(skip));
-    page.insert("limit".into(), Value::from(limit));
-    let rows = app.store.read(SYMBOLS, page).await?;
-    let items = rows
-        .into_maps()
+    let all = app.symbols(&sha256).await?;
+    let matching: Vec<&SymbolView> = all
         .iter()
-        .map(|m| {
-            let p = Props(m);
-            SymbolView {
-                name: p.string("name"),
-                demangled: p.str("demangled"),
-                kind: p.string("kind"),
-                binding: p.string("binding"),
-                addr: p.num("addr"),
-                addr_hex: hex(p.num("addr")),
-                size: p.num("size"),
-                defined: p.bool("defined"),
-                dynamic: p.bool("dynamic"),
-                exported: p.bool("exported"),
-            }
-        })
+        .filter(|s| q.kind.as_deref().is_none_or(|k| s.kind == k))
+        .filter(|s| q.prefix.as_deref().is_none_or(|p| s.name.starts_with(p)))
         .collect();
-    let total = total.first("total").and_then(Value::as_u64).unwrap_or(0);
-    Ok(Api::page(items, paging.pagination(total)))
-}
-
-/// A string found in a binary.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct StringView {
-    pub value: String,
-    /// Virtual address, when the string is in mapped data.
-    pub addr: Option<u64>,
-    pub offset: u64,
-    pub section: Option<String>,
-    /// `ascii` or `utf16le`.
-    pub encoding: String,
-    /// How many functions reference it (0: only found in the data).
-    pub referenced_by: u64,
+    let items = matching
+        .iter()
+        .skip(skip as usize)
+        .take(limit as usize)
+        .map(|s| (*s).clone())
+        .collect();
+    Ok(Api::page(items, paging.pagination(matching.len() as u64)))
 }
 
 /// String filters.
@@ -416,40 +368,21 @@ pub async fn strings(
     Query(q): Query<StringQuery>,
     Query(paging): Query<Paging>,
 ) -> Result<Api<Vec<StringView>>, ApiError> {
-    let b = app.binary(&sha256).await?;
     let (_, limit, skip) = paging.resolve()?;
-    let all = app.file_strings(&b.sha256).await?;
-    let refs = app
-        .store
-        .read(REFERENCED_STRINGS, params! { "sha256" => &b.sha256 })
-        .await?;
-    let referenced: std::collections::HashMap<u64, u64> = refs
-        .into_maps()
-        .iter()
-        .filter_map(|m| Some((m.get("addr")?.as_u64()?, m.get("functions")?.as_u64()?)))
-        .collect();
-    let uses = |s: &crate::analysis::FoundString| {
-        s.addr
-            .and_then(|a| referenced.get(&a).copied())
-            .unwrap_or(0)
-    };
-    let matching: Vec<&crate::analysis::FoundString> = all
+    let all = app.strings(&sha256).await?;
+    let matching: Vec<&StringView> = all
         .iter()
         .filter(|s| q.contains.as_deref().is_none_or(|c| s.value.contains(c)))
-        .filter(|s| q.referenced.is_none_or(|want| want == (uses(s) > 0)))
+        .filter(|s| {
+            q.referenced
+                .is_none_or(|want| want == (s.referenced_by > 0))
+        })
         .collect();
     let items = matching
         .iter()
         .skip(skip as usize)
         .take(limit as usize)
-        .map(|s| StringView {
-            value: s.value.clone(),
-            addr: s.addr,
-            offset: s.offset,
-            section: s.section.clone(),
-            encoding: s.encoding.clone(),
-            referenced_by: uses(s),
-        })
+        .map(|s| (*s).clone())
         .collect();
     Ok(Api::page(items, paging.pagination(matching.len() as u64)))
 }
@@ -484,18 +417,21 @@ pub async fn imports(
         .store
         .read(IMPORTS, params! { "sha256" => &b.sha256 })
         .await?;
+    // Import nodes are shared by every binary that imports them: count the
+    // callers in this binary's call graph, not across the corpus.
+    let g = app.call_graph(&b.sha256).await?;
     let items = rows
         .into_maps()
         .into_iter()
         .map(|m| {
             let p = Props(&m);
             ImportView {
+                callers: g.callers_of_import(&p.string("uid")),
                 library: p.string("library"),
                 name: p.string("name"),
                 slot: p.u64("slot"),
                 stub: p.u64("stub"),
                 ordinal: p.u64("ordinal"),
-                callers: p.num("callers"),
             }
         })
         .collect();

@@ -10,11 +10,14 @@ use serde_json::json;
 
 use super::progress::{hash_json, Progress, Summary};
 use super::{blocking, ms, Analysed, Input, Pipeline, PipelineError};
+use crate::analysis::BinaryFacts;
 use crate::auth::uploads::{self, Uploader};
+use crate::blobs::Digests;
 use crate::callgraph::{CallRecords, DIGEST_KIND, DIGEST_VERSION};
+use crate::graph::lists::{StringView, SymbolView, LISTS_VERSION};
 use crate::graph::model::{self, Origin, MODEL_VERSION};
 use crate::graph::time::now_precise;
-use crate::graph::GraphError;
+use crate::graph::{Batch, GraphError};
 use crate::params;
 
 const FIND_EXISTING: &str = include_str!("../../cypher/binaries/find_for_ingest.cypher");
@@ -152,14 +155,14 @@ async fn write(
     let started = Instant::now();
     let functions = a.facts.code.functions.len() as u64;
     let stamp = origin.ingested_at.clone();
-    let (batch, calls) = blocking("graph batch", move || {
+    let (batch, kept) = blocking("graph batch", move || {
         let (facts, findings) = (&a.facts, &a.findings);
         let mut b = model::binary_batch(facts, &origin);
         let addrs = facts.code.functions.iter().map(|f| f.addr).collect();
         model::add_findings(&mut b, &facts.hashes.sha256, findings, &addrs);
         model::add_similarity(&mut b, &facts.hashes.sha256, &a.signatures, &a.similar);
-        let calls = CallRecords::from_batch(&b);
-        (b, calls)
+        let kept = Kept::from_batch(&b, facts);
+        (b, kept)
     })
     .await?;
     // A digest never outlives the subgraph it was taken from.
@@ -169,12 +172,12 @@ async fn write(
     let stats = pipeline.store.write_batch(batch).await?;
     let digests = pipeline.digests.clone();
     let digest_sha = sha.clone();
-    let kept = blocking("digest write", move || {
-        digests.put(&digest_sha, DIGEST_KIND, DIGEST_VERSION, &stamp, &calls)
+    let written = blocking("digest write", move || {
+        kept.put(&digests, &digest_sha, &stamp)
     })
     .await?;
-    if let Err(e) = kept {
-        tracing::warn!(sha256 = %sha, error = %e, "call-graph digest not written; the first call-graph query rebuilds it from the graph");
+    if let Err(e) = written {
+        tracing::warn!(sha256 = %sha, error = %e, "digests not written; the first pages rebuild them from the graph");
     }
     Ok(Ingested {
         sha256: sha,
@@ -189,6 +192,30 @@ async fn write(
         analysis_ms: 0,
         write_ms: ms(started),
     })
+}
+
+/// The digests of one binary, taken from its write batch: what the first
+/// pages of the API read instead of the whole subgraph.
+struct Kept {
+    calls: CallRecords,
+    symbols: Vec<SymbolView>,
+    strings: Vec<StringView>,
+}
+
+impl Kept {
+    fn from_batch(b: &Batch, facts: &BinaryFacts) -> Self {
+        Kept {
+            calls: CallRecords::from_batch(b),
+            symbols: SymbolView::list_from_batch(b),
+            strings: StringView::list(&facts.strings, &StringView::referenced_in_batch(b)),
+        }
+    }
+
+    fn put(&self, digests: &Digests, sha256: &str, stamp: &str) -> std::io::Result<()> {
+        digests.put(sha256, DIGEST_KIND, DIGEST_VERSION, stamp, &self.calls)?;
+        digests.put(sha256, "symbols", LISTS_VERSION, stamp, &self.symbols)?;
+        digests.put(sha256, "strings", LISTS_VERSION, stamp, &self.strings)
+    }
 }
 
 impl Pipeline {

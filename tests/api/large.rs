@@ -6,9 +6,9 @@
 
 use std::collections::BTreeSet;
 use std::path::PathBuf;
-use std::sync::atomic::Ordering;
 
 use bingraph::callgraph::{CallRecords, Callee, DIGEST_KIND, DIGEST_VERSION};
+use bingraph::graph::lists::{StringView, SymbolView, LISTS_VERSION};
 use bingraph::params;
 use serde_json::Value;
 
@@ -16,6 +16,8 @@ use crate::support::{addr_of, chain, scratch, TestApp};
 
 const FUNCTIONS: &str = include_str!("../../cypher/graph/functions.cypher");
 const CALLS: &str = include_str!("../../cypher/graph/calls.cypher");
+const SYMBOLS: &str = include_str!("../../cypher/binaries/symbols.cypher");
+const REFERENCED_STRINGS: &str = include_str!("../../cypher/binaries/referenced_strings.cypher");
 
 /// Functions of the generated program.
 const N: u64 = 50_000;
@@ -81,6 +83,31 @@ async fn stored_records(app: &TestApp, sha: &str) -> CallRecords {
         .await
         .unwrap();
     CallRecords::from_rows(&functions, &calls)
+}
+
+/// The symbols and strings of a binary as the store (and its file) give them.
+async fn stored_lists(app: &TestApp, sha: &str) -> (Vec<SymbolView>, Vec<StringView>) {
+    let p = params! { "sha256" => sha };
+    let symbols = app.app.store.read(SYMBOLS, p.clone()).await.unwrap();
+    let refs = app.app.store.read(REFERENCED_STRINGS, p).await.unwrap();
+    let bytes = app.app.blobs.get(sha).unwrap().unwrap();
+    let all = bingraph::analysis::file_strings(&bytes, &app.app.config.analysis()).unwrap();
+    (
+        SymbolView::list_from_rows(symbols),
+        StringView::list(&all, &StringView::referenced_from_rows(refs)),
+    )
+}
+
+async fn kept_lists(app: &TestApp, sha: &str) -> Option<(Vec<SymbolView>, Vec<StringView>)> {
+    let b = app.app.binary(sha).await.unwrap();
+    let d = &app.app.digests;
+    let symbols = d
+        .get(sha, "symbols", LISTS_VERSION, &b.ingested_at)
+        .unwrap()?;
+    let strings = d
+        .get(sha, "strings", LISTS_VERSION, &b.ingested_at)
+        .unwrap()?;
+    Some((symbols, strings))
 }
 
 async fn kept_records(app: &TestApp, sha: &str) -> Option<CallRecords> {
@@ -198,32 +225,80 @@ async fn a_large_binary_is_served_from_its_digests() {
         .data(&format!("/binaries/{sha}/paths?from=f100&to=f110"))
         .await;
     assert!(!path["paths"].as_array().unwrap().is_empty(), "{path}");
+    let imports = app.data(&format!("/binaries/{sha}/imports")).await;
+    let puts = imports
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["name"] == "puts")
+        .unwrap();
+    assert_eq!(puts["callers"], (0..N).filter(|i| i % 97 == 0).count());
+    let symbols = app
+        .data(&format!("/binaries/{sha}/symbols?prefix=f2500&limit=100"))
+        .await;
+    let got: BTreeSet<&str> = symbols
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["name"].as_str().unwrap())
+        .collect();
+    let want: BTreeSet<String> = (0..N)
+        .map(|i| format!("f{i}"))
+        .filter(|n| n.starts_with("f2500"))
+        .collect();
+    assert_eq!(got, want.iter().map(String::as_str).collect());
+    let (status, strings) = app
+        .get(&format!(
+            "/binaries/{sha}/strings?contains=says%20hello&referenced=true&limit=10"
+        ))
+        .await;
+    assert_eq!(status, 200);
     assert_eq!(
-        app.app.reads.call_graphs_from_store.load(Ordering::Relaxed),
-        0
+        strings["meta"]["pagination"]["total"],
+        (0..N).filter(|i| i % 97 == 0).count()
     );
+    assert_eq!(strings["data"][0]["referenced_by"], 1);
+    for kind in ["callgraph", "symbols", "strings"] {
+        assert_eq!(
+            app.app.reads.from_store(kind),
+            0,
+            "{kind} read from the store"
+        );
+        assert_eq!(app.app.reads.from_digest(kind), 1, "{kind} loaded once");
+    }
+
+    // The lists kept at ingest are what the store and the file give.
+    let (symbols, strings) = kept_lists(&app, &sha).await.expect("written at ingest");
+    let (stored_symbols, stored_strings) = stored_lists(&app, &sha).await;
+    assert!(symbols.len() as u64 > N);
     assert!(
-        app.app
-            .reads
-            .call_graphs_from_digest
-            .load(Ordering::Relaxed)
-            >= 1
+        symbols == stored_symbols,
+        "the symbols digest differs from the store"
+    );
+    assert_eq!(strings.len(), stored_strings.len());
+    assert!(
+        strings == stored_strings,
+        "the strings digest differs from the store"
     );
 }
 
 #[tokio::test]
-async fn a_missing_or_stale_call_graph_digest_is_rebuilt_from_the_store() {
+async fn missing_or_stale_digests_are_rebuilt_from_the_store() {
     let app = TestApp::start().await;
     let sha = app.ingest(&chain("digest", &["-O0"])).await;
     let first = kept_records(&app, &sha).await.expect("written at ingest");
     // Lost (an older data dir, a failed write): the first query reads the
     // store and keeps the digest again.
-    let file = app
-        .data_dir
-        .join("digests")
-        .join(&sha[..2])
-        .join(format!("{sha}.callgraph"));
-    std::fs::remove_file(&file).unwrap();
+    let lists = kept_lists(&app, &sha).await.expect("written at ingest");
+    let file = |kind: &str| {
+        app.data_dir
+            .join("digests")
+            .join(&sha[..2])
+            .join(format!("{sha}.{kind}"))
+    };
+    for kind in ["callgraph", "symbols", "strings"] {
+        std::fs::remove_file(file(kind)).unwrap();
+    }
     let main = addr_of(&app, &sha, "main").await;
     let callees = app
         .data(&format!("/binaries/{sha}/functions/{main:#x}/callees"))
@@ -232,11 +307,24 @@ async fn a_missing_or_stale_call_graph_digest_is_rebuilt_from_the_store() {
         names(&callees, "nodes"),
         BTreeSet::from(["a".to_string(), "c".to_string()])
     );
-    assert_eq!(
-        app.app.reads.call_graphs_from_store.load(Ordering::Relaxed),
-        1
-    );
+    let symbols = app
+        .data(&format!("/binaries/{sha}/symbols?prefix=unused"))
+        .await;
+    assert_eq!(symbols[0]["name"], "unused_helper");
+    let strings = app
+        .data(&format!("/binaries/{sha}/strings?contains=says%20hello"))
+        .await;
+    assert_eq!(strings[0]["referenced_by"], 1);
+    for kind in ["callgraph", "symbols", "strings"] {
+        assert_eq!(
+            app.app.reads.from_store(kind),
+            1,
+            "{kind} rebuilt from the store"
+        );
+        assert!(file(kind).exists(), "{kind} kept again");
+    }
     assert_eq!(kept_records(&app, &sha).await.as_ref(), Some(&first));
+    assert_eq!(kept_lists(&app, &sha).await.as_ref(), Some(&lists));
     // A re-ingest stamps a new digest; the old stamp no longer reads.
     let old = app.app.binary(&sha).await.unwrap().ingested_at;
     let (status, _) = app
@@ -260,5 +348,7 @@ async fn a_missing_or_stale_call_graph_digest_is_rebuilt_from_the_store() {
     let (status, _) =
         crate::support::send(app.client.delete(format!("{}/binaries/{sha}", app.base))).await;
     assert_eq!(status, 200);
-    assert!(!file.exists());
+    for kind in ["callgraph", "symbols", "strings"] {
+        assert!(!file(kind).exists(), "{kind} removed");
+    }
 }

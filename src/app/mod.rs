@@ -2,18 +2,20 @@
 //! graph store, the blob store, accounts, ingest, and the read caches.
 
 use std::ops::Deref;
-use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Duration;
 
 use moka::sync::Cache;
 
-use crate::analysis::{self, AnalysisError, FoundString};
+use crate::analysis::AnalysisError;
 use crate::auth::uploads::Uploader;
 use crate::auth::{AccountError, Accounts, Principal};
 use crate::blobs::{BlobStore, Digests};
-use crate::callgraph::{CallGraph, CallRecords, DIGEST_KIND, DIGEST_VERSION};
+use crate::callgraph::CallGraph;
 use crate::config::Config;
+use crate::graph::lists::{StringView, SymbolView};
+
+mod reads;
 use crate::graph::views::BinaryView;
 use crate::graph::{self, GraphError, GraphStore};
 use crate::jobs::{JobState, Jobs};
@@ -22,13 +24,12 @@ use crate::pipeline::{Ingested, Pipeline, PipelineError};
 use crate::provenance::Signer;
 use crate::search::sync::IndexSync;
 use crate::search::SearchIndex;
+pub use reads::ReadCounts;
 
-const FUNCTIONS: &str = include_str!("../cypher/graph/functions.cypher");
-const CALLS: &str = include_str!("../cypher/graph/calls.cypher");
-const BY_SHA256: &str = include_str!("../cypher/binaries/by_sha256.cypher");
-const BY_SHA1: &str = include_str!("../cypher/binaries/by_sha1.cypher");
-const BY_MD5: &str = include_str!("../cypher/binaries/by_md5.cypher");
-const BY_CONTAINER: &str = include_str!("../cypher/binaries/by_container.cypher");
+const BY_SHA256: &str = include_str!("../../cypher/binaries/by_sha256.cypher");
+const BY_SHA1: &str = include_str!("../../cypher/binaries/by_sha1.cypher");
+const BY_MD5: &str = include_str!("../../cypher/binaries/by_md5.cypher");
+const BY_CONTAINER: &str = include_str!("../../cypher/binaries/by_container.cypher");
 
 /// Cheap to clone: handlers get one per request.
 #[derive(Clone)]
@@ -67,18 +68,11 @@ pub struct App {
     /// File names by (viewer, sha256): a user id, or `*` for admins; emptied
     /// with `binaries`.
     names: Cache<(String, String), Arc<Vec<String>>>,
-    /// Every string of a stored file, extracted on first use.
-    strings: moka::future::Cache<String, Arc<Vec<FoundString>>>,
+    /// Each binary's strings and symbols, from its digests or the store.
+    strings: moka::future::Cache<String, Arc<Vec<StringView>>>,
+    symbols: moka::future::Cache<String, Arc<Vec<SymbolView>>>,
     /// Where the read models came from (digests or the store).
     pub reads: ReadCounts,
-}
-
-/// How often each read model was loaded from its digest and from the store
-/// (the slow path on a large binary: the digest is missing or stale).
-#[derive(Debug, Default)]
-pub struct ReadCounts {
-    pub call_graphs_from_digest: std::sync::atomic::AtomicU64,
-    pub call_graphs_from_store: std::sync::atomic::AtomicU64,
 }
 
 /// Why a lookup through the app failed; `error.rs` maps it to the API's
@@ -207,9 +201,18 @@ impl App {
             .max_capacity(100_000)
             .time_to_live(Duration::from_secs(30))
             .build();
+        // Weighed in items: a few million strings or symbols, a few hundred MB.
         let strings = moka::future::Cache::builder()
             .max_capacity(5_000_000)
-            .weigher(|_k: &String, v: &Arc<Vec<FoundString>>| {
+            .time_to_live(Duration::from_secs(600))
+            .weigher(|_k: &String, v: &Arc<Vec<StringView>>| {
+                v.len().clamp(1, u32::MAX as usize) as u32
+            })
+            .build();
+        let symbols = moka::future::Cache::builder()
+            .max_capacity(5_000_000)
+            .time_to_live(Duration::from_secs(600))
+            .weigher(|_k: &String, v: &Arc<Vec<SymbolView>>| {
                 v.len().clamp(1, u32::MAX as usize) as u32
             })
             .build();
@@ -228,6 +231,7 @@ impl App {
             binaries,
             names,
             strings,
+            symbols,
             reads: ReadCounts::default(),
         })
     }
@@ -251,8 +255,7 @@ impl App {
                 let Some(app) = weak.upgrade() else { break };
                 if e.state == JobState::Succeeded {
                     for sha in &e.binaries {
-                        app.call_graphs.invalidate(sha).await;
-                        app.strings.invalidate(sha).await;
+                        app.forget_lists(sha).await;
                     }
                     app.forget_views();
                 }
@@ -273,8 +276,7 @@ impl App {
         let result = self.pipeline.ingest(bytes, force, uploader).await;
         if let Ok(done) = &result {
             for i in done {
-                self.call_graphs.invalidate(&i.sha256).await;
-                self.strings.invalidate(&i.sha256).await;
+                self.forget_lists(&i.sha256).await;
             }
         }
         // Any hash may have named the binary; lookups are cheap to redo.
@@ -300,8 +302,7 @@ impl App {
         if let Err(e) = self.sync.unindex(std::slice::from_ref(&sha)).await {
             tracing::warn!(error = %e, "binary left in the search index; the next reconcile removes it");
         }
-        self.call_graphs.invalidate(&sha).await;
-        self.strings.invalidate(&sha).await;
+        self.forget_lists(&sha).await;
         self.forget_views();
         tracing::info!(sha256 = %sha, "binary deleted");
         Ok(true)
@@ -406,95 +407,6 @@ impl App {
                     ),
                 )
             })
-    }
-
-    /// The binary's call graph: from the cache, else from its digest, else
-    /// loaded from the store (and the digest written for the next time).
-    pub async fn call_graph(&self, sha256: &str) -> Result<Arc<CallGraph>, AppError> {
-        let b = self.binary(sha256).await?;
-        self.call_graphs
-            .try_get_with(b.sha256.clone(), async {
-                let (digests, sha, stamp) = (self.digests.clone(), b.sha256.clone(), b.ingested_at.clone());
-                let kept = tokio::task::spawn_blocking(move || {
-                    digests.get::<CallRecords>(&sha, DIGEST_KIND, DIGEST_VERSION, &stamp)
-                })
-                .await
-                .map_err(|e| AppError::Internal(format!("call graph task: {e}")))?;
-                let records = match kept {
-                    Ok(Some(records)) => {
-                        self.reads.call_graphs_from_digest.fetch_add(1, Ordering::Relaxed);
-                        records
-                    }
-                    other => {
-                        self.reads.call_graphs_from_store.fetch_add(1, Ordering::Relaxed);
-                        if let Err(e) = other {
-                            tracing::warn!(sha256 = %b.sha256, error = %e, "reading the call-graph digest failed; loading from the graph");
-                        }
-                        self.call_records_from_store(&b.sha256, &b.ingested_at).await?
-                    }
-                };
-                tokio::task::spawn_blocking(move || Arc::new(CallGraph::build(&records)))
-                    .await
-                    .map_err(|e| AppError::Internal(format!("call graph task: {e}")))
-            })
-            .await
-            .map_err(Arc::unwrap_or_clone)
-    }
-
-    /// The call-graph records of a binary read from the store, kept as its
-    /// digest (stamped with the subgraph they were read from).
-    async fn call_records_from_store(
-        &self,
-        sha256: &str,
-        stamp: &str,
-    ) -> Result<CallRecords, AppError> {
-        let functions = self
-            .store
-            .read(FUNCTIONS, params! { "sha256" => sha256 })
-            .await?;
-        let calls = self
-            .store
-            .read(CALLS, params! { "sha256" => sha256 })
-            .await?;
-        let (digests, sha, stamp) = (self.digests.clone(), sha256.to_string(), stamp.to_string());
-        tokio::task::spawn_blocking(move || {
-            let records = CallRecords::from_rows(&functions, &calls);
-            if let Err(e) = digests.put(&sha, DIGEST_KIND, DIGEST_VERSION, &stamp, &records) {
-                tracing::warn!(sha256 = %sha, error = %e, "call-graph digest not written");
-            }
-            records
-        })
-        .await
-        .map_err(|e| AppError::Internal(format!("call graph task: {e}")))
-    }
-
-    /// Every string of a stored binary, extracted from its file (cached).
-    pub async fn file_strings(&self, sha256: &str) -> Result<Arc<Vec<FoundString>>, AppError> {
-        let blobs = self.blobs.clone();
-        let sha = sha256.to_string();
-        let cfg = self.config.analysis();
-        self.strings
-            .try_get_with(sha256.to_string(), async move {
-                tokio::task::spawn_blocking(move || {
-                    let bytes = blobs
-                        .get(&sha)
-                        .map_err(|e| AppError::Internal(format!("reading blob {sha}: {e}")))?
-                        .ok_or_else(|| {
-                            AppError::NotFound(
-                                "blob_not_found",
-                                format!(
-                                    "The file of binary {sha} is not in the blob store; upload it again."
-                                ),
-                            )
-                        })?;
-                    Ok(Arc::new(analysis::file_strings(&bytes, &cfg)?
-                    ))
-                })
-                .await
-                .map_err(|e| AppError::Internal(format!("string task: {e}")))?
-            })
-            .await
-            .map_err(Arc::unwrap_or_clone)
     }
 }
 

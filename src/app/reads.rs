@@ -1,0 +1,196 @@
+//! The read models of one binary behind the API's pages — its call graph,
+//! symbols and strings — from the in-memory caches, else from the digests
+//! its ingest wrote, else rebuilt from the store (and the file, for
+//! strings) and kept as digests for the next time.
+
+use std::collections::BTreeMap;
+use std::future::Future;
+use std::sync::{Arc, Mutex};
+
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+
+use super::{App, AppError};
+use crate::analysis;
+use crate::callgraph::{CallGraph, CallRecords, DIGEST_KIND, DIGEST_VERSION};
+use crate::graph::lists::{StringView, SymbolView, LISTS_VERSION};
+use crate::graph::views::BinaryView;
+use crate::params;
+
+const FUNCTIONS: &str = include_str!("../../cypher/graph/functions.cypher");
+const CALLS: &str = include_str!("../../cypher/graph/calls.cypher");
+const SYMBOLS: &str = include_str!("../../cypher/binaries/symbols.cypher");
+const REFERENCED_STRINGS: &str = include_str!("../../cypher/binaries/referenced_strings.cypher");
+
+/// How often each read model was loaded from its digest and from the store
+/// (the slow path on a large binary: the digest was missing or stale).
+#[derive(Debug, Default)]
+pub struct ReadCounts {
+    by_kind: Mutex<BTreeMap<&'static str, [u64; 2]>>,
+}
+
+impl ReadCounts {
+    fn count(&self, kind: &'static str, from_store: bool) {
+        let mut m = self.by_kind.lock().unwrap_or_else(|e| e.into_inner());
+        m.entry(kind).or_default()[usize::from(from_store)] += 1;
+    }
+
+    /// Loads of `kind` (`callgraph`, `symbols`, `strings`) from its digest.
+    pub fn from_digest(&self, kind: &str) -> u64 {
+        self.get(kind, 0)
+    }
+
+    /// Loads of `kind` rebuilt from the store.
+    pub fn from_store(&self, kind: &str) -> u64 {
+        self.get(kind, 1)
+    }
+
+    fn get(&self, kind: &str, i: usize) -> u64 {
+        let m = self.by_kind.lock().unwrap_or_else(|e| e.into_inner());
+        m.get(kind).map_or(0, |c| c[i])
+    }
+}
+
+fn task_error(what: &str) -> impl Fn(tokio::task::JoinError) -> AppError + '_ {
+    move |e| AppError::Internal(format!("{what} task: {e}"))
+}
+
+impl App {
+    /// The binary's call graph.
+    pub async fn call_graph(&self, sha256: &str) -> Result<Arc<CallGraph>, AppError> {
+        let b = self.binary(sha256).await?;
+        self.call_graphs
+            .try_get_with(b.sha256.clone(), async {
+                let records = self
+                    .digest_or_store(&b, DIGEST_KIND, DIGEST_VERSION, async {
+                        let p = params! { "sha256" => &b.sha256 };
+                        let functions = self.store.read(FUNCTIONS, p.clone()).await?;
+                        let calls = self.store.read(CALLS, p).await?;
+                        tokio::task::spawn_blocking(move || {
+                            CallRecords::from_rows(&functions, &calls)
+                        })
+                        .await
+                        .map_err(task_error("call graph"))
+                    })
+                    .await?;
+                tokio::task::spawn_blocking(move || Arc::new(CallGraph::build(&records)))
+                    .await
+                    .map_err(task_error("call graph"))
+            })
+            .await
+            .map_err(Arc::unwrap_or_clone)
+    }
+
+    /// The binary's symbols, by address then name.
+    pub async fn symbols(&self, sha256: &str) -> Result<Arc<Vec<SymbolView>>, AppError> {
+        let b = self.binary(sha256).await?;
+        self.symbols
+            .try_get_with(b.sha256.clone(), async {
+                let list = self
+                    .digest_or_store(&b, "symbols", LISTS_VERSION, async {
+                        let rows = self
+                            .store
+                            .read(SYMBOLS, params! { "sha256" => &b.sha256 })
+                            .await?;
+                        Ok(SymbolView::list_from_rows(rows))
+                    })
+                    .await?;
+                Ok(Arc::new(list))
+            })
+            .await
+            .map_err(Arc::unwrap_or_clone)
+    }
+
+    /// Every string of the binary's file, in file order, with how many
+    /// functions reference each.
+    pub async fn strings(&self, sha256: &str) -> Result<Arc<Vec<StringView>>, AppError> {
+        let b = self.binary(sha256).await?;
+        self.strings
+            .try_get_with(b.sha256.clone(), async {
+                let list = self
+                    .digest_or_store(&b, "strings", LISTS_VERSION, async {
+                        let rows = self
+                            .store
+                            .read(REFERENCED_STRINGS, params! { "sha256" => &b.sha256 })
+                            .await?;
+                        let (blobs, sha, cfg) =
+                            (self.blobs.clone(), b.sha256.clone(), self.config.analysis());
+                        tokio::task::spawn_blocking(move || {
+                            let bytes = blobs
+                                .get(&sha)
+                                .map_err(|e| AppError::Internal(format!("reading blob {sha}: {e}")))?
+                                .ok_or_else(|| {
+                                    AppError::NotFound(
+                                        "blob_not_found",
+                                        format!("The file of binary {sha} is not in the blob store; upload it again."),
+                                    )
+                                })?;
+                            let all = analysis::file_strings(&bytes, &cfg)?;
+                            Ok(StringView::list(&all, &StringView::referenced_from_rows(rows)))
+                        })
+                        .await
+                        .map_err(task_error("string"))?
+                    })
+                    .await?;
+                Ok(Arc::new(list))
+            })
+            .await
+            .map_err(Arc::unwrap_or_clone)
+    }
+
+    /// Drop the cached read models of a binary (rewritten or removed).
+    pub(super) async fn forget_lists(&self, sha256: &str) {
+        self.call_graphs.invalidate(sha256).await;
+        self.symbols.invalidate(sha256).await;
+        self.strings.invalidate(sha256).await;
+    }
+
+    /// The digest `kind` of binary `b` when it is there and taken from the
+    /// subgraph the store holds now; else `rebuild` it and keep it.
+    async fn digest_or_store<T, F>(
+        &self,
+        b: &BinaryView,
+        kind: &'static str,
+        version: u32,
+        rebuild: F,
+    ) -> Result<T, AppError>
+    where
+        T: Serialize + DeserializeOwned + Send + 'static,
+        F: Future<Output = Result<T, AppError>>,
+    {
+        let (digests, sha, stamp) = (
+            self.digests.clone(),
+            b.sha256.clone(),
+            b.ingested_at.clone(),
+        );
+        let kept =
+            tokio::task::spawn_blocking(move || digests.get::<T>(&sha, kind, version, &stamp))
+                .await
+                .map_err(task_error("digest"))?;
+        match kept {
+            Ok(Some(v)) => {
+                self.reads.count(kind, false);
+                return Ok(v);
+            }
+            Ok(None) => {}
+            Err(e) => {
+                tracing::warn!(sha256 = %b.sha256, kind, error = %e, "reading a digest failed; rebuilding it from the store");
+            }
+        }
+        self.reads.count(kind, true);
+        let value = rebuild.await?;
+        let (digests, sha, stamp) = (
+            self.digests.clone(),
+            b.sha256.clone(),
+            b.ingested_at.clone(),
+        );
+        tokio::task::spawn_blocking(move || {
+            if let Err(e) = digests.put(&sha, kind, version, &stamp, &value) {
+                tracing::warn!(sha256 = %sha, kind, error = %e, "digest not written");
+            }
+            value
+        })
+        .await
+        .map_err(task_error("digest"))
+    }
+}
