@@ -46,6 +46,10 @@ pub struct Config {
     pub analysis_timeout: Duration,
     /// Call graphs kept in memory, counted in functions + calls.
     pub call_graph_cache_weight: u64,
+    /// Parsed binaries kept in memory for disassembly pages, in MiB of
+    /// their files (the first function page of a binary parses it; the
+    /// others reuse the parse while it stays within this budget).
+    pub parsed_cache_mb: u64,
     /// How often a running server checks that the search index agrees with
     /// the graph (it also does at start).
     pub index_reconcile: Duration,
@@ -89,6 +93,7 @@ impl Default for Config {
             max_upload_bytes: 256 * 1024 * 1024,
             analysis_timeout: Duration::from_secs(300),
             call_graph_cache_weight: 20_000_000,
+            parsed_cache_mb: 512,
             index_reconcile: Duration::from_secs(60),
             max_graph_nodes: 5_000,
             log_json: false,
@@ -135,6 +140,7 @@ pub struct FileConfig {
     pub max_upload_bytes: Option<u64>,
     pub analysis_timeout_secs: Option<u64>,
     pub call_graph_cache_weight: Option<u64>,
+    pub parsed_cache_mb: Option<u64>,
     pub index_reconcile_secs: Option<u64>,
     pub max_graph_nodes: Option<usize>,
     pub log_json: Option<bool>,
@@ -360,6 +366,7 @@ impl Config {
             call_graph_cache_weight: file
                 .call_graph_cache_weight
                 .unwrap_or(d.call_graph_cache_weight),
+            parsed_cache_mb: file.parsed_cache_mb.unwrap_or(d.parsed_cache_mb),
             index_reconcile: file
                 .index_reconcile_secs
                 .map_or(d.index_reconcile, |s| Duration::from_secs(s.max(1))),

@@ -22,6 +22,7 @@ use std::time::Duration;
 
 use goblin::mach::{Mach, SingleArch};
 use goblin::Object;
+use image::Image;
 use md5::Md5;
 use sha1::Sha1;
 use sha2::{Digest, Sha256};
@@ -148,31 +149,59 @@ pub fn listing(
     addr: u64,
     cfg: &AnalysisConfig,
 ) -> Result<Vec<ListingLine>, AnalysisError> {
-    if bytes.len() as u64 > cfg.max_file_size {
-        return Err(AnalysisError::TooLarge {
-            size: bytes.len() as u64,
-            limit: cfg.max_file_size,
-        });
+    Parsed::parse(bytes.to_vec(), slice, cfg)?.listing(addr, cfg)
+}
+
+self_cell::self_cell!(
+    /// A binary parsed once and kept with its bytes, to disassemble any of
+    /// its functions without parsing the file again (the API's function
+    /// pages; a parse of a 100 MB file is half a second).
+    pub struct Parsed {
+        owner: Vec<u8>,
+        #[covariant]
+        dependent: Image,
     }
-    let mut out = None;
-    let mut i = 0;
-    guarded(|| {
-        with_loaded(bytes, |loaded| {
-            if i == slice {
-                out = Some(code::listing(&loaded.image, addr, cfg));
-            }
-            i += 1;
-            Ok(())
-        })
-    })??;
-    match out {
-        Some(Some(lines)) => Ok(lines),
-        Some(None) => Err(AnalysisError::Malformed(format!(
-            "no decodable code at {addr:#x}"
-        ))),
-        None => Err(AnalysisError::Malformed(format!(
-            "the file has no binary number {slice}"
-        ))),
+);
+
+impl Parsed {
+    /// Parse binary `slice` (0 unless fat) of `bytes`.
+    pub fn parse(
+        bytes: Vec<u8>,
+        slice: usize,
+        cfg: &AnalysisConfig,
+    ) -> Result<Parsed, AnalysisError> {
+        if bytes.len() as u64 > cfg.max_file_size {
+            return Err(AnalysisError::TooLarge {
+                size: bytes.len() as u64,
+                limit: cfg.max_file_size,
+            });
+        }
+        guarded(|| {
+            Parsed::try_new(bytes, |bytes| {
+                let mut images = with_loaded(bytes, |loaded| Ok(loaded.image))?;
+                if slice >= images.len() {
+                    return Err(AnalysisError::Malformed(format!(
+                        "the file has no binary number {slice}"
+                    )));
+                }
+                Ok(images.swap_remove(slice))
+            })
+        })?
+    }
+
+    /// The file's size in bytes.
+    pub fn size(&self) -> usize {
+        self.borrow_owner().len()
+    }
+
+    /// Disassemble the function at `addr`.
+    pub fn listing(
+        &self,
+        addr: u64,
+        cfg: &AnalysisConfig,
+    ) -> Result<Vec<ListingLine>, AnalysisError> {
+        guarded(|| code::listing(self.borrow_dependent(), addr, cfg))?
+            .ok_or_else(|| AnalysisError::Malformed(format!("no decodable code at {addr:#x}")))
     }
 }
 
@@ -256,9 +285,9 @@ fn guarded<T>(f: impl FnOnce() -> T) -> Result<T, AnalysisError> {
 }
 
 /// Parse the container and call `each` for every binary in it.
-fn with_loaded<T>(
-    bytes: &[u8],
-    mut each: impl FnMut(Loaded<'_>) -> Result<T, AnalysisError>,
+fn with_loaded<'a, T>(
+    bytes: &'a [u8],
+    mut each: impl FnMut(Loaded<'a>) -> Result<T, AnalysisError>,
 ) -> Result<Vec<T>, AnalysisError> {
     if bytes.len() < 4 {
         return Err(AnalysisError::Unsupported(

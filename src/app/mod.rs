@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use moka::sync::Cache;
 
-use crate::analysis::AnalysisError;
+use crate::analysis::{AnalysisError, Parsed};
 use crate::auth::uploads::Uploader;
 use crate::auth::{AccountError, Accounts, Principal};
 use crate::blobs::{BlobStore, Digests};
@@ -71,6 +71,8 @@ pub struct App {
     /// Each binary's strings and symbols, from its digests or the store.
     strings: moka::future::Cache<String, Arc<Vec<StringView>>>,
     symbols: moka::future::Cache<String, Arc<Vec<SymbolView>>>,
+    /// Parsed binaries for disassembly, weighed in KiB of their files.
+    parsed: moka::future::Cache<String, Arc<Parsed>>,
     /// Where the read models came from (digests or the store).
     pub reads: ReadCounts,
 }
@@ -216,6 +218,13 @@ impl App {
                 v.len().clamp(1, u32::MAX as usize) as u32
             })
             .build();
+        let parsed = moka::future::Cache::builder()
+            .max_capacity(config.parsed_cache_mb.saturating_mul(1024))
+            .time_to_idle(Duration::from_secs(600))
+            .weigher(|_k: &String, v: &Arc<Parsed>| {
+                (v.size() / 1024).clamp(1, u32::MAX as usize) as u32
+            })
+            .build();
         Ok(App {
             config,
             store,
@@ -232,6 +241,7 @@ impl App {
             names,
             strings,
             symbols,
+            parsed,
             reads: ReadCounts::default(),
         })
     }

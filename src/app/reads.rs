@@ -11,7 +11,7 @@ use serde::de::DeserializeOwned;
 use serde::Serialize;
 
 use super::{App, AppError};
-use crate::analysis;
+use crate::analysis::{self, ListingLine, Parsed};
 use crate::callgraph::{CallGraph, CallRecords, DIGEST_KIND, DIGEST_VERSION};
 use crate::graph::lists::{StringView, SymbolView, LISTS_VERSION};
 use crate::graph::views::BinaryView;
@@ -36,6 +36,7 @@ impl ReadCounts {
     }
 
     /// Loads of `kind` (`callgraph`, `symbols`, `strings`) from its digest.
+    /// (`parse` counts the files parsed for disassembly, as store loads.)
     pub fn from_digest(&self, kind: &str) -> u64 {
         self.get(kind, 0)
     }
@@ -138,8 +139,40 @@ impl App {
             .map_err(Arc::unwrap_or_clone)
     }
 
+    /// Disassemble the function at `addr` of a stored binary, with the
+    /// binary's file parsed once and kept (within `parsed_cache_mb`).
+    pub async fn listing(&self, sha256: &str, addr: u64) -> Result<Vec<ListingLine>, AppError> {
+        let cfg = self.config.analysis();
+        let parsed = self
+            .parsed
+            .try_get_with(sha256.to_string(), async {
+                self.reads.count("parse", true);
+                let (blobs, sha, cfg) = (self.blobs.clone(), sha256.to_string(), cfg.clone());
+                tokio::task::spawn_blocking(move || {
+                    let bytes = blobs
+                        .get(&sha)
+                        .map_err(|e| AppError::Internal(format!("reading blob {sha}: {e}")))?
+                        .ok_or_else(|| {
+                            AppError::NotFound(
+                                "blob_not_found",
+                                format!("The file of binary {sha} is not in the blob store, so it cannot be disassembled; upload it again."),
+                            )
+                        })?;
+                    Ok::<_, AppError>(Arc::new(Parsed::parse(bytes, 0, &cfg)?))
+                })
+                .await
+                .map_err(task_error("disassembly"))?
+            })
+            .await
+            .map_err(Arc::unwrap_or_clone)?;
+        tokio::task::spawn_blocking(move || parsed.listing(addr, &cfg).map_err(AppError::from))
+            .await
+            .map_err(task_error("disassembly"))?
+    }
+
     /// Drop the cached read models of a binary (rewritten or removed).
     pub(super) async fn forget_lists(&self, sha256: &str) {
+        self.parsed.invalidate(sha256).await;
         self.call_graphs.invalidate(sha256).await;
         self.symbols.invalidate(sha256).await;
         self.strings.invalidate(sha256).await;

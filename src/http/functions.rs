@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use super::{hex, parse_addr, Paging};
-use crate::analysis::{self, ListingLine};
+use crate::analysis::ListingLine;
 use crate::app::AppState;
 use crate::callgraph::CallNode;
 use crate::error::{Api, ApiError};
@@ -259,7 +259,7 @@ pub async fn get_function(
         None => (Vec::new(), Vec::new()),
     };
     let disassembly = if q.disasm.unwrap_or(true) {
-        Some(disassemble(&app, &b.sha256, addr).await?)
+        Some(app.listing(&b.sha256, addr).await?)
     } else {
         None
     };
@@ -283,29 +283,6 @@ pub async fn get_function(
         references,
         disassembly,
     }))
-}
-
-async fn disassemble(
-    app: &AppState,
-    sha256: &str,
-    addr: u64,
-) -> Result<Vec<ListingLine>, ApiError> {
-    let blobs = app.blobs.clone();
-    let sha = sha256.to_string();
-    let cfg = app.config.analysis();
-    tokio::task::spawn_blocking(move || {
-        let bytes = blobs
-            .get(&sha)
-            .map_err(|e| ApiError::Internal(format!("reading blob {sha}: {e}")))?
-            .ok_or_else(|| {
-                ApiError::NotFound("blob_not_found", format!(
-                    "The file of binary {sha} is not in the blob store, so it cannot be disassembled; upload it again."
-                ))
-            })?;
-        analysis::listing(&bytes, 0, addr, &cfg).map_err(ApiError::from)
-    })
-    .await
-    .map_err(|e| ApiError::Internal(format!("disassembly task: {e}")))?
 }
 
 fn no_function(sha256: &str, addr: u64) -> ApiError {

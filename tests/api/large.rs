@@ -29,10 +29,10 @@ fn callees_of(i: u64) -> (Vec<u64>, bool) {
     if i + 1 < N {
         to.push(i + 1);
     }
-    if i % 3 == 0 {
+    if i.is_multiple_of(3) {
         to.push((i * 7919 + 13) % N);
     }
-    (to, i % 97 == 0)
+    (to, i.is_multiple_of(97))
 }
 
 /// x86-64 assembly of `f0` .. `f{N-1}` and `main`, linked by the system
@@ -213,6 +213,22 @@ async fn a_large_binary_is_served_from_its_digests() {
     let detail = app
         .data(&format!("/binaries/{sha}/functions/{middle:#x}"))
         .await;
+    let lines = detail["disassembly"].as_array().unwrap();
+    assert!(
+        lines
+            .iter()
+            .any(|l| l["mnemonic"] == "call" && l["target"] == "f25001"),
+        "{lines:?}"
+    );
+    let other = app
+        .data(&format!("/binaries/{sha}/functions/{:#x}", addr("f49999")))
+        .await;
+    assert!(!other["disassembly"].as_array().unwrap().is_empty());
+    assert_eq!(
+        app.app.reads.from_store("parse"),
+        1,
+        "the file is parsed once"
+    );
     assert_eq!(
         names(&detail, "callees"),
         BTreeSet::from(["f25001".to_string()])
