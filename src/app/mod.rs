@@ -74,7 +74,7 @@ pub struct App {
     /// Parsed binaries for disassembly, weighed in KiB of their files.
     parsed: moka::future::Cache<String, Arc<Parsed>>,
     /// Where the read models came from (digests or the store).
-    pub reads: ReadCounts,
+    pub reads: Arc<ReadCounts>,
 }
 
 /// Why a lookup through the app failed; `error.rs` maps it to the API's
@@ -242,7 +242,7 @@ impl App {
             strings,
             symbols,
             parsed,
-            reads: ReadCounts::default(),
+            reads: Arc::new(ReadCounts::default()),
         })
     }
 

@@ -74,6 +74,7 @@ impl App {
                         .map_err(task_error("call graph"))
                     })
                     .await?;
+                self.warm_parse(&b.sha256, b.size);
                 tokio::task::spawn_blocking(move || Arc::new(CallGraph::build(&records)))
                     .await
                     .map_err(task_error("call graph"))
@@ -143,31 +144,63 @@ impl App {
     /// binary's file parsed once and kept (within `parsed_cache_mb`).
     pub async fn listing(&self, sha256: &str, addr: u64) -> Result<Vec<ListingLine>, AppError> {
         let cfg = self.config.analysis();
-        let parsed = self
-            .parsed
-            .try_get_with(sha256.to_string(), async {
-                self.reads.count("parse", true);
-                let (blobs, sha, cfg) = (self.blobs.clone(), sha256.to_string(), cfg.clone());
-                tokio::task::spawn_blocking(move || {
-                    let bytes = blobs
-                        .get(&sha)
-                        .map_err(|e| AppError::Internal(format!("reading blob {sha}: {e}")))?
-                        .ok_or_else(|| {
-                            AppError::NotFound(
-                                "blob_not_found",
-                                format!("The file of binary {sha} is not in the blob store, so it cannot be disassembled; upload it again."),
-                            )
-                        })?;
-                    Ok::<_, AppError>(Arc::new(Parsed::parse(bytes, 0, &cfg)?))
-                })
-                .await
-                .map_err(task_error("disassembly"))?
-            })
-            .await
-            .map_err(Arc::unwrap_or_clone)?;
+        let parsed = self.parsed(sha256).await?;
         tokio::task::spawn_blocking(move || parsed.listing(addr, &cfg).map_err(AppError::from))
             .await
             .map_err(task_error("disassembly"))?
+    }
+
+    /// The binary's file parsed for disassembly: from the cache, or parsed
+    /// now (concurrent callers wait for one parse).
+    fn parsed(
+        &self,
+        sha256: &str,
+    ) -> impl Future<Output = Result<Arc<Parsed>, AppError>> + Send + 'static {
+        let (cache, blobs, cfg, reads) = (
+            self.parsed.clone(),
+            self.blobs.clone(),
+            self.config.analysis(),
+            self.reads.clone(),
+        );
+        let sha = sha256.to_string();
+        async move {
+            cache
+                .try_get_with(sha.clone(), async move {
+                    reads.count("parse", true);
+                    tokio::task::spawn_blocking(move || {
+                        let bytes = blobs
+                            .get(&sha)
+                            .map_err(|e| AppError::Internal(format!("reading blob {sha}: {e}")))?
+                            .ok_or_else(|| {
+                                AppError::NotFound(
+                                    "blob_not_found",
+                                    format!("The file of binary {sha} is not in the blob store, so it cannot be disassembled; upload it again."),
+                                )
+                            })?;
+                        Ok::<_, AppError>(Arc::new(Parsed::parse(bytes, 0, &cfg)?))
+                    })
+                    .await
+                    .map_err(task_error("disassembly"))?
+                })
+                .await
+                .map_err(Arc::unwrap_or_clone)
+        }
+    }
+
+    /// Someone is reading this binary's code (its call graph was just
+    /// loaded): parse its file for disassembly in the background, so the
+    /// first function page does not wait for the parse. Files larger than
+    /// a quarter of `parsed_cache_mb` are left for an actual request.
+    fn warm_parse(&self, sha256: &str, size: u64) {
+        if size.saturating_mul(4) > self.config.parsed_cache_mb.saturating_mul(1 << 20) {
+            return;
+        }
+        let parse = self.parsed(sha256);
+        tokio::spawn(async move {
+            if let Err(e) = parse.await {
+                tracing::debug!(error = %e, "background parse for disassembly failed");
+            }
+        });
     }
 
     /// Drop the cached read models of a binary (rewritten or removed).

@@ -228,7 +228,21 @@ pub async fn get_function(
                 .collect()
         })
         .unwrap_or_default();
-    let refs = app.store.read(REFS, params! { "uid" => &uid }).await?;
+    // The references, the call graph and the disassembly (a parse of the
+    // file the first time) are independent: wait for them together.
+    let listing = async {
+        if q.disasm.unwrap_or(true) {
+            app.listing(&b.sha256, addr).await.map(Some)
+        } else {
+            Ok(None)
+        }
+    };
+    let (refs, g, disassembly) = tokio::join!(
+        app.store.read(REFS, params! { "uid" => &uid }),
+        app.call_graph(&b.sha256),
+        listing
+    );
+    let (refs, g, disassembly) = (refs?, g?, disassembly?);
     let references = refs
         .into_maps()
         .into_iter()
@@ -244,7 +258,6 @@ pub async fn get_function(
             }
         })
         .collect();
-    let g = app.call_graph(&b.sha256).await?;
     let (callers, callees) = match g.function(addr) {
         Some(i) => {
             let near = |dir| {
@@ -257,11 +270,6 @@ pub async fn get_function(
             (near(Direction::Incoming), near(Direction::Outgoing))
         }
         None => (Vec::new(), Vec::new()),
-    };
-    let disassembly = if q.disasm.unwrap_or(true) {
-        Some(app.listing(&b.sha256, addr).await?)
-    } else {
-        None
     };
     Ok(Api::ok(FunctionDetail {
         uid,
