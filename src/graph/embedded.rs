@@ -393,8 +393,8 @@ fn to_gdb(v: Value) -> gdb::Value {
         Value::List(l) => gdb::Value::List(l.into_iter().map(to_gdb).collect()),
         Value::Map(m) => gdb::Value::Map(m.into_iter().map(|(k, v)| (k, to_gdb(v))).collect()),
         // Graph entities are never sent as parameters; pass their ids.
-        Value::Node(n) => gdb::Value::String(n.id),
-        Value::Relationship(r) => gdb::Value::String(r.id),
+        Value::Node(n) => gdb::Value::String(n.id.clone()),
+        Value::Relationship(r) => gdb::Value::String(r.id.clone()),
         Value::Path(_) => gdb::Value::Null,
     }
 }
@@ -442,12 +442,12 @@ fn from_gdb(v: gdb::Value) -> Value {
         gdb::Value::String(s) => Value::String(s),
         gdb::Value::List(l) => Value::List(l.into_iter().map(from_gdb).collect()),
         gdb::Value::Map(m) => Value::Map(m.into_iter().map(|(k, v)| (k, from_gdb(v))).collect()),
-        gdb::Value::Node(n) => Value::Node(node(n)),
-        gdb::Value::Edge(e) => Value::Relationship(rel(e)),
-        gdb::Value::Path(p) => Value::Path(super::Path {
+        gdb::Value::Node(n) => Value::Node(Box::new(node(n))),
+        gdb::Value::Edge(e) => Value::Relationship(Box::new(rel(e))),
+        gdb::Value::Path(p) => Value::Path(Box::new(super::Path {
             nodes: p.nodes.into_iter().map(node).collect(),
             relationships: p.edges.into_iter().map(rel).collect(),
-        }),
+        })),
         // Temporal values: their ISO 8601 text.
         other => Value::String(other.to_string()),
     }

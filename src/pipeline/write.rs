@@ -155,30 +155,24 @@ async fn write(
     let started = Instant::now();
     let functions = a.facts.code.functions.len() as u64;
     let stamp = origin.ingested_at.clone();
+    let (digests, digest_sha) = (pipeline.digests.clone(), sha.clone());
     let (batch, kept) = blocking("graph batch", move || {
         let (facts, findings) = (&a.facts, &a.findings);
         let mut b = model::binary_batch(facts, &origin);
         let addrs = facts.code.functions.iter().map(|f| f.addr).collect();
         model::add_findings(&mut b, &facts.hashes.sha256, findings, &addrs);
         model::add_similarity(&mut b, &facts.hashes.sha256, &a.signatures, &a.similar);
-        let kept = Kept::from_batch(&b, facts);
+        // The digests go first (and their memory with them): each is stamped
+        // with this write's `ingested_at`, which readers compare with the
+        // graph's, so none is used unless (until) the write below commits.
+        let kept = Kept::from_batch(&b, facts).put(&digests, &digest_sha, &stamp);
         (b, kept)
     })
     .await?;
-    // A digest never outlives the subgraph it was taken from.
-    let digests = pipeline.digests.clone();
-    let digest_sha = sha.clone();
-    blocking("digest removal", move || digests.remove(&digest_sha)).await??;
-    let stats = pipeline.store.write_batch(batch).await?;
-    let digests = pipeline.digests.clone();
-    let digest_sha = sha.clone();
-    let written = blocking("digest write", move || {
-        kept.put(&digests, &digest_sha, &stamp)
-    })
-    .await?;
-    if let Err(e) = written {
+    if let Err(e) = kept {
         tracing::warn!(sha256 = %sha, error = %e, "digests not written; the first pages rebuild them from the graph");
     }
+    let stats = pipeline.store.write_batch(batch).await?;
     Ok(Ingested {
         sha256: sha,
         status: if before.is_some() {

@@ -211,22 +211,22 @@ pub(super) fn from_bolt(b: BoltType) -> Value {
         BoltType::String(s) => Value::String(s.value),
         BoltType::List(l) => Value::List(l.value.into_iter().map(from_bolt).collect()),
         BoltType::Map(m) => Value::Map(props(m)),
-        BoltType::Node(n) => Value::Node(node(n)),
-        BoltType::Relation(r) => Value::Relationship(Relationship {
+        BoltType::Node(n) => Value::Node(Box::new(node(n))),
+        BoltType::Relation(r) => Value::Relationship(Box::new(Relationship {
             id: r.id.value.to_string(),
             rel_type: r.typ.value,
             start: r.start_node_id.value.to_string(),
             end: r.end_node_id.value.to_string(),
             properties: props(r.properties),
-        }),
-        BoltType::UnboundedRelation(r) => Value::Relationship(Relationship {
+        })),
+        BoltType::UnboundedRelation(r) => Value::Relationship(Box::new(Relationship {
             id: r.id.value.to_string(),
             rel_type: r.typ.value,
             start: String::new(),
             end: String::new(),
             properties: props(r.properties),
-        }),
-        BoltType::Path(p) => Value::Path(path(p)),
+        })),
+        BoltType::Path(p) => Value::Path(Box::new(path(p))),
         BoltType::Bytes(b) => Value::String(hex::encode(b.value)),
         other => Value::String(format!("{other:?}")),
     }
