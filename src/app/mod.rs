@@ -164,6 +164,7 @@ impl App {
         let sync = IndexSync {
             store: store.clone(),
             blobs: blobs.clone(),
+            digests: digests.clone(),
             analysis: config.analysis(),
             index: index.clone(),
             uploads: Arc::new(crate::auth::uploads::UploadStore(accounts.clone())),

@@ -28,7 +28,7 @@ pub struct Digests {
 }
 
 /// Every kind of digest a binary may have (removed together).
-pub const KINDS: &[&str] = &["callgraph", "symbols", "strings"];
+pub const KINDS: &[&str] = &["callgraph", "symbols", "strings", "signatures"];
 
 impl Digests {
     pub fn new(data_dir: &Path) -> Self {

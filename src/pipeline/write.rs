@@ -19,6 +19,7 @@ use crate::graph::model::{self, Origin, MODEL_VERSION};
 use crate::graph::time::now_precise;
 use crate::graph::{Batch, GraphError};
 use crate::params;
+use crate::search::sync::{SignatureRecord, SIGNATURES_KIND, SIGNATURES_VERSION};
 
 const FIND_EXISTING: &str = include_str!("../../cypher/binaries/find_for_ingest.cypher");
 
@@ -165,7 +166,7 @@ async fn write(
         // The digests go first (and their memory with them): each is stamped
         // with this write's `ingested_at`, which readers compare with the
         // graph's, so none is used unless (until) the write below commits.
-        let kept = Kept::from_batch(&b, facts).put(&digests, &digest_sha, &stamp);
+        let kept = keep_digests(&b, facts, &digests, &digest_sha, &stamp);
         (b, kept)
     })
     .await?;
@@ -188,28 +189,33 @@ async fn write(
     })
 }
 
-/// The digests of one binary, taken from its write batch: what the first
-/// pages of the API read instead of the whole subgraph.
-struct Kept {
-    calls: CallRecords,
-    symbols: Vec<SymbolView>,
-    strings: Vec<StringView>,
-}
-
-impl Kept {
-    fn from_batch(b: &Batch, facts: &BinaryFacts) -> Self {
-        Kept {
-            calls: CallRecords::from_batch(b),
-            symbols: SymbolView::list_from_batch(b),
-            strings: StringView::list(&facts.strings, &StringView::referenced_in_batch(b)),
-        }
-    }
-
-    fn put(&self, digests: &Digests, sha256: &str, stamp: &str) -> std::io::Result<()> {
-        digests.put(sha256, DIGEST_KIND, DIGEST_VERSION, stamp, &self.calls)?;
-        digests.put(sha256, "symbols", LISTS_VERSION, stamp, &self.symbols)?;
-        digests.put(sha256, "strings", LISTS_VERSION, stamp, &self.strings)
-    }
+/// Write the digests of one binary, taken from its write batch: what the
+/// first pages of the API and the search index read instead of the whole
+/// subgraph. One at a time, each dropped once written (the batch is large).
+fn keep_digests(
+    b: &Batch,
+    facts: &BinaryFacts,
+    digests: &Digests,
+    sha256: &str,
+    stamp: &str,
+) -> std::io::Result<()> {
+    let calls = CallRecords::from_batch(b);
+    digests.put(sha256, DIGEST_KIND, DIGEST_VERSION, stamp, &calls)?;
+    drop(calls);
+    let symbols = SymbolView::list_from_batch(b);
+    digests.put(sha256, "symbols", LISTS_VERSION, stamp, &symbols)?;
+    drop(symbols);
+    let strings = StringView::list(&facts.strings, &StringView::referenced_in_batch(b));
+    digests.put(sha256, "strings", LISTS_VERSION, stamp, &strings)?;
+    drop(strings);
+    let signatures = SignatureRecord::list_from_batch(b);
+    digests.put(
+        sha256,
+        SIGNATURES_KIND,
+        SIGNATURES_VERSION,
+        stamp,
+        &signatures,
+    )
 }
 
 impl Pipeline {

@@ -3,6 +3,9 @@
 //! A binary's documents are always built from the graph (its node, symbols
 //! and function signatures) and the strings of its stored file, so an ingest,
 //! a reconcile after a crash and `bingraph reindex` produce the same index.
+//! The symbols, strings and signatures are read from the binary's digests
+//! when they carry the graph's stamp (the ingest writes them from the same
+//! batch; a test holds the two sources equal), else from the graph and file.
 //! The graph is written first; the index follows in one commit per call. A
 //! crash in between leaves a binary the index lacks or has stale (its stamp is
 //! the graph's `ingested_at`), and [`IndexSync::reconcile`] repairs exactly
@@ -23,8 +26,9 @@ use serde::Serialize;
 use super::{BinaryDocs, FunctionDoc, PrivateDoc, SearchError, SearchIndex, StringDoc, SymbolDoc};
 use crate::analysis::signature::{self, Signature};
 use crate::analysis::{self, AnalysisConfig};
-use crate::blobs::BlobStore;
-use crate::graph::{GraphError, GraphStore, Value};
+use crate::blobs::{BlobStore, Digests};
+use crate::graph::lists::{StringView, SymbolView, LISTS_VERSION};
+use crate::graph::{Batch, GraphError, GraphStore, Value};
 use crate::params;
 
 const BINARIES: &str = include_str!("../../cypher/search/binaries.cypher");
@@ -69,6 +73,50 @@ pub trait Uploads: Send + Sync {
     async fn private_docs(&self, sha256: &str) -> Result<Vec<PrivateDoc>, GraphError>;
 }
 
+/// Layout version of the `signatures` digest.
+pub const SIGNATURES_VERSION: u32 = 1;
+/// The digest kind of a binary's function signatures.
+pub const SIGNATURES_KIND: &str = "signatures";
+
+/// A function's signature as its Function node carries it (`signature`,
+/// a JSON string), kept as the binary's `signatures` digest.
+#[derive(Debug, Clone, PartialEq, serde::Deserialize, Serialize)]
+pub struct SignatureRecord {
+    pub addr: u64,
+    pub name: String,
+    pub signature: String,
+}
+
+impl SignatureRecord {
+    /// The Function nodes of a write batch that carry a signature.
+    pub fn list_from_batch(batch: &Batch) -> Vec<SignatureRecord> {
+        batch
+            .nodes
+            .iter()
+            .filter(|n| n.label == "Function")
+            .filter_map(|n| {
+                Some(SignatureRecord {
+                    addr: n.props.get("addr")?.as_u64()?,
+                    name: n
+                        .props
+                        .get("name")
+                        .and_then(Value::as_str)
+                        .unwrap_or("")
+                        .to_string(),
+                    signature: n.props.get("signature")?.as_str()?.to_string(),
+                })
+            })
+            .collect()
+    }
+
+    fn doc(&self) -> Option<FunctionDoc> {
+        Some(FunctionDoc {
+            name: self.name.clone(),
+            signature: Signature::from_property(self.addr, &self.signature)?,
+        })
+    }
+}
+
 /// Keeps the search index in step with the analysis graph: builds each
 /// binary's documents from the graph, its stored file and its uploads.
 #[derive(Clone)]
@@ -77,6 +125,8 @@ pub struct IndexSync {
     pub store: Arc<dyn GraphStore>,
     /// The stored files (their strings are indexed).
     pub blobs: BlobStore,
+    /// The binaries' digests (symbols, strings, signatures).
+    pub digests: Digests,
     /// How strings are extracted (as the analysis does).
     pub analysis: AnalysisConfig,
     pub index: Arc<SearchIndex>,
@@ -130,9 +180,104 @@ impl IndexSync {
             "functions": b.get("functions").and_then(Value::as_i64).unwrap_or(0),
         });
 
-        let symbols = self
+        let stamp = s("stamp");
+        let kept = self.kept(sha256, &stamp).await?;
+        let (mut symbols, mut functions, strings) = match kept {
+            Some(k) => k,
+            None => (
+                self.symbols_from_graph(sha256).await?,
+                self.functions_from_graph(sha256).await?,
+                self.strings_from_file(sha256).await?,
+            ),
+        };
+        // One order whatever the source: the store's is its own.
+        symbols.sort_by(|a, b| (a.addr, &a.name).cmp(&(b.addr, &b.name)));
+        functions.sort_by_key(|f| f.signature.addr);
+        let mut string_hashes: Vec<u32> = strings
+            .iter()
+            .map(|s| signature::fnv(s.value.as_bytes()))
+            .collect();
+        string_hashes.sort_unstable();
+        string_hashes.dedup();
+
+        Ok(Some(BinaryDocs {
+            sha256: sha256.to_string(),
+            stamp,
+            title: sha256.to_string(),
+            text: text.join(" "),
+            private: self.uploads.private_docs(sha256).await?,
+            meta,
+            string_hashes,
+            symbols,
+            strings,
+            functions,
+        }))
+    }
+
+    /// The symbol, function and string documents from the binary's digests
+    /// taken from the subgraph stamped `stamp`; `None` when one is missing.
+    async fn kept(
+        &self,
+        sha256: &str,
+        stamp: &str,
+    ) -> Result<Option<(Vec<SymbolDoc>, Vec<FunctionDoc>, Vec<StringDoc>)>, SyncError> {
+        let (digests, sha, stamp) = (self.digests.clone(), sha256.to_string(), stamp.to_string());
+        tokio::task::spawn_blocking(move || {
+            let get = || -> std::io::Result<Option<_>> {
+                let Some(symbols) =
+                    digests.get::<Vec<SymbolView>>(&sha, "symbols", LISTS_VERSION, &stamp)?
+                else {
+                    return Ok(None);
+                };
+                let Some(signatures) = digests.get::<Vec<SignatureRecord>>(
+                    &sha,
+                    SIGNATURES_KIND,
+                    SIGNATURES_VERSION,
+                    &stamp,
+                )?
+                else {
+                    return Ok(None);
+                };
+                let Some(strings) =
+                    digests.get::<Vec<StringView>>(&sha, "strings", LISTS_VERSION, &stamp)?
+                else {
+                    return Ok(None);
+                };
+                Ok(Some((
+                    symbols
+                        .into_iter()
+                        .map(|s| SymbolDoc {
+                            name: s.name,
+                            demangled: s.demangled,
+                            addr: s.addr,
+                            kind: s.kind,
+                        })
+                        .collect(),
+                    signatures.iter().filter_map(SignatureRecord::doc).collect(),
+                    strings
+                        .into_iter()
+                        .map(|s| StringDoc {
+                            value: s.value,
+                            addr: s.addr,
+                            offset: s.offset,
+                            section: s.section,
+                        })
+                        .collect(),
+                )))
+            };
+            get().unwrap_or_else(|e| {
+                tracing::warn!(sha256 = %sha, error = %e, "reading digests failed; indexing from the graph");
+                None
+            })
+        })
+        .await
+        .map_err(|e| SyncError::Task(e.to_string()))
+    }
+
+    async fn symbols_from_graph(&self, sha256: &str) -> Result<Vec<SymbolDoc>, SyncError> {
+        Ok(self
             .store
-            .read(SYMBOLS, p())
+            .read(SYMBOLS, params! { "sha256" => sha256 })
             .await?
             .into_maps()
             .into_iter()
@@ -142,22 +287,28 @@ impl IndexSync {
                 addr: m["addr"].as_i64().unwrap_or(0) as u64,
                 kind: m["kind"].as_str().unwrap_or("").to_string(),
             })
-            .collect();
-        let functions = self
+            .collect())
+    }
+
+    async fn functions_from_graph(&self, sha256: &str) -> Result<Vec<FunctionDoc>, SyncError> {
+        Ok(self
             .store
-            .read(FUNCTIONS, p())
+            .read(FUNCTIONS, params! { "sha256" => sha256 })
             .await?
             .into_maps()
             .into_iter()
             .filter_map(|m| {
-                let addr = m["addr"].as_i64()? as u64;
-                Some(FunctionDoc {
+                SignatureRecord {
+                    addr: m["addr"].as_i64()? as u64,
                     name: m["name"].as_str().unwrap_or("").to_string(),
-                    signature: Signature::from_property(addr, m["signature"].as_str()?)?,
-                })
+                    signature: m["signature"].as_str()?.to_string(),
+                }
+                .doc()
             })
-            .collect();
+            .collect())
+    }
 
+    async fn strings_from_file(&self, sha256: &str) -> Result<Vec<StringDoc>, SyncError> {
         let blobs = self.blobs.clone();
         let cfg = self.analysis.clone();
         let sha = sha256.to_string();
@@ -173,13 +324,7 @@ impl IndexSync {
         })
         .await
         .map_err(|e| SyncError::Task(e.to_string()))?;
-        let mut string_hashes: Vec<u32> = strings
-            .iter()
-            .map(|s| signature::fnv(s.value.as_bytes()))
-            .collect();
-        string_hashes.sort_unstable();
-        string_hashes.dedup();
-        let strings = strings
+        Ok(strings
             .into_iter()
             .map(|s| StringDoc {
                 value: s.value,
@@ -187,20 +332,7 @@ impl IndexSync {
                 offset: s.offset,
                 section: s.section,
             })
-            .collect();
-
-        Ok(Some(BinaryDocs {
-            sha256: sha256.to_string(),
-            stamp: s("stamp"),
-            title: sha256.to_string(),
-            text: text.join(" "),
-            private: self.uploads.private_docs(sha256).await?,
-            meta,
-            string_hashes,
-            symbols,
-            strings,
-            functions,
-        }))
+            .collect())
     }
 
     /// Index (or re-index) these binaries as the graph has them now; those

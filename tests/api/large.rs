@@ -296,6 +296,33 @@ async fn a_large_binary_is_served_from_its_digests() {
         strings == stored_strings,
         "the strings digest differs from the store"
     );
+
+    // The search index reads the same documents from the digests as from
+    // the graph and the file.
+    let from_digests = app.app.sync.index_docs(&sha).await.unwrap().unwrap();
+    for kind in ["symbols", "strings", "signatures"] {
+        let file = app
+            .data_dir
+            .join("digests")
+            .join(&sha[..2])
+            .join(format!("{sha}.{kind}"));
+        std::fs::remove_file(file).unwrap();
+    }
+    let from_graph = app.app.sync.index_docs(&sha).await.unwrap().unwrap();
+    assert!(from_digests.functions.len() as u64 > N);
+    assert_eq!(from_digests.symbols.len(), from_graph.symbols.len());
+    assert_eq!(from_digests.strings.len(), from_graph.strings.len());
+    assert_eq!(from_digests.functions.len(), from_graph.functions.len());
+    let docs = |d: &bingraph::search::BinaryDocs| {
+        format!(
+            "{:?}",
+            (&d.symbols, &d.strings, &d.functions, &d.string_hashes)
+        )
+    };
+    assert!(
+        docs(&from_digests) == docs(&from_graph),
+        "the index documents differ by source"
+    );
 }
 
 #[tokio::test]
