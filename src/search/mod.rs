@@ -334,6 +334,10 @@ pub struct TextResults {
     pub took_ms: f64,
 }
 
+/// Indexing threads of a writer (each with a 64 MiB budget): the caller
+/// builds documents while two threads index them.
+const INDEX_THREADS: usize = 2;
+
 /// The index and its reader.
 pub struct SearchIndex {
     index: Index,
@@ -426,7 +430,10 @@ impl SearchIndex {
         let _turn = self.write.lock().unwrap_or_else(|p| p.into_inner());
         let started = Instant::now();
         let mut writer: IndexWriter = loop {
-            match self.index.writer_with_num_threads(1, 64 * 1024 * 1024) {
+            match self
+                .index
+                .writer_with_num_threads(INDEX_THREADS, INDEX_THREADS * 64 * 1024 * 1024)
+            {
                 Ok(w) => break w,
                 Err(tantivy::TantivyError::LockFailure(_, _)) if started.elapsed() < wait => {
                     std::thread::sleep(Duration::from_millis(100));
