@@ -399,6 +399,56 @@ pub async fn binaries_are_replaced_and_removed(store: Store) {
     assert_eq!(count(&store, nodes, Params::new()).await, 8 + 1);
 }
 
+/// A binary of thousands of functions and symbols is replaced and removed
+/// whole (ArcadeDB once left hundreds behind when one statement deleted
+/// thousands, then refused the new copies' uids).
+pub async fn large_binaries_are_replaced(store: Store) {
+    store.apply_schema(Schema::Analysis).await.expect("schema");
+    const N: usize = 3_000;
+    let big = || {
+        let mut b = crate::graph::model::delete_batch("big");
+        b.nodes.push(NodeWrite {
+            label: "Binary",
+            uid: "big".into(),
+            mode: NodeMode::Create,
+            props: params! { "sha256" => "big" },
+        });
+        for i in 0..N {
+            for label in ["Function", "Symbol"] {
+                b.nodes.push(NodeWrite {
+                    label,
+                    uid: format!("big:{label}:{i}"),
+                    mode: NodeMode::Create,
+                    props: params! { "binary" => "big", "addr" => i },
+                });
+            }
+            b.edges.push(EdgeWrite {
+                rel_type: "DEFINES",
+                from: ("Binary", "big".into()),
+                to: ("Function", format!("big:Function:{i}")),
+                props: Params::new(),
+            });
+            b.edges.push(EdgeWrite {
+                rel_type: "HAS_SYMBOL",
+                from: ("Binary", "big".into()),
+                to: ("Symbol", format!("big:Symbol:{i}")),
+                props: Params::new(),
+            });
+        }
+        b
+    };
+    let nodes = "MATCH (n) RETURN count(n)";
+    for _ in 0..2 {
+        store.write_batch(big()).await.expect("write big");
+        assert_eq!(count(&store, nodes, Params::new()).await, 2 * N as i64 + 1);
+    }
+    store
+        .write_batch(crate::graph::model::delete_batch("big"))
+        .await
+        .expect("remove big");
+    assert_eq!(count(&store, nodes, Params::new()).await, 0);
+}
+
 /// The schema can be applied again and again.
 pub async fn schema_is_idempotent(store: Store) {
     for schema in [Schema::Analysis, Schema::Accounts] {
@@ -448,6 +498,7 @@ macro_rules! graph_store_contract_tests {
             parameters_round_trip, addresses_survive, reads_are_read_only,
             syntax_errors_have_a_position, graph_values, batches_write_and_merge,
             batches_are_atomic, batches_replace, binaries_are_replaced_and_removed,
+            large_binaries_are_replaced,
             schema_is_idempotent, concurrent_reads);
     };
     (@each $make:expr; $($name:ident),*) => {

@@ -57,6 +57,43 @@ pub struct BoltConfig {
 }
 
 impl BoltStore {
+    /// Remove a binary's subgraph (`model::delete_statements`), each
+    /// statement run until it deletes nothing more.
+    async fn remove_binary(&self, sha256: &str) -> Result<(), GraphError> {
+        for (query, params) in super::model::delete_statements(sha256) {
+            // A statement deletes at most 10,000 nodes per run; bounded in
+            // case a backend reports rows it did not delete.
+            for _ in 0..100_000 {
+                let rows = self.write(query, params.clone()).await?;
+                let more = rows.first("deleted").and_then(Value::as_u64).unwrap_or(0);
+                if more == 0 {
+                    break;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Run a batch's steps in one transaction (retried when transient).
+    async fn run_batch(&self, plan: Vec<Step>) -> Result<WriteStats, GraphError> {
+        let result = self
+            .with_retry("batch", || async {
+                let mut txn = self.graph.start_txn().await?;
+                match run_plan(&mut txn, &plan).await? {
+                    Ok(stats) => {
+                        txn.commit().await?;
+                        Ok(Ok(stats))
+                    }
+                    Err(e) => {
+                        txn.rollback().await?;
+                        Ok(Err(e))
+                    }
+                }
+            })
+            .await?;
+        result
+    }
+
     pub async fn connect(c: &BoltConfig) -> Result<Self, GraphError> {
         let mut b = ConfigBuilder::default()
             .uri(c.uri.as_str())
@@ -147,24 +184,16 @@ impl GraphStore for BoltStore {
         .and_then(|rows| to_rows(&columns, rows))
     }
 
-    async fn write_batch(&self, batch: Batch) -> Result<WriteStats, GraphError> {
-        let plan = plan(&batch);
-        let result = self
-            .with_retry("batch", || async {
-                let mut txn = self.graph.start_txn().await?;
-                match run_plan(&mut txn, &plan).await? {
-                    Ok(stats) => {
-                        txn.commit().await?;
-                        Ok(Ok(stats))
-                    }
-                    Err(e) => {
-                        txn.rollback().await?;
-                        Ok(Err(e))
-                    }
-                }
-            })
-            .await?;
-        result
+    async fn write_batch(&self, mut batch: Batch) -> Result<WriteStats, GraphError> {
+        // The old subgraph goes first, in transactions of its own: ArcadeDB
+        // left hundreds of nodes behind when one statement deleted thousands,
+        // and then refused the new nodes with the same uids (seen
+        // re-ingesting libc with --force). Readers may see the binary absent
+        // in between; a failed write leaves it absent until the next ingest.
+        if let Some(sha) = batch.remove_binary.take() {
+            self.remove_binary(&sha).await?;
+        }
+        self.run_batch(plan(&batch)).await
     }
 
     async fn ensure_uid_index(&self, label: &str) -> Result<(), GraphError> {
@@ -223,14 +252,10 @@ enum StepKind {
 }
 
 fn plan(batch: &Batch) -> Vec<Step> {
-    let removal = batch
-        .remove_binary
-        .as_deref()
-        .map(super::model::delete_statements)
-        .unwrap_or_default();
-    let mut steps: Vec<Step> = removal
+    // `remove_binary` is done before the plan runs (`BoltStore::remove_binary`).
+    let mut steps: Vec<Step> = batch
+        .before
         .iter()
-        .chain(&batch.before)
         .map(|(q, p)| Step {
             query: q.to_string(),
             rows: vec![params_map(p)],
