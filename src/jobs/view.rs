@@ -73,7 +73,8 @@ impl Default for JobOptions {
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct JobErrorView {
     /// `malformed_binary`, `unsupported_format`, `job_timeout`,
-    /// `memory_limit_exceeded`, `too_many_attempts`, `cancelled`, `internal`.
+    /// `memory_limit_exceeded`, `too_many_attempts`, `graph_rejected`,
+    /// `graph_limit_exceeded`, `cancelled`, `internal`.
     pub code: String,
     pub message: String,
 }

@@ -44,8 +44,8 @@ enum Stop {
     LeaseLost,
 }
 
-/// How a pipeline error ends the job: a bad input fails it for good, a
-/// store or disk failure is retried.
+/// How a pipeline error ends the job: a bad input or a write the store
+/// refuses fails it for good, a store or disk failure is retried.
 fn fail(e: PipelineError) -> Fail {
     match e {
         PipelineError::Analysis(a) => match a {
@@ -53,7 +53,16 @@ fn fail(e: PipelineError) -> Fail {
             AnalysisError::Unsupported(_) => Fail::Permanent("unsupported_format", a.to_string()),
             AnalysisError::Malformed(_) => Fail::Permanent("malformed_binary", a.to_string()),
         },
-        PipelineError::Graph(g) => Fail::Transient(format!("graph store: {g}")),
+        // Only a failing store is worth another attempt: a write the store
+        // refuses (a constraint, a type) or one over its limits fails the
+        // same way every time.
+        PipelineError::Graph(g @ GraphError::Backend(_)) => {
+            Fail::Transient(format!("graph store: {g}"))
+        }
+        PipelineError::Graph(g @ GraphError::Limit(_)) => {
+            Fail::Permanent("graph_limit_exceeded", format!("graph store: {g}"))
+        }
+        PipelineError::Graph(g) => Fail::Permanent("graph_rejected", format!("graph store: {g}")),
         PipelineError::Blob(io) => Fail::Transient(format!("blob store: {io}")),
         PipelineError::Report(io) => Fail::Transient(format!("writing the report: {io}")),
         PipelineError::Task(t) => {
@@ -559,5 +568,39 @@ impl Jobs {
             at: now_rfc3339(),
         });
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_a_failing_store_is_retried() {
+        let graph = |g| fail(PipelineError::Graph(g));
+        assert!(matches!(
+            graph(GraphError::Backend("connection reset".into())),
+            Fail::Transient(_)
+        ));
+        assert!(matches!(
+            graph(GraphError::Query(
+                "Duplicated key [x] found on index".into()
+            )),
+            Fail::Permanent("graph_rejected", _)
+        ));
+        assert!(matches!(
+            graph(GraphError::Limit("property over 16 MiB".into())),
+            Fail::Permanent("graph_limit_exceeded", _)
+        ));
+        assert!(matches!(
+            fail(PipelineError::Blob(std::io::Error::other("disk full"))),
+            Fail::Transient(_)
+        ));
+        assert!(matches!(
+            fail(PipelineError::Analysis(AnalysisError::Malformed(
+                "x".into()
+            ))),
+            Fail::Permanent("malformed_binary", _)
+        ));
     }
 }
