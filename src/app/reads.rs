@@ -128,7 +128,7 @@ impl App {
                                     )
                                 })?;
                             let all = analysis::file_strings(&bytes, &cfg)?;
-                            Ok(StringView::list(&all, &StringView::referenced_from_rows(rows)))
+                            Ok(StringView::list(&all, 0, &StringView::referenced_from_rows(rows)))
                         })
                         .await
                         .map_err(task_error("string"))?

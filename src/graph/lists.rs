@@ -12,8 +12,9 @@ use super::views::Props;
 use super::{Batch, Rows};
 use crate::analysis::FoundString;
 
-/// Layout version of the `symbols` and `strings` digests.
-pub const LISTS_VERSION: u32 = 1;
+/// Layout version of the `symbols` and `strings` digests (2: string offsets
+/// into a fat slice's own bytes).
+pub const LISTS_VERSION: u32 = 2;
 
 /// A symbol of a binary.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
@@ -90,13 +91,20 @@ pub struct StringView {
 impl StringView {
     /// Every string of the file, in file order, each with how many distinct
     /// functions reference its address (`referenced`: address → functions).
-    pub fn list(strings: &[FoundString], referenced: &HashMap<u64, u64>) -> Vec<StringView> {
+    /// `base` is where the binary's own bytes start in the analysed file (a
+    /// fat Mach-O slice's offset): offsets are into the binary's own bytes,
+    /// the file stored for it.
+    pub fn list(
+        strings: &[FoundString],
+        base: u64,
+        referenced: &HashMap<u64, u64>,
+    ) -> Vec<StringView> {
         strings
             .iter()
             .map(|s| StringView {
                 value: s.value.clone(),
                 addr: s.addr,
-                offset: s.offset,
+                offset: s.offset.saturating_sub(base),
                 section: s.section.clone(),
                 encoding: s.encoding.clone(),
                 referenced_by: s

@@ -337,13 +337,20 @@ pub async fn symbols(
         .filter(|s| q.kind.as_deref().is_none_or(|k| s.kind == k))
         .filter(|s| q.prefix.as_deref().is_none_or(|p| s.name.starts_with(p)))
         .collect();
-    let items = matching
+    Ok(Api::page(
+        page_of(&matching, skip, limit),
+        paging.pagination(matching.len() as u64),
+    ))
+}
+
+/// The items of one page of a filtered list.
+fn page_of<T: Clone>(matching: &[&T], skip: u64, limit: u64) -> Vec<T> {
+    matching
         .iter()
         .skip(skip as usize)
         .take(limit as usize)
         .map(|s| (*s).clone())
-        .collect();
-    Ok(Api::page(items, paging.pagination(matching.len() as u64)))
+        .collect()
 }
 
 /// String filters.
@@ -378,13 +385,10 @@ pub async fn strings(
                 .is_none_or(|want| want == (s.referenced_by > 0))
         })
         .collect();
-    let items = matching
-        .iter()
-        .skip(skip as usize)
-        .take(limit as usize)
-        .map(|s| (*s).clone())
-        .collect();
-    Ok(Api::page(items, paging.pagination(matching.len() as u64)))
+    Ok(Api::page(
+        page_of(&matching, skip, limit),
+        paging.pagination(matching.len() as u64),
+    ))
 }
 
 /// An import of a binary.

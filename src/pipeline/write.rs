@@ -205,7 +205,8 @@ fn keep_digests(
     let symbols = SymbolView::list_from_batch(b);
     digests.put(sha256, "symbols", LISTS_VERSION, stamp, &symbols)?;
     drop(symbols);
-    let strings = StringView::list(&facts.strings, &StringView::referenced_in_batch(b));
+    let base = facts.identity.slice_offset.unwrap_or(0);
+    let strings = StringView::list(&facts.strings, base, &StringView::referenced_in_batch(b));
     digests.put(sha256, "strings", LISTS_VERSION, stamp, &strings)?;
     drop(strings);
     let signatures = SignatureRecord::list_from_batch(b);

@@ -117,6 +117,19 @@ impl SignatureRecord {
     }
 }
 
+/// The string documents of a binary's strings (in file order).
+fn string_docs(strings: Vec<StringView>) -> Vec<StringDoc> {
+    strings
+        .into_iter()
+        .map(|s| StringDoc {
+            value: s.value,
+            addr: s.addr,
+            offset: s.offset,
+            section: s.section,
+        })
+        .collect()
+}
+
 /// Keeps the search index in step with the analysis graph: builds each
 /// binary's documents from the graph, its stored file and its uploads.
 #[derive(Clone)]
@@ -254,15 +267,7 @@ impl IndexSync {
                         })
                         .collect(),
                     signatures.iter().filter_map(SignatureRecord::doc).collect(),
-                    strings
-                        .into_iter()
-                        .map(|s| StringDoc {
-                            value: s.value,
-                            addr: s.addr,
-                            offset: s.offset,
-                            section: s.section,
-                        })
-                        .collect(),
+                    string_docs(strings),
                 )))
             };
             get().unwrap_or_else(|e| {
@@ -324,15 +329,7 @@ impl IndexSync {
         })
         .await
         .map_err(|e| SyncError::Task(e.to_string()))?;
-        Ok(strings
-            .into_iter()
-            .map(|s| StringDoc {
-                value: s.value,
-                addr: s.addr,
-                offset: s.offset,
-                section: s.section,
-            })
-            .collect())
+        Ok(string_docs(StringView::list(&strings, 0, &HashMap::new())))
     }
 
     /// Index (or re-index) these binaries as the graph has them now; those

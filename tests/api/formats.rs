@@ -1,6 +1,7 @@
 //! Other formats through the whole service: a MinGW PE and a fat Mach-O.
 
 use crate::common::macho_fixture;
+use serde_json::Value;
 
 use crate::support::{assert_error, compile_with, TestApp, CHAIN};
 
@@ -63,6 +64,26 @@ async fn fat_macho_becomes_one_binary_per_slice() {
             .data(&format!("/binaries/{sha}/functions/{addr:#x}"))
             .await;
         assert!(!f["disassembly"].as_array().unwrap().is_empty());
+        // String offsets are into the slice's own (downloadable) bytes.
+        let strings = app.data(&format!("/binaries/{sha}/strings?limit=20")).await;
+        let ascii: Vec<&Value> = strings
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|s| s["encoding"] == "ascii")
+            .collect();
+        assert!(!ascii.is_empty());
+        for s in ascii {
+            let (off, text) = (
+                s["offset"].as_u64().unwrap() as usize,
+                s["value"].as_str().unwrap(),
+            );
+            assert_eq!(
+                blob.get(off..off + text.len()),
+                Some(text.as_bytes()),
+                "string {s} in slice {sha}"
+            );
+        }
     }
     // The file's sha256 finds the slices...
     let found = app.data(&format!("/binaries/{file_sha}")).await;

@@ -94,7 +94,7 @@ async fn stored_lists(app: &TestApp, sha: &str) -> (Vec<SymbolView>, Vec<StringV
     let all = bingraph::analysis::file_strings(&bytes, &app.app.config.analysis()).unwrap();
     (
         SymbolView::list_from_rows(symbols),
-        StringView::list(&all, &StringView::referenced_from_rows(refs)),
+        StringView::list(&all, 0, &StringView::referenced_from_rows(refs)),
     )
 }
 
