@@ -12,6 +12,7 @@ use serde::Serialize;
 
 use super::{App, AppError};
 use crate::analysis::{self, ListingLine, Parsed};
+use crate::blobs::BlobStore;
 use crate::callgraph::{CallGraph, CallRecords, DIGEST_KIND, DIGEST_VERSION};
 use crate::graph::lists::{StringView, SymbolView, LISTS_VERSION};
 use crate::graph::views::BinaryView;
@@ -52,6 +53,19 @@ impl ReadCounts {
     }
 }
 
+/// The stored file of binary `sha`; `blob_not_found` when it is not there.
+fn stored_file(blobs: &BlobStore, sha: &str) -> Result<Vec<u8>, AppError> {
+    blobs
+        .get(sha)
+        .map_err(|e| AppError::Internal(format!("reading blob {sha}: {e}")))?
+        .ok_or_else(|| {
+            AppError::NotFound(
+                "blob_not_found",
+                format!("The file of binary {sha} is not in the blob store; upload it again."),
+            )
+        })
+}
+
 fn task_error(what: &str) -> impl Fn(tokio::task::JoinError) -> AppError + '_ {
     move |e| AppError::Internal(format!("{what} task: {e}"))
 }
@@ -86,53 +100,57 @@ impl App {
     /// The binary's symbols, by address then name.
     pub async fn symbols(&self, sha256: &str) -> Result<Arc<Vec<SymbolView>>, AppError> {
         let b = self.binary(sha256).await?;
-        self.symbols
-            .try_get_with(b.sha256.clone(), async {
-                let list = self
-                    .digest_or_store(&b, "symbols", LISTS_VERSION, async {
-                        let rows = self
-                            .store
-                            .read(SYMBOLS, params! { "sha256" => &b.sha256 })
-                            .await?;
-                        Ok(SymbolView::list_from_rows(rows))
-                    })
-                    .await?;
-                Ok(Arc::new(list))
-            })
-            .await
-            .map_err(Arc::unwrap_or_clone)
+        self.cached_list(&self.symbols, &b, "symbols", async {
+            let rows = self
+                .store
+                .read(SYMBOLS, params! { "sha256" => &b.sha256 })
+                .await?;
+            Ok(SymbolView::list_from_rows(rows))
+        })
+        .await
     }
 
     /// Every string of the binary's file, in file order, with how many
     /// functions reference each.
     pub async fn strings(&self, sha256: &str) -> Result<Arc<Vec<StringView>>, AppError> {
         let b = self.binary(sha256).await?;
-        self.strings
+        self.cached_list(&self.strings, &b, "strings", async {
+            let rows = self
+                .store
+                .read(REFERENCED_STRINGS, params! { "sha256" => &b.sha256 })
+                .await?;
+            let (blobs, sha, cfg) = (self.blobs.clone(), b.sha256.clone(), self.config.analysis());
+            tokio::task::spawn_blocking(move || {
+                let all = analysis::file_strings(&stored_file(&blobs, &sha)?, &cfg)?;
+                Ok(StringView::list(
+                    &all,
+                    0,
+                    &StringView::referenced_from_rows(rows),
+                ))
+            })
+            .await
+            .map_err(task_error("string"))?
+        })
+        .await
+    }
+
+    /// A list of binary `b` from `cache`, else its digest `kind`, else
+    /// `rebuild` (kept as the digest).
+    async fn cached_list<T, F>(
+        &self,
+        cache: &moka::future::Cache<String, Arc<Vec<T>>>,
+        b: &BinaryView,
+        kind: &'static str,
+        rebuild: F,
+    ) -> Result<Arc<Vec<T>>, AppError>
+    where
+        T: Serialize + DeserializeOwned + Send + Sync + 'static,
+        F: Future<Output = Result<Vec<T>, AppError>>,
+    {
+        cache
             .try_get_with(b.sha256.clone(), async {
                 let list = self
-                    .digest_or_store(&b, "strings", LISTS_VERSION, async {
-                        let rows = self
-                            .store
-                            .read(REFERENCED_STRINGS, params! { "sha256" => &b.sha256 })
-                            .await?;
-                        let (blobs, sha, cfg) =
-                            (self.blobs.clone(), b.sha256.clone(), self.config.analysis());
-                        tokio::task::spawn_blocking(move || {
-                            let bytes = blobs
-                                .get(&sha)
-                                .map_err(|e| AppError::Internal(format!("reading blob {sha}: {e}")))?
-                                .ok_or_else(|| {
-                                    AppError::NotFound(
-                                        "blob_not_found",
-                                        format!("The file of binary {sha} is not in the blob store; upload it again."),
-                                    )
-                                })?;
-                            let all = analysis::file_strings(&bytes, &cfg)?;
-                            Ok(StringView::list(&all, 0, &StringView::referenced_from_rows(rows)))
-                        })
-                        .await
-                        .map_err(task_error("string"))?
-                    })
+                    .digest_or_store(b, kind, LISTS_VERSION, rebuild)
                     .await?;
                 Ok(Arc::new(list))
             })
@@ -168,15 +186,7 @@ impl App {
                 .try_get_with(sha.clone(), async move {
                     reads.count("parse", true);
                     tokio::task::spawn_blocking(move || {
-                        let bytes = blobs
-                            .get(&sha)
-                            .map_err(|e| AppError::Internal(format!("reading blob {sha}: {e}")))?
-                            .ok_or_else(|| {
-                                AppError::NotFound(
-                                    "blob_not_found",
-                                    format!("The file of binary {sha} is not in the blob store, so it cannot be disassembled; upload it again."),
-                                )
-                            })?;
+                        let bytes = stored_file(&blobs, &sha)?;
                         Ok::<_, AppError>(Arc::new(Parsed::parse(bytes, 0, &cfg)?))
                     })
                     .await

@@ -10,7 +10,6 @@ use petgraph::visit::EdgeRef;
 use petgraph::Direction;
 use serde::Serialize;
 
-use crate::graph::Rows;
 
 mod records;
 pub use records::{CallRecord, CallRecords, Callee, FunctionRecord, DIGEST_KIND, DIGEST_VERSION};
@@ -62,11 +61,6 @@ pub struct CallGraph {
 }
 
 impl CallGraph {
-    /// Build from the rows of `cypher/graph/functions.cypher` and `calls.cypher`.
-    pub fn from_rows(functions: Rows, calls: Rows) -> Self {
-        Self::build(&CallRecords::from_rows(&functions, &calls))
-    }
-
     /// Build from records (read from the store, a write batch or a digest).
     /// Calls from or to an address that is no function are left out.
     pub fn build(records: &CallRecords) -> Self {
@@ -329,6 +323,7 @@ pub fn parse_addr(s: &str) -> Option<u64> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::graph::Rows;
     use crate::graph::Value;
 
     fn graph(edges: &[(u64, u64)]) -> CallGraph {
@@ -355,7 +350,7 @@ mod tests {
                 .map(|(a, b)| vec![Value::from(*a), Value::from(*b)])
                 .collect(),
         };
-        CallGraph::from_rows(functions, calls)
+        CallGraph::build(&CallRecords::from_rows(&functions, &calls))
     }
 
     fn names(g: &CallGraph, p: &[NodeIndex]) -> Vec<String> {
