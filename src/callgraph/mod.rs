@@ -10,7 +10,6 @@ use petgraph::visit::EdgeRef;
 use petgraph::Direction;
 use serde::Serialize;
 
-
 mod records;
 pub use records::{CallRecord, CallRecords, Callee, FunctionRecord, DIGEST_KIND, DIGEST_VERSION};
 
