@@ -67,6 +67,35 @@ pub struct Config {
     pub auth: AuthSettings,
     /// The analysis job workers.
     pub jobs: JobsConfig,
+    pub ingest: IngestConfig,
+}
+
+/// How the analysis uses the machine (the `[ingest]` table).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IngestConfig {
+    /// Threads of the pool the per-function analysis work runs on
+    /// (discovery, signatures, rules, similarity queries); 0: one per core.
+    pub threads: usize,
+    /// Files `bingraph ingest` keeps in flight (the graph write of one
+    /// overlaps the analysis of the next); `--jobs` overrides it.
+    pub files: usize,
+}
+
+impl Default for IngestConfig {
+    fn default() -> Self {
+        IngestConfig {
+            threads: 0,
+            files: 2,
+        }
+    }
+}
+
+/// The `[ingest]` table of `bingraph.toml`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct IngestFile {
+    pub threads: Option<usize>,
+    pub files: Option<usize>,
 }
 
 /// The `[auth]` table of `bingraph.toml`.
@@ -102,6 +131,7 @@ impl Default for Config {
             cypher_max_timeout: Duration::from_secs(300),
             auth: AuthSettings::default(),
             jobs: JobsConfig::default(),
+            ingest: IngestConfig::default(),
         }
     }
 }
@@ -153,6 +183,8 @@ pub struct FileConfig {
     pub jobs: JobsFile,
     #[serde(default)]
     pub accounts: AccountsFile,
+    #[serde(default)]
+    pub ingest: IngestFile,
     /// Tiers to add, or to replace the built-in ones of the same name.
     #[serde(default)]
     pub tiers: BTreeMap<String, Tier>,
@@ -173,6 +205,8 @@ pub struct Overrides {
     pub accounts_database: Option<String>,
     /// `BINGRAPH_WORKERS`.
     pub workers: Option<usize>,
+    /// `BINGRAPH_THREADS` (or `ingest --threads`).
+    pub threads: Option<usize>,
 }
 
 impl Overrides {
@@ -199,6 +233,16 @@ impl Overrides {
                     ))
                 })?;
                 self.workers = Some(n);
+            }
+        }
+        if self.threads.is_none() {
+            if let Some(t) = var("BINGRAPH_THREADS") {
+                let n = t.parse::<usize>().map_err(|_| {
+                    ConfigError::Invalid(format!(
+                        "BINGRAPH_THREADS is '{t}'; it must be a whole number (0: one per core)"
+                    ))
+                })?;
+                self.threads = Some(n);
             }
         }
         Ok(self)
@@ -347,8 +391,14 @@ impl Config {
             memory_limit_mb: file.jobs.memory_limit_mb.unwrap_or(dj.memory_limit_mb),
             lease: dj.lease,
         };
+        let di = d.ingest;
+        let ingest = IngestConfig {
+            threads: over.threads.or(file.ingest.threads).unwrap_or(di.threads),
+            files: file.ingest.files.unwrap_or(di.files).max(1),
+        };
         Config {
             jobs,
+            ingest,
             data_dir: over.data_dir.or(file.data_dir).unwrap_or(d.data_dir),
             graph: over.graph.or(file.graph).unwrap_or(d.graph),
             graph_user: over.graph_user.or(file.graph_user).unwrap_or(d.graph_user),
@@ -489,6 +539,47 @@ mod tests {
             bad.to_string().contains("BINGRAPH_WORKERS is 'many'"),
             "{bad}"
         );
+    }
+
+    #[test]
+    fn ingest_threads_from_file_environment_and_flag() {
+        let file = || toml::from_str::<FileConfig>("[ingest]\nthreads = 1\nfiles = 4\n").unwrap();
+        let c = Config::merge(file(), Overrides::default());
+        assert_eq!(
+            c.ingest,
+            IngestConfig {
+                threads: 1,
+                files: 4
+            }
+        );
+        assert_eq!(
+            Config::default().ingest,
+            IngestConfig {
+                threads: 0,
+                files: 2
+            }
+        );
+        let env = |n: &str| (n == "BINGRAPH_THREADS").then(|| "3".to_string());
+        let c = Config::merge(file(), Overrides::default().or_env(env).unwrap());
+        assert_eq!(c.ingest.threads, 3, "the environment beats the file");
+        let flag = Overrides {
+            threads: Some(2),
+            ..Overrides::default()
+        };
+        assert_eq!(
+            Config::merge(file(), flag.or_env(env).unwrap())
+                .ingest
+                .threads,
+            2
+        );
+        let bad = Overrides::default()
+            .or_env(|n| (n == "BINGRAPH_THREADS").then(|| "all".to_string()))
+            .unwrap_err();
+        assert!(
+            bad.to_string().contains("BINGRAPH_THREADS is 'all'"),
+            "{bad}"
+        );
+        assert!(toml::from_str::<FileConfig>("[ingest]\nthread = 1\n").is_err());
     }
 
     #[test]

@@ -5,6 +5,7 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+use anyhow::Context;
 use bingraph::auth::accounts::NewKeyRequest;
 use bingraph::cli::{self, QueryFormat};
 use bingraph::config::{Config, Overrides};
@@ -60,9 +61,14 @@ enum Command {
         /// Re-analyse binaries that are already stored.
         #[arg(long)]
         force: bool,
-        /// Files in flight at once.
-        #[arg(long, default_value_t = 2)]
-        jobs: usize,
+        /// Files in flight at once (default: `[ingest] files`, 2): the graph
+        /// write of one overlaps the analysis of the next.
+        #[arg(long)]
+        jobs: Option<usize>,
+        /// Analysis threads (default: `[ingest] threads`, `BINGRAPH_THREADS`;
+        /// 0: one per core).
+        #[arg(long)]
+        threads: Option<usize>,
     },
     /// Run a Cypher query against the graph (read-only unless --write).
     Query {
@@ -257,7 +263,16 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         over.listen = *listen;
         over.max_upload_bytes = *max_upload_bytes;
     }
+    if let Command::Ingest { threads, .. } = &cli.command {
+        over.threads = *threads;
+    }
     let config = Config::load(cli.config.as_deref(), over)?;
+    // Before anything uses the pool: the analysis's parallel work runs on it.
+    rayon::ThreadPoolBuilder::new()
+        .num_threads(config.ingest.threads)
+        .thread_name(|i| format!("analysis-{i}"))
+        .build_global()
+        .context("starting the analysis threads")?;
     let runtime = || {
         tokio::runtime::Builder::new_multi_thread()
             .enable_all()
@@ -268,8 +283,11 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             init_logging(config.log_json, "info,graphdblite=warn");
             runtime()?.block_on(cli::serve(config))
         }
-        Command::Ingest { paths, force, jobs } => {
+        Command::Ingest {
+            paths, force, jobs, ..
+        } => {
             init_logging(config.log_json, "warn");
+            let jobs = jobs.unwrap_or(config.ingest.files);
             let summary = runtime()?.block_on(cli::ingest(config, &paths, force, jobs))?;
             if summary.failed > 0 {
                 anyhow::bail!("{} files failed", summary.failed);

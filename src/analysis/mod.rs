@@ -105,10 +105,20 @@ pub(crate) struct StringArea<'a> {
 
 /// Hash the whole input.
 pub fn hashes(bytes: &[u8]) -> Hashes {
+    // Three passes over the file, on both cores (node: 0.6 s one after another).
+    let (sha256, (sha1, md5)) = rayon::join(
+        || hex::encode(Sha256::digest(bytes)),
+        || {
+            (
+                hex::encode(Sha1::digest(bytes)),
+                hex::encode(Md5::digest(bytes)),
+            )
+        },
+    );
     Hashes {
-        sha256: hex::encode(Sha256::digest(bytes)),
-        sha1: hex::encode(Sha1::digest(bytes)),
-        md5: hex::encode(Md5::digest(bytes)),
+        sha256,
+        sha1,
+        md5,
         size: bytes.len() as u64,
     }
 }
@@ -221,11 +231,11 @@ pub fn listings(
     guarded(|| {
         with_loaded(bytes, |loaded| {
             if i == slice {
-                for &a in addrs {
-                    if let Some(lines) = code::listing(&loaded.image, a, cfg) {
-                        out.insert(a, lines);
-                    }
-                }
+                use rayon::prelude::*;
+                out = addrs
+                    .par_iter()
+                    .filter_map(|&a| Some((a, code::listing(&loaded.image, a, cfg)?)))
+                    .collect();
             }
             i += 1;
             Ok(())

@@ -144,7 +144,7 @@ impl Pipeline {
         if !input.force {
             if let Some(done) = write::unchanged(self, &input).await? {
                 // A new file name or tag is searchable by its uploader.
-                publish::index(self, &done).await;
+                publish::index(self, &done, Vec::new()).await;
                 return Ok(Outcome {
                     binaries: done,
                     report: None,
@@ -166,11 +166,12 @@ impl Pipeline {
             Some(plan) => Some(publish::draft(plan, &analysed).await?),
             None => None,
         };
-        let mut binaries = write::run(self, &input, analysed, sink).await?;
+        let written = write::run(self, &input, analysed, sink).await?;
+        let mut binaries = written.binaries;
         for b in &mut binaries {
             b.analysis_ms = analysis_ms;
         }
-        let report = publish::run(self, &input, &binaries, draft, sink).await?;
+        let report = publish::run(self, &input, &binaries, written.staged, draft, sink).await?;
         Ok(Outcome { binaries, report })
     }
 }

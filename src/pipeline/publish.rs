@@ -18,6 +18,7 @@ use crate::analysis::BinaryFacts;
 use crate::graph::time::now_rfc3339;
 use crate::provenance::{canonical, sha256_hex, Signer};
 use crate::report::{self, ReportFormat};
+use crate::search::sync::StagedIndex;
 
 const INDEXED_NOTE: &str = "binaries indexed for search; reports drafted before the graph write (time included here), rendered and signed after it";
 
@@ -62,12 +63,13 @@ pub(super) async fn run<P: Progress>(
     pipeline: &Pipeline,
     input: &Input,
     written: &[Ingested],
+    staged: Vec<StagedIndex>,
     draft: Option<Draft>,
     sink: &mut P,
 ) -> Result<Option<Reported>, PipelineError> {
     sink.begin(12).await?;
     let t = Instant::now();
-    let index_note = index(pipeline, written).await;
+    let index_note = index(pipeline, written, staged).await;
     let (Some(plan), Some(draft)) = (&input.report, draft) else {
         let summary = Summary {
             ms: ms(t),
@@ -101,12 +103,35 @@ pub(super) async fn run<P: Progress>(
     }))
 }
 
-/// Bring the search index up to date with binaries just written. A failure
-/// is logged and returned as a note, not an error: the graph holds the
-/// data, and the next reconcile indexes it.
-pub(super) async fn index(pipeline: &Pipeline, written: &[Ingested]) -> Option<String> {
+/// Bring the search index up to date with binaries just written: commit
+/// those staged during their write, index the others. A failure is logged
+/// and returned as a note, not an error: the graph holds the data, and the
+/// next reconcile indexes it.
+pub(super) async fn index(
+    pipeline: &Pipeline,
+    written: &[Ingested],
+    staged: Vec<StagedIndex>,
+) -> Option<String> {
     fail_point("after_graph_write");
-    let shas: Vec<String> = written.iter().map(|i| i.sha256.clone()).collect();
+    let mut committed = Vec::new();
+    for s in staged {
+        let sha = s.sha256().to_string();
+        match pipeline.sync.commit_staged(s).await {
+            Ok(true) => committed.push(sha),
+            Ok(false) => {}
+            Err(e) => {
+                tracing::warn!(sha256 = %sha, error = %e, "committing the staged index documents failed; indexing again")
+            }
+        }
+    }
+    let shas: Vec<String> = written
+        .iter()
+        .map(|i| i.sha256.clone())
+        .filter(|sha| !committed.contains(sha))
+        .collect();
+    if shas.is_empty() {
+        return None;
+    }
     match pipeline.sync.index_binaries(&shas).await {
         Ok(_) => None,
         Err(e) => {

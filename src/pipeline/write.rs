@@ -19,7 +19,7 @@ use crate::graph::model::{self, Origin, MODEL_VERSION};
 use crate::graph::time::now_precise;
 use crate::graph::{Batch, GraphError};
 use crate::params;
-use crate::search::sync::{SignatureRecord, SIGNATURES_KIND, SIGNATURES_VERSION};
+use crate::search::sync::{SignatureRecord, StagedIndex, SIGNATURES_KIND, SIGNATURES_VERSION};
 
 const FIND_EXISTING: &str = include_str!("../../cypher/binaries/find_for_ingest.cypher");
 
@@ -63,18 +63,20 @@ pub(super) async fn run<P: Progress>(
     input: &Input,
     analysed: Vec<Arc<Analysed>>,
     sink: &mut P,
-) -> Result<Vec<Ingested>, PipelineError> {
+) -> Result<Written, PipelineError> {
     sink.begin(11).await?;
     let t = Instant::now();
     let existing = pipeline.existing(&input.file_sha256).await?;
     let mut written = Vec::new();
+    let mut staged = Vec::new();
     for a in analysed {
         let size = a.slice.as_ref().map_or(input.bytes.len(), |s| s.len()) as u64;
-        let done = write(pipeline, input, &existing, a).await?;
+        let (done, index) = write(pipeline, input, &existing, a).await?;
         pipeline
             .record_upload(&input.uploader, &done.sha256, size)
             .await?;
         written.push(done);
+        staged.extend(index);
     }
     let mut summary = Summary {
         ms: ms(t),
@@ -100,7 +102,17 @@ pub(super) async fn run<P: Progress>(
         ));
     }
     sink.done(11, summary).await?;
-    Ok(written)
+    Ok(Written {
+        binaries: written,
+        staged,
+    })
+}
+
+/// What phase 11 wrote, and the index documents it staged meanwhile.
+pub(super) struct Written {
+    pub binaries: Vec<Ingested>,
+    /// Staged during each binary's graph write; committed in phase 12.
+    pub staged: Vec<StagedIndex>,
 }
 
 /// When the file is stored with the current graph model: record the upload
@@ -134,13 +146,15 @@ pub(super) async fn unchanged(
 }
 
 /// Store one analysed binary: its blob, then its subgraph and findings in
-/// one transaction (replacing an older copy).
+/// one transaction (replacing an older copy). Its index documents are
+/// staged from its digests while the graph write runs (the write keeps one
+/// core busy; the indexing takes the other).
 async fn write(
     pipeline: &Pipeline,
     input: &Input,
     existing: &[Existing],
     a: Arc<Analysed>,
-) -> Result<Ingested, PipelineError> {
+) -> Result<(Ingested, Option<StagedIndex>), PipelineError> {
     let sha = a.facts.hashes.sha256.clone();
     let before = existing.iter().find(|e| e.sha256 == sha);
     let ingested_at = now_precise();
@@ -156,7 +170,8 @@ async fn write(
     let started = Instant::now();
     let functions = a.facts.code.functions.len() as u64;
     let stamp = origin.ingested_at.clone();
-    let (digests, digest_sha) = (pipeline.digests.clone(), sha.clone());
+    let (digests, digest_sha, digest_stamp) =
+        (pipeline.digests.clone(), sha.clone(), stamp.clone());
     let (batch, kept) = blocking("graph batch", move || {
         let (facts, findings) = (&a.facts, &a.findings);
         let mut b = model::binary_batch(facts, &origin);
@@ -166,15 +181,22 @@ async fn write(
         // The digests go first (and their memory with them): each is stamped
         // with this write's `ingested_at`, which readers compare with the
         // graph's, so none is used unless (until) the write below commits.
-        let kept = keep_digests(&b, facts, &digests, &digest_sha, &stamp);
+        let kept = keep_digests(&b, facts, &digests, &digest_sha, &digest_stamp);
         (b, kept)
     })
     .await?;
+    let staging = async {
+        match &kept {
+            Ok(()) => pipeline.sync.stage(&sha, &stamp).await,
+            Err(_) => None,
+        }
+    };
+    let (stats, staged) = tokio::join!(pipeline.store.write_batch(batch), staging);
     if let Err(e) = kept {
         tracing::warn!(sha256 = %sha, error = %e, "digests not written; the first pages rebuild them from the graph");
     }
-    let stats = pipeline.store.write_batch(batch).await?;
-    Ok(Ingested {
+    let stats = stats?;
+    let done = Ingested {
         sha256: sha,
         status: if before.is_some() {
             IngestStatus::Replaced
@@ -186,7 +208,8 @@ async fn write(
         relationships: stats.relationships_created,
         analysis_ms: 0,
         write_ms: ms(started),
-    })
+    };
+    Ok((done, staged))
 }
 
 /// Write the digests of one binary, taken from its write batch: what the

@@ -10,6 +10,7 @@
 
 pub mod binaries;
 mod query;
+mod staged;
 pub mod sync;
 use query::term;
 pub mod text;
@@ -29,6 +30,7 @@ use tantivy::schema::{
 use tantivy::tokenizer::{LowerCaser, RemoveLongFilter, TextAnalyzer};
 use tantivy::{doc, Index, IndexReader, IndexWriter, ReloadPolicy, TantivyDocument, Term};
 
+pub use self::staged::Staged;
 use self::text::{highlight, Word};
 pub use crate::analysis::signature::Match;
 use crate::analysis::signature::{self, Signature};
@@ -458,7 +460,8 @@ impl SearchIndex {
         self.with_writer(wait, |w, f| {
             for b in binaries {
                 w.delete_term(Term::from_field_text(f.binary, &b.sha256));
-                add_binary(w, f, b)?;
+                add_head(w, f, b)?;
+                add_parts(w, f, b)?;
             }
             Ok(())
         })
@@ -525,7 +528,8 @@ fn str_of(d: &TantivyDocument, f: Field) -> &str {
     d.get_first(f).and_then(|v| v.as_str()).unwrap_or("")
 }
 
-fn add_binary(w: &mut IndexWriter, f: &Fields, b: &BinaryDocs) -> Result<(), SearchError> {
+/// The binary documents: the shared one and one per private viewer.
+fn add_head(w: &mut IndexWriter, f: &Fields, b: &BinaryDocs) -> Result<(), SearchError> {
     let sha = b.sha256.as_str();
     let hashes: Vec<u8> = b
         .string_hashes
@@ -553,6 +557,12 @@ fn add_binary(w: &mut IndexWriter, f: &Fields, b: &BinaryDocs) -> Result<(), Sea
             f.meta => meta.to_string(), f.stamp => b.stamp.as_str(), f.owner => p.viewer.as_str(),
         ))?;
     }
+    Ok(())
+}
+
+/// The symbol, string and function documents of a binary.
+fn add_parts(w: &mut IndexWriter, f: &Fields, b: &BinaryDocs) -> Result<(), SearchError> {
+    let sha = b.sha256.as_str();
     for (i, s) in b.symbols.iter().enumerate() {
         let text = match &s.demangled {
             Some(d) => format!("{} {d}", s.name),

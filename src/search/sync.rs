@@ -23,7 +23,9 @@ use std::time::Duration;
 
 use serde::Serialize;
 
-use super::{BinaryDocs, FunctionDoc, PrivateDoc, SearchError, SearchIndex, StringDoc, SymbolDoc};
+use super::{
+    BinaryDocs, FunctionDoc, PrivateDoc, SearchError, SearchIndex, Staged, StringDoc, SymbolDoc,
+};
 use crate::analysis::signature::{self, Signature};
 use crate::analysis::{self, AnalysisConfig};
 use crate::blobs::{BlobStore, Digests};
@@ -117,6 +119,44 @@ impl SignatureRecord {
     }
 }
 
+/// A binary's symbols, functions and strings into its documents, in one
+/// order whatever their source (the store's is its own), with the string
+/// hashes of its binary document.
+fn fill_parts(
+    docs: &mut BinaryDocs,
+    mut symbols: Vec<SymbolDoc>,
+    mut functions: Vec<FunctionDoc>,
+    strings: Vec<StringDoc>,
+) {
+    symbols.sort_by(|a, b| (a.addr, &a.name).cmp(&(b.addr, &b.name)));
+    functions.sort_by_key(|f| f.signature.addr);
+    let mut string_hashes: Vec<u32> = strings
+        .iter()
+        .map(|s| signature::fnv(s.value.as_bytes()))
+        .collect();
+    string_hashes.sort_unstable();
+    string_hashes.dedup();
+    docs.symbols = symbols;
+    docs.functions = functions;
+    docs.strings = strings;
+    docs.string_hashes = string_hashes;
+}
+
+/// A binary's index documents staged during its graph write, waiting for
+/// [`IndexSync::commit_staged`]. Dropped, nothing of it is indexed.
+pub struct StagedIndex {
+    staged: Staged,
+    /// The graph write's `ingested_at`, which the digests carried.
+    stamp: String,
+    string_hashes: Vec<u32>,
+}
+
+impl StagedIndex {
+    pub fn sha256(&self) -> &str {
+        self.staged.sha256()
+    }
+}
+
 /// The string documents of a binary's strings (in file order).
 fn string_docs(strings: Vec<StringView>) -> Vec<StringDoc> {
     strings
@@ -150,6 +190,82 @@ impl IndexSync {
     /// Build the index documents of one binary from the graph (and its file's
     /// strings). `None` when the binary is not in the graph.
     pub async fn index_docs(&self, sha256: &str) -> Result<Option<BinaryDocs>, SyncError> {
+        let Some(mut docs) = self.head(sha256).await? else {
+            return Ok(None);
+        };
+        let (symbols, functions, strings) = match self.kept(sha256, &docs.stamp).await? {
+            Some(k) => k,
+            None => (
+                self.symbols_from_graph(sha256).await?,
+                self.functions_from_graph(sha256).await?,
+                self.strings_from_file(sha256).await?,
+            ),
+        };
+        fill_parts(&mut docs, symbols, functions, strings);
+        Ok(Some(docs))
+    }
+
+    /// Stage the symbol, string and function documents of a binary whose
+    /// digests carry `stamp`, while its graph write (with that stamp) runs:
+    /// see [`SearchIndex::stage`]. `None` when there is nothing to stage (no
+    /// digests, the index busy or failing): the binary is then indexed the
+    /// usual way after the write.
+    pub async fn stage(&self, sha256: &str, stamp: &str) -> Option<StagedIndex> {
+        let (symbols, functions, strings) = match self.kept(sha256, stamp).await {
+            Ok(Some(k)) => k,
+            _ => return None,
+        };
+        let mut parts = BinaryDocs {
+            sha256: sha256.to_string(),
+            stamp: stamp.to_string(),
+            ..BinaryDocs::default()
+        };
+        fill_parts(&mut parts, symbols, functions, strings);
+        let index = self.index.clone();
+        let staged = tokio::task::spawn_blocking(move || {
+            let staged = index.stage(&parts);
+            (staged, parts.stamp, parts.string_hashes)
+        })
+        .await;
+        match staged {
+            Ok((Ok(Some(staged)), stamp, string_hashes)) => Some(StagedIndex {
+                staged,
+                stamp,
+                string_hashes,
+            }),
+            Ok((Ok(None), _, _)) => None,
+            Ok((Err(e), _, _)) => {
+                tracing::warn!(sha256, error = %e, "staging the index documents failed");
+                None
+            }
+            Err(e) => {
+                tracing::warn!(sha256, error = %e, "staging the index documents failed");
+                None
+            }
+        }
+    }
+
+    /// Commit a staged binary with its binary documents as the graph has
+    /// them now. `Ok(false)` (nothing committed) when the graph does not
+    /// hold the staged write: the binary is gone or was written again.
+    pub async fn commit_staged(&self, staged: StagedIndex) -> Result<bool, SyncError> {
+        let Some(mut head) = self.head(staged.staged.sha256()).await? else {
+            return Ok(false);
+        };
+        if head.stamp != staged.stamp {
+            return Ok(false);
+        }
+        head.string_hashes = staged.string_hashes;
+        tokio::task::spawn_blocking(move || staged.staged.commit(&head))
+            .await
+            .map_err(|e| SyncError::Task(e.to_string()))??;
+        Ok(true)
+    }
+
+    /// The binary's own documents (its node's fields, imports and uploads),
+    /// without its symbols, strings and functions. `None` when the binary is
+    /// not in the graph.
+    async fn head(&self, sha256: &str) -> Result<Option<BinaryDocs>, SyncError> {
         let p = || params! { "sha256" => sha256 };
         let rows = self.store.read(BINARY, p()).await?.into_maps();
         let Some(b) = rows.into_iter().next() else {
@@ -192,38 +308,14 @@ impl IndexSync {
             "tags": [], "imports": imports,
             "functions": b.get("functions").and_then(Value::as_i64).unwrap_or(0),
         });
-
-        let stamp = s("stamp");
-        let kept = self.kept(sha256, &stamp).await?;
-        let (mut symbols, mut functions, strings) = match kept {
-            Some(k) => k,
-            None => (
-                self.symbols_from_graph(sha256).await?,
-                self.functions_from_graph(sha256).await?,
-                self.strings_from_file(sha256).await?,
-            ),
-        };
-        // One order whatever the source: the store's is its own.
-        symbols.sort_by(|a, b| (a.addr, &a.name).cmp(&(b.addr, &b.name)));
-        functions.sort_by_key(|f| f.signature.addr);
-        let mut string_hashes: Vec<u32> = strings
-            .iter()
-            .map(|s| signature::fnv(s.value.as_bytes()))
-            .collect();
-        string_hashes.sort_unstable();
-        string_hashes.dedup();
-
         Ok(Some(BinaryDocs {
             sha256: sha256.to_string(),
-            stamp,
+            stamp: s("stamp"),
             title: sha256.to_string(),
             text: text.join(" "),
             private: self.uploads.private_docs(sha256).await?,
             meta,
-            string_hashes,
-            symbols,
-            strings,
-            functions,
+            ..BinaryDocs::default()
         }))
     }
 

@@ -234,6 +234,64 @@ async fn download_gives_back_the_stored_file() {
     assert_error(s, &body, 400, "invalid_hash");
 }
 
+/// The analysis on one thread and on the default pool writes the same
+/// graph: the parallel phases do not depend on thread timing.
+#[test]
+fn cli_ingest_threads_do_not_change_the_graph() {
+    let bin = env!("CARGO_BIN_EXE_bingraph");
+    let dir = tempfile::tempdir().unwrap();
+    let program = chain("threads", &["-O2"]);
+    let dump = |data: &std::path::Path, threads: Option<&str>| {
+        let mut ingest = std::process::Command::new(bin);
+        ingest.arg("--data-dir").arg(data).arg("ingest");
+        if let Some(t) = threads {
+            ingest.args(["--threads", t, "--jobs", "1"]);
+        }
+        let out = ingest.arg(&program).output().unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let query = |cypher: &str| {
+            let out = std::process::Command::new(bin)
+                .arg("--data-dir")
+                .arg(data)
+                .args(["query", "--format", "json", cypher])
+                .output()
+                .unwrap();
+            assert!(
+                out.status.success(),
+                "{}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+            String::from_utf8(out.stdout).unwrap()
+        };
+        (
+            query("MATCH (f:Function) RETURN f.addr AS addr, f.name AS name, f.signature AS sig, f.blocks AS blocks ORDER BY addr"),
+            query("MATCH (a:Function)-[:CALLS]->(b) RETURN a.addr AS from, coalesce(b.addr, b.name) AS to ORDER BY from, to"),
+            query("MATCH (b:Binary)-[:HAS_FINDING]->(f:Finding) RETURN f.rule AS rule, f.location AS location ORDER BY rule, location"),
+        )
+    };
+    let one = dump(&dir.path().join("one"), Some("1"));
+    let pool = dump(&dir.path().join("pool"), None);
+    assert!(one.0.contains("\"main\""), "{}", one.0);
+    assert!(one.1.len() > 100, "{}", one.1);
+    assert_eq!(one, pool);
+
+    let out = std::process::Command::new(bin)
+        .arg("--data-dir")
+        .arg(dir.path().join("bad"))
+        .env("BINGRAPH_THREADS", "all")
+        .arg("ingest")
+        .arg(&program)
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("BINGRAPH_THREADS is 'all'"), "{err}");
+}
+
 #[test]
 fn cli_ingest_and_query() {
     let bin = env!("CARGO_BIN_EXE_bingraph");
