@@ -38,13 +38,14 @@ pub(super) fn explore(dec: &Decoder, ctx: &Ctx<'_, '_>, start: u64) -> Body {
             thumb,
             ..Body::default()
         },
+        insns: Vec::new(),
         visited: HashSet::new(),
         work: vec![start],
         deferred: Vec::new(),
     };
     loop {
         while let Some(a) = w.work.pop() {
-            if w.visited.contains(&a) || w.body.insns.len() as u32 >= ctx.max_insns {
+            if w.visited.contains(&a) || w.insns.len() as u32 >= ctx.max_insns {
                 continue;
             }
             if !img.is_code(a) {
@@ -58,12 +59,12 @@ pub(super) fn explore(dec: &Decoder, ctx: &Ctx<'_, '_>, start: u64) -> Body {
                 if ins.addr != a && (w.visited.contains(&ins.addr) || ctx.is_start(ins.addr)) {
                     return false;
                 }
-                if w.body.insns.len() as u32 >= ctx.max_insns {
+                if w.insns.len() as u32 >= ctx.max_insns {
                     cut = true;
                     return false;
                 }
                 w.visited.insert(ins.addr);
-                w.body.insns.push(*ins);
+                w.insns.push(*ins);
                 history.push(*ins);
                 w.data_ref(ins, &mut regs);
                 w.flow(ins, &mut regs, &history)
@@ -86,7 +87,9 @@ pub(super) fn explore(dec: &Decoder, ctx: &Ctx<'_, '_>, start: u64) -> Body {
         }
     }
     let mut body = w.body;
-    body.insns.sort_unstable_by_key(|i| i.addr);
+    let mut insns = w.insns;
+    insns.sort_unstable_by_key(|i| i.addr);
+    body.insns = insns.iter().map(Step::from).collect();
     body.end = body
         .insns
         .last()
@@ -102,6 +105,8 @@ struct Walk<'c, 'i, 'a> {
     /// Where the next known start (or the unwind range) ends this function.
     limit: u64,
     body: Body,
+    /// The instructions followed so far, whole (operands included).
+    insns: Vec<Insn>,
     visited: HashSet<u64>,
     /// Block starts still to follow.
     work: Vec<u64>,
@@ -361,7 +366,6 @@ impl Walk<'_, '_, '_> {
         let img = self.ctx.img;
         let (start, limit) = (self.start, self.limit);
         let mut cands: Vec<u64> = self
-            .body
             .insns
             .iter()
             .filter_map(|i| match i.data {
