@@ -271,7 +271,7 @@ pub async fn import(
             batch.nodes.push(NodeWrite {
                 label,
                 uid,
-                props,
+                props: props.into(),
                 mode: NodeMode::Merge,
             });
         } else if v.get("rel").is_some() {

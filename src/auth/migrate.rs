@@ -93,7 +93,7 @@ fn node(label: &'static str, props: Params) -> NodeWrite {
     NodeWrite {
         label,
         uid: text(&props, "uid"),
-        props,
+        props: props.into(),
         mode: NodeMode::Merge,
     }
 }
@@ -107,7 +107,7 @@ fn edge(
         rel_type,
         from,
         to,
-        props: Params::new(),
+        props: crate::graph::WriteProps::new(),
     }
 }
 

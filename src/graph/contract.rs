@@ -12,7 +12,7 @@ use std::sync::Arc;
 use super::{
     Batch, EdgeWrite, GraphError, GraphStore, NodeMode, NodeWrite, Params, Rows, Schema, Value,
 };
-use crate::params;
+use crate::{params, props};
 
 type Store = Arc<dyn GraphStore>;
 
@@ -150,7 +150,7 @@ fn node(label: &'static str, uid: &str, mode: NodeMode) -> NodeWrite {
         label,
         uid: uid.to_string(),
         // `library!name` for imports: the name is the part after `!`.
-        props: params! { "name" => uid.rsplit('!').next().unwrap_or(uid) },
+        props: props! { "name" => uid.rsplit('!').next().unwrap_or(uid) },
         mode,
     }
 }
@@ -160,7 +160,7 @@ fn edge(rel_type: &'static str, from: (&'static str, &str), to: (&'static str, &
         rel_type,
         from: (from.0, from.1.to_string()),
         to: (to.0, to.1.to_string()),
-        props: params! { "site" => 1 },
+        props: props! { "site" => 1 },
     }
 }
 
@@ -306,14 +306,14 @@ fn binary_subgraph(sha: &str) -> Batch {
         label,
         uid: format!("{sha}:{part}"),
         mode: NodeMode::Create,
-        props: params! { "binary" => sha, "name" => part },
+        props: props! { "binary" => sha, "name" => part },
     };
     let at = |label: &'static str, part: &str| (label, format!("{sha}:{part}"));
     let link = |rel_type: &'static str, from: (&'static str, String), to| EdgeWrite {
         rel_type,
         from,
         to,
-        props: Params::new(),
+        props: super::WriteProps::new(),
     };
     let binary = ("Binary", sha.to_string());
     let mut b = crate::graph::model::delete_batch(sha);
@@ -322,7 +322,7 @@ fn binary_subgraph(sha: &str) -> Batch {
             label: "Binary",
             uid: sha.to_string(),
             mode: NodeMode::Create,
-            props: params! { "sha256" => sha },
+            props: props! { "sha256" => sha },
         },
         own("Function", "1"),
         own("Function", "2"),
@@ -411,7 +411,7 @@ pub async fn large_binaries_are_replaced(store: Store) {
             label: "Binary",
             uid: "big".into(),
             mode: NodeMode::Create,
-            props: params! { "sha256" => "big" },
+            props: props! { "sha256" => "big" },
         });
         for i in 0..N {
             for label in ["Function", "Symbol"] {
@@ -419,20 +419,20 @@ pub async fn large_binaries_are_replaced(store: Store) {
                     label,
                     uid: format!("big:{label}:{i}"),
                     mode: NodeMode::Create,
-                    props: params! { "binary" => "big", "addr" => i },
+                    props: props! { "binary" => "big", "addr" => i },
                 });
             }
             b.edges.push(EdgeWrite {
                 rel_type: "DEFINES",
                 from: ("Binary", "big".into()),
                 to: ("Function", format!("big:Function:{i}")),
-                props: Params::new(),
+                props: super::WriteProps::new(),
             });
             b.edges.push(EdgeWrite {
                 rel_type: "HAS_SYMBOL",
                 from: ("Binary", "big".into()),
                 to: ("Symbol", format!("big:Symbol:{i}")),
-                props: Params::new(),
+                props: super::WriteProps::new(),
             });
         }
         b

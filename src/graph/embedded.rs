@@ -389,8 +389,13 @@ pub fn statements(text: &str) -> Vec<String> {
         .collect()
 }
 
-fn to_params(params: Params) -> HashMap<String, gdb::Value> {
-    params.into_iter().map(|(k, v)| (k, to_gdb(v))).collect()
+fn to_params<K: Into<String>>(
+    params: impl IntoIterator<Item = (K, Value)>,
+) -> HashMap<String, gdb::Value> {
+    params
+        .into_iter()
+        .map(|(k, v)| (k.into(), to_gdb(v)))
+        .collect()
 }
 
 fn to_gdb(v: Value) -> gdb::Value {

@@ -34,7 +34,7 @@ pub struct SymbolView {
 }
 
 impl SymbolView {
-    fn from_props(m: &BTreeMap<String, super::Value>) -> Self {
+    fn from_props(m: &dyn super::views::PropMap) -> Self {
         let p = Props(m);
         let addr = p.num("addr");
         SymbolView {
@@ -65,7 +65,12 @@ impl SymbolView {
 
     /// From the rows of `cypher/binaries/symbols.cypher`.
     pub fn list_from_rows(rows: Rows) -> Vec<SymbolView> {
-        sorted(rows.into_maps().iter().map(Self::from_props).collect())
+        sorted(
+            rows.into_maps()
+                .iter()
+                .map(|m| Self::from_props(m))
+                .collect(),
+        )
     }
 }
 

@@ -14,6 +14,7 @@ pub mod time;
 mod value;
 pub mod views;
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 
 use async_trait::async_trait;
@@ -106,12 +107,97 @@ pub enum NodeMode {
     Merge,
 }
 
+/// The properties of a node or relationship of a write batch, in the order
+/// given (a key given twice keeps its last value). One allocation for all
+/// of them: a `BTreeMap` took a 600-byte node per relationship, and node's
+/// batch holds 230k nodes and 560k relationships.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct WriteProps(Vec<(Cow<'static, str>, Value)>);
+
+impl WriteProps {
+    pub fn new() -> Self {
+        WriteProps(Vec::new())
+    }
+
+    /// Set `key` to `value`.
+    pub fn insert(&mut self, key: impl Into<Cow<'static, str>>, value: impl Into<Value>) {
+        let (key, value) = (key.into(), value.into());
+        match self.0.iter_mut().find(|(k, _)| *k == key) {
+            Some(slot) => slot.1 = value,
+            None => self.0.push((key, value)),
+        }
+    }
+
+    pub fn get(&self, key: &str) -> Option<&Value> {
+        self.0.iter().find(|(k, _)| k == key).map(|(_, v)| v)
+    }
+
+    /// Keep the properties `keep` says yes to.
+    pub fn retain(&mut self, mut keep: impl FnMut(&str, &Value) -> bool) {
+        self.0.retain(|(k, v)| keep(k, v));
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &Value)> {
+        self.0.iter().map(|(k, v)| (k.as_ref(), v))
+    }
+
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// As a parameter map (for a Cypher `SET n += $props`).
+    pub fn to_params(&self) -> Params {
+        self.iter()
+            .map(|(k, v)| (k.to_string(), v.clone()))
+            .collect()
+    }
+}
+
+impl IntoIterator for WriteProps {
+    type Item = (Cow<'static, str>, Value);
+    type IntoIter = std::vec::IntoIter<(Cow<'static, str>, Value)>;
+    fn into_iter(self) -> Self::IntoIter {
+        self.0.into_iter()
+    }
+}
+
+impl<K: Into<Cow<'static, str>>> FromIterator<(K, Value)> for WriteProps {
+    fn from_iter<I: IntoIterator<Item = (K, Value)>>(iter: I) -> Self {
+        let mut p = WriteProps::new();
+        for (k, v) in iter {
+            p.insert(k, v);
+        }
+        p
+    }
+}
+
+impl From<Params> for WriteProps {
+    fn from(p: Params) -> Self {
+        WriteProps(p.into_iter().map(|(k, v)| (Cow::Owned(k), v)).collect())
+    }
+}
+
+/// Build [`WriteProps`]: `props! { "addr" => 4096, "name" => name }`.
+#[macro_export]
+macro_rules! props {
+    ($($k:literal => $v:expr),* $(,)?) => {{
+        #[allow(unused_mut)]
+        let mut p = $crate::graph::WriteProps::new();
+        $(p.insert($k, $crate::graph::Value::from($v));)*
+        p
+    }};
+}
+
 /// One node of a batched write, identified by `label` and the `uid` property.
 #[derive(Debug, Clone)]
 pub struct NodeWrite {
     pub label: &'static str,
     pub uid: String,
-    pub props: Params,
+    pub props: WriteProps,
     pub mode: NodeMode,
 }
 
@@ -122,7 +208,7 @@ pub struct EdgeWrite {
     pub rel_type: &'static str,
     pub from: (&'static str, String),
     pub to: (&'static str, String),
-    pub props: Params,
+    pub props: WriteProps,
 }
 
 /// A batched write that runs in one transaction: the removal of
@@ -253,5 +339,30 @@ async fn open_store(
         other => Err(GraphError::Backend(format!(
             "unknown graph backend '{other}': use 'embedded' or a bolt://host:port URI"
         ))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn write_props_keep_order_and_the_last_value_of_a_key() {
+        let mut p = crate::props! { "b" => 1, "a" => "x" };
+        p.insert("b", 2);
+        p.insert(String::from("c"), Value::Null);
+        assert_eq!(p.len(), 3);
+        assert_eq!(p.get("b"), Some(&Value::Int(2)));
+        assert_eq!(
+            p.iter().map(|(k, _)| k).collect::<Vec<_>>(),
+            ["b", "a", "c"]
+        );
+        p.retain(|_, v| !v.is_null());
+        assert_eq!(p.get("c"), None);
+        let params = p.to_params();
+        assert_eq!(params["a"], Value::from("x"));
+        assert_eq!(WriteProps::from(params.clone()).to_params(), params);
+        let views = views::Props(&p);
+        assert_eq!((views.num("b"), views.string("a")), (2, "x".to_string()));
     }
 }

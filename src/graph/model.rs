@@ -17,9 +17,9 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 
 use crate::analysis::findings::Finding;
 use crate::analysis::{BinaryFacts, CallKind, Relro};
-use crate::params;
+use crate::{params, props};
 
-use super::{Batch, EdgeWrite, NodeMode, NodeWrite, Params, Value};
+use super::{Batch, EdgeWrite, NodeMode, NodeWrite, Params, Value, WriteProps};
 
 /// Bumped whenever the analysis or the graph model changes what ingest
 /// writes, so that re-ingesting a binary of an older version rewrites it.
@@ -113,7 +113,7 @@ pub fn add_findings(b: &mut Batch, sha: &str, findings: &[Finding], functions: &
             label: "Finding",
             uid: uid.clone(),
             mode: NodeMode::Create,
-            props: params! {
+            props: props! {
                 "binary" => sha, "rule" => &f.rule, "name" => &f.name, "cwe" => f.cwe.clone(),
                 "severity" => f.severity.as_str(), "title" => &f.title, "location" => &f.location,
                 "addr" => f.addr, "function" => f.function.clone(), "function_addr" => f.function_addr,
@@ -125,14 +125,14 @@ pub fn add_findings(b: &mut Batch, sha: &str, findings: &[Finding], functions: &
             rel_type: "HAS_FINDING",
             from: ("Binary", sha.to_string()),
             to: ("Finding", uid.clone()),
-            props: Params::new(),
+            props: WriteProps::new(),
         });
         if let Some(addr) = f.function_addr.filter(|a| functions.contains(a)) {
             b.edges.push(EdgeWrite {
                 rel_type: "HAS_FINDING",
                 from: ("Function", function_uid(sha, addr)),
                 to: ("Finding", uid),
-                props: Params::new(),
+                props: WriteProps::new(),
             });
         }
     }
@@ -158,8 +158,8 @@ pub fn add_similarity(
     for s in signatures {
         if let Some(&i) = by_uid.get(&function_uid(sha, s.addr)) {
             let props = &mut b.nodes[i].props;
-            props.insert("exact_hash".into(), Value::from(s.exact.as_str()));
-            props.insert("signature".into(), Value::from(s.to_property()));
+            props.insert("exact_hash", Value::from(s.exact.as_str()));
+            props.insert("signature", Value::from(s.to_property()));
         }
     }
     for (addr, m) in similar {
@@ -167,7 +167,7 @@ pub fn add_similarity(
             rel_type: "SIMILAR_TO",
             from: ("Function", function_uid(sha, *addr)),
             to: ("Function", function_uid(&m.sha256, m.addr)),
-            props: params! {
+            props: props! {
                 "score" => m.score, "exact" => m.exact, "low_confidence" => m.low_confidence,
             },
         });
@@ -199,17 +199,17 @@ fn owned(sha: &str, rel: &'static str, label: &'static str, uid: &str) -> EdgeWr
         rel_type: rel,
         from: ("Binary", sha.to_string()),
         to: (label, uid.to_string()),
-        props: Params::new(),
+        props: WriteProps::new(),
     }
 }
 
 /// The `Binary` node's properties: identity, hardening and counts.
-fn binary_props(facts: &BinaryFacts, origin: &Origin) -> Params {
+fn binary_props(facts: &BinaryFacts, origin: &Origin) -> WriteProps {
     let sha = facts.hashes.sha256.as_str();
     let id = &facts.identity;
     let h = &facts.hardening;
     let code = &facts.code;
-    params! {
+    props! {
         "sha256" => sha,
         "sha1" => &facts.hashes.sha1,
         "md5" => &facts.hashes.md5,
@@ -263,7 +263,7 @@ fn sections(b: &mut Batch, facts: &BinaryFacts) {
             label: "Section",
             uid: uid.clone(),
             mode: NodeMode::Create,
-            props: params! {
+            props: props! {
                 "binary" => sha, "index" => i, "name" => &s.name, "vaddr" => s.vaddr,
                 "size" => s.size, "file_offset" => s.file_offset, "file_size" => s.file_size,
                 "flags" => &s.flags, "entropy" => s.entropy,
@@ -276,10 +276,10 @@ fn sections(b: &mut Batch, facts: &BinaryFacts) {
 fn symbols(b: &mut Batch, facts: &BinaryFacts) {
     let sha = facts.hashes.sha256.as_str();
     // Symbols: one node per (name, addr); exports are symbols too.
-    let mut symbols: BTreeMap<(u64, &str), Params> = BTreeMap::new();
+    let mut symbols: BTreeMap<(u64, &str), WriteProps> = BTreeMap::new();
     for s in &facts.symbols {
         let entry = symbols.entry((s.addr, s.name.as_str())).or_insert_with(|| {
-            params! {
+            props! {
                 "binary" => sha, "name" => &s.name, "demangled" => s.demangled.clone(),
                 "kind" => json_str(&s.kind).trim_matches('"'), "binding" => &s.binding,
                 "addr" => s.addr, "size" => s.size, "defined" => s.defined,
@@ -287,19 +287,19 @@ fn symbols(b: &mut Batch, facts: &BinaryFacts) {
             }
         });
         if s.dynamic {
-            entry.insert("dynamic".into(), Value::Bool(true));
+            entry.insert("dynamic", Value::Bool(true));
         }
     }
     for e in &facts.exports {
         let entry = symbols.entry((e.addr, e.name.as_str())).or_insert_with(|| {
-            params! {
+            props! {
                 "binary" => sha, "name" => &e.name, "demangled" => crate::analysis::demangle(&e.name),
                 "kind" => "function", "binding" => "global", "addr" => e.addr, "size" => 0,
                 "defined" => e.forward.is_none(), "dynamic" => true,
             }
         });
-        entry.insert("exported".into(), Value::Bool(true));
-        entry.insert("forward".into(), Value::from(e.forward.clone()));
+        entry.insert("exported", Value::Bool(true));
+        entry.insert("forward", Value::from(e.forward.clone()));
     }
     for ((addr, name), props) in symbols {
         let uid = format!("{sha}:symbol:{addr:x}:{name}");
@@ -327,13 +327,13 @@ fn imports(b: &mut Batch, facts: &BinaryFacts) -> HashSet<String> {
             label: "Import",
             uid: uid.clone(),
             mode: NodeMode::Merge,
-            props: params! { "library" => &imp.library, "name" => &imp.name },
+            props: props! { "library" => &imp.library, "name" => &imp.name },
         });
         b.edges.push(EdgeWrite {
             rel_type: "IMPORTS",
             from: binary.clone(),
             to: ("Import", uid),
-            props: params! { "slot" => imp.slot, "stub" => imp.stub, "ordinal" => imp.ordinal.map(u32::from) },
+            props: props! { "slot" => imp.slot, "stub" => imp.stub, "ordinal" => imp.ordinal.map(u32::from) },
         });
     }
     seen_imports
@@ -356,7 +356,7 @@ fn functions(b: &mut Batch, facts: &BinaryFacts) {
         } else {
             (Some(cfg), false)
         };
-        let mut props = params! {
+        let mut props = props! {
                 "binary" => sha, "addr" => f.addr, "size" => f.size, "name" => &f.name,
                 "demangled" => f.demangled.clone(),
                 "source" => json_str(&f.source).trim_matches('"'),
@@ -401,7 +401,7 @@ fn calls(b: &mut Batch, facts: &BinaryFacts, seen_imports: &mut HashSet<String>)
                 label: "Import",
                 uid,
                 mode: NodeMode::Merge,
-                props: params! { "library" => &c.library, "name" => &c.name },
+                props: props! { "library" => &c.library, "name" => &c.name },
             });
         }
     }
@@ -440,7 +440,7 @@ fn data_refs(b: &mut Batch, facts: &BinaryFacts) {
             label: "String",
             uid: uid.clone(),
             mode: NodeMode::Create,
-            props: params! {
+            props: props! {
                 "binary" => sha, "value" => &s.value, "addr" => s.addr, "offset" => s.offset,
                 "section" => s.section.clone(), "encoding" => &s.encoding,
             },
@@ -470,7 +470,7 @@ fn data_refs(b: &mut Batch, facts: &BinaryFacts) {
             label: "Global",
             uid: uid.clone(),
             mode: NodeMode::Create,
-            props: params! {
+            props: props! {
                 "binary" => sha, "addr" => *addr,
                 "name" => name.map_or_else(|| format!("data_{addr:x}"), str::to_string),
                 "named" => name.is_some(),
@@ -486,7 +486,7 @@ fn data_refs(b: &mut Batch, facts: &BinaryFacts) {
             rel_type: "REFERENCES",
             from: ("Function", function_uid(sha, function)),
             to,
-            props: params! { "kind" => kind, "site" => sites[0], "count" => sites.len() },
+            props: props! { "kind" => kind, "site" => sites[0], "count" => sites.len() },
         });
     }
 }
@@ -516,7 +516,7 @@ fn call_edge(
         rel_type: "CALLS",
         from: ("Function", caller),
         to,
-        props: params! {
+        props: props! {
             "site" => sites[0], "count" => sites.len(), "sites" => sites, "kind" => call_kind(kind),
         },
     }

@@ -7,27 +7,44 @@ use utoipa::ToSchema;
 
 use super::{Node, Value};
 
+/// A property map to read from: a node's, or a write batch's.
+pub trait PropMap: Sync {
+    fn prop(&self, k: &str) -> Option<&Value>;
+}
+
+impl PropMap for BTreeMap<String, Value> {
+    fn prop(&self, k: &str) -> Option<&Value> {
+        self.get(k)
+    }
+}
+
+impl PropMap for super::WriteProps {
+    fn prop(&self, k: &str) -> Option<&Value> {
+        self.get(k)
+    }
+}
+
 /// Read typed properties out of a node's property map.
-pub struct Props<'a>(pub &'a BTreeMap<String, Value>);
+pub struct Props<'a>(pub &'a dyn PropMap);
 
 impl Props<'_> {
     pub fn str(&self, k: &str) -> Option<String> {
-        self.0.get(k).and_then(Value::as_str).map(String::from)
+        self.0.prop(k).and_then(Value::as_str).map(String::from)
     }
     pub fn string(&self, k: &str) -> String {
         self.str(k).unwrap_or_default()
     }
     pub fn u64(&self, k: &str) -> Option<u64> {
-        self.0.get(k).and_then(Value::as_u64)
+        self.0.prop(k).and_then(Value::as_u64)
     }
     pub fn num(&self, k: &str) -> u64 {
         self.u64(k).unwrap_or(0)
     }
     pub fn bool(&self, k: &str) -> bool {
-        self.0.get(k).and_then(Value::as_bool).unwrap_or(false)
+        self.0.prop(k).and_then(Value::as_bool).unwrap_or(false)
     }
     pub fn strings(&self, k: &str) -> Vec<String> {
-        self.0.get(k).map(Value::strings).unwrap_or_default()
+        self.0.prop(k).map(Value::strings).unwrap_or_default()
     }
 }
 

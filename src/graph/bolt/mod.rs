@@ -266,7 +266,7 @@ fn plan(batch: &Batch) -> Vec<Step> {
     for n in &batch.nodes {
         let mut row = BTreeMap::new();
         row.insert("uid".to_string(), Value::String(n.uid.clone()));
-        row.insert("props".to_string(), Value::Map(n.props.clone()));
+        row.insert("props".to_string(), Value::Map(n.props.to_params()));
         node_groups
             .entry((n.label, n.mode == NodeMode::Merge))
             .or_default()
@@ -303,7 +303,7 @@ fn plan(batch: &Batch) -> Vec<Step> {
         let mut row = BTreeMap::new();
         row.insert("from".to_string(), Value::String(e.from.1.clone()));
         row.insert("to".to_string(), Value::String(e.to.1.clone()));
-        row.insert("props".to_string(), Value::Map(e.props.clone()));
+        row.insert("props".to_string(), Value::Map(e.props.to_params()));
         edge_groups
             .entry((optional, e.rel_type, e.from.0, e.to.0))
             .or_default()
