@@ -4,6 +4,7 @@
 use bingraph::graph::Params;
 use serde_json::Value;
 
+use crate::common::stdout_of;
 use crate::support::{assert_error, chain, TestApp};
 
 async fn graph_size(app: &TestApp) -> (i64, i64) {
@@ -247,25 +248,15 @@ fn cli_ingest_threads_do_not_change_the_graph() {
         if let Some(t) = threads {
             ingest.args(["--threads", t, "--jobs", "1"]);
         }
-        let out = ingest.arg(&program).output().unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        stdout_of(ingest.arg(&program));
         let query = |cypher: &str| {
-            let out = std::process::Command::new(bin)
-                .arg("--data-dir")
-                .arg(data)
-                .args(["query", "--format", "json", cypher])
-                .output()
-                .unwrap();
-            assert!(
-                out.status.success(),
-                "{}",
-                String::from_utf8_lossy(&out.stderr)
+            let out = stdout_of(
+                std::process::Command::new(bin)
+                    .arg("--data-dir")
+                    .arg(data)
+                    .args(["query", "--format", "json", cypher]),
             );
-            String::from_utf8(out.stdout).unwrap()
+            String::from_utf8(out).unwrap()
         };
         (
             query("MATCH (f:Function) RETURN f.addr AS addr, f.name AS name, f.signature AS sig, f.blocks AS blocks ORDER BY addr"),
@@ -318,19 +309,12 @@ fn cli_ingest_and_query() {
     assert!(stdout.contains("1 new"), "{stdout}");
     assert!(stdout.contains("1 skipped"), "{stdout}");
 
-    let out = std::process::Command::new(bin)
+    let out = stdout_of(std::process::Command::new(bin)
         .arg("--data-dir")
         .arg(&data)
         .args(["query", "--format", "json", "--param", "name=b"])
-        .arg("MATCH (f:Function {name: $name})-[c:CALLS]->(i:Import) RETURN f.name AS caller, i.name AS callee")
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let rows: Value = serde_json::from_slice(&out.stdout).expect("JSON array");
+        .arg("MATCH (f:Function {name: $name})-[c:CALLS]->(i:Import) RETURN f.name AS caller, i.name AS callee"));
+    let rows: Value = serde_json::from_slice(&out).expect("JSON array");
     assert_eq!(
         rows,
         serde_json::json!([{ "caller": "b", "callee": "system" }])

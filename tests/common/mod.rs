@@ -15,6 +15,11 @@ pub fn scratch(name: &str) -> PathBuf {
 
 /// Run a command and panic with its stderr if it fails.
 pub fn run(cmd: &mut Command) {
+    stdout_of(cmd);
+}
+
+/// Run a command; its standard output, or a panic with its stderr if it fails.
+pub fn stdout_of(cmd: &mut Command) -> Vec<u8> {
     let out = cmd.output().unwrap_or_else(|e| {
         panic!("cannot run {cmd:?}: {e} (scripts/test installs the toolchains)")
     });
@@ -23,6 +28,7 @@ pub fn run(cmd: &mut Command) {
         "{cmd:?} failed:\n{}",
         String::from_utf8_lossy(&out.stderr)
     );
+    out.stdout
 }
 
 /// Compile one C source string with `compiler` and `flags` into `dir/name`.
