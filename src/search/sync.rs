@@ -6,7 +6,10 @@
 //! The symbols, strings and signatures are read from the binary's digests
 //! when they carry the graph's stamp (the ingest writes them from the same
 //! batch; a test holds the two sources equal), else from the graph and file.
-//! The graph is written first; the index follows in one commit per call. A
+//! The graph is written first; the index follows in one commit per call
+//! (the ingest stages a binary's symbol, string and function documents from
+//! its digests while its graph write runs, and commits them with its binary
+//! documents after it, when the graph carries the digests' stamp). A
 //! crash in between leaves a binary the index lacks or has stale (its stamp is
 //! the graph's `ingested_at`), and [`IndexSync::reconcile`] repairs exactly
 //! that: it runs when the service starts, every minute while it runs, and
