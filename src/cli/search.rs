@@ -72,10 +72,14 @@ pub async fn search(config: Config, o: SearchOptions) -> anyhow::Result<()> {
         ]);
     }
     print_rows(&["kind", "match", "addr", "binary", "score"], rows)?;
-    let totals: Vec<String> = ["symbol", "string", "binary"]
-        .iter()
-        .map(|k| format!("{} {k}s", r.totals.get(*k).copied().unwrap_or(0)))
-        .collect();
+    let totals: Vec<String> = [
+        ("symbol", "symbols"),
+        ("string", "strings"),
+        ("binary", "binaries"),
+    ]
+    .iter()
+    .map(|(k, plural)| format!("{} {plural}", r.totals.get(*k).copied().unwrap_or(0)))
+    .collect();
     eprintln!(
         "{} hits ({}), page {} in {:.1} ms",
         r.total,

@@ -506,4 +506,9 @@ async fn reindex_rebuilds_the_index_from_the_graph() {
     let out = bingraph(&app, &["search", "connection"]).output().unwrap();
     let table = String::from_utf8_lossy(&out.stdout);
     assert!(table.contains("[connection]"), "{table}");
+    let summary = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        summary.contains(" symbols, ") && summary.contains(" binaries),"),
+        "{summary}"
+    );
 }

@@ -7,6 +7,12 @@ pub(super) fn transient(e: &neo4rs::Error) -> bool {
     match e {
         neo4rs::Error::Neo4j(n) => n.code().starts_with("Neo.TransientError"),
         neo4rs::Error::IOError { .. } | neo4rs::Error::ConnectionError => true,
+        // A transient failure answered to PULL (ArcadeDB reports a write
+        // conflict, `DeadlockDetected`, there) is as transient as one
+        // answered to RUN: the transaction was rolled back.
+        neo4rs::Error::UnexpectedMessage(text) => {
+            pull_failure(text).is_some_and(|(code, _)| code.starts_with("Neo.TransientError"))
+        }
         _ => false,
     }
 }

@@ -404,6 +404,15 @@ mod tests {
             convert(neo4rs::Error::UnexpectedMessage(other.into())),
             GraphError::Backend(_)
         ));
+        assert!(!transient(&neo4rs::Error::UnexpectedMessage(text.into())));
+        assert!(!transient(&neo4rs::Error::UnexpectedMessage(other.into())));
+    }
+
+    #[test]
+    fn a_write_conflict_answered_to_pull_is_retried() {
+        // ArcadeDB's answer to a concurrent change of the same record.
+        let text = r#"unexpected response for PULL: Failure(Failure { metadata: BoltMap { value: {BoltString { value: "code" }: String(BoltString { value: "Neo.TransientError.Transaction.DeadlockDetected" }), BoltString { value: "message" }: String(BoltString { value: "Slot rebase not possible on page PageId(x/6/0) slot 0 (concurrent change to the same record). Please retry the operation" })} } })"#;
+        assert!(transient(&neo4rs::Error::UnexpectedMessage(text.into())));
     }
 
     #[test]
