@@ -225,26 +225,20 @@ impl Overrides {
         fill(&mut self.accounts_database, || {
             var("BINGRAPH_ACCOUNTS_DATABASE")
         });
-        if self.workers.is_none() {
-            if let Some(w) = var("BINGRAPH_WORKERS") {
-                let n = w.parse::<usize>().ok().filter(|n| *n > 0).ok_or_else(|| {
-                    ConfigError::Invalid(format!(
-                        "BINGRAPH_WORKERS is '{w}'; it must be a whole number of at least 1"
-                    ))
-                })?;
-                self.workers = Some(n);
-            }
-        }
-        if self.threads.is_none() {
-            if let Some(t) = var("BINGRAPH_THREADS") {
-                let n = t.parse::<usize>().map_err(|_| {
-                    ConfigError::Invalid(format!(
-                        "BINGRAPH_THREADS is '{t}'; it must be a whole number (0: one per core)"
-                    ))
-                })?;
-                self.threads = Some(n);
-            }
-        }
+        fill_count(
+            &mut self.workers,
+            "BINGRAPH_WORKERS",
+            var("BINGRAPH_WORKERS"),
+            1,
+            "a whole number of at least 1",
+        )?;
+        fill_count(
+            &mut self.threads,
+            "BINGRAPH_THREADS",
+            var("BINGRAPH_THREADS"),
+            0,
+            "a whole number (0: one per core)",
+        )?;
         Ok(self)
     }
 }
@@ -253,6 +247,27 @@ fn fill<T>(slot: &mut Option<T>, value: impl FnOnce() -> Option<T>) {
     if slot.is_none() {
         *slot = value();
     }
+}
+
+/// A whole number of at least `min` from the variable `name` into `slot`,
+/// when the flags left it unset; `rule` says what is accepted.
+fn fill_count(
+    slot: &mut Option<usize>,
+    name: &str,
+    value: Option<String>,
+    min: usize,
+    rule: &str,
+) -> Result<(), ConfigError> {
+    let (None, Some(v)) = (&slot, value) else {
+        return Ok(());
+    };
+    let n = v
+        .parse::<usize>()
+        .ok()
+        .filter(|n| *n >= min)
+        .ok_or_else(|| ConfigError::Invalid(format!("{name} is '{v}'; it must be {rule}")))?;
+    *slot = Some(n);
+    Ok(())
 }
 
 /// Why the configuration could not be loaded.

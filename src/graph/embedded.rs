@@ -283,7 +283,7 @@ fn write_nodes(
         std::collections::HashSet::with_capacity(nodes.len());
     // Nodes go to the store in runs of one label, at most NODES_PER_CALL at
     // a time: the store's property maps are several times the size of the
-    // batch's, and node's 230k nodes converted at once added ~0.5 GB.
+    // batch's, and node's 230k nodes converted at once held ~0.2 GB more.
     let mut run: (&'static str, Vec<String>, Vec<gdb::Properties>) = ("", Vec::new(), Vec::new());
     let mut flush = |run: &mut (&'static str, Vec<String>, Vec<gdb::Properties>),
                      ids: &mut NodeIds|

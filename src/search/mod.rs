@@ -424,6 +424,12 @@ impl SearchIndex {
         })
     }
 
+    /// A writer (it takes the index's lock, or fails with `LockFailure`).
+    fn new_writer(&self) -> tantivy::Result<IndexWriter> {
+        self.index
+            .writer_with_num_threads(INDEX_THREADS, INDEX_THREADS * 64 * 1024 * 1024)
+    }
+
     /// Run `f` with a writer, commit, and release the lock. Waits up to
     /// `wait` for another process that holds the index.
     fn with_writer(
@@ -434,10 +440,7 @@ impl SearchIndex {
         let _turn = self.write.lock().unwrap_or_else(|p| p.into_inner());
         let started = Instant::now();
         let mut writer: IndexWriter = loop {
-            match self
-                .index
-                .writer_with_num_threads(INDEX_THREADS, INDEX_THREADS * 64 * 1024 * 1024)
-            {
+            match self.new_writer() {
                 Ok(w) => break w,
                 Err(tantivy::TantivyError::LockFailure(_, _)) if started.elapsed() < wait => {
                     std::thread::sleep(Duration::from_millis(100));

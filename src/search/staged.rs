@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use tantivy::{IndexWriter, Term};
 
-use super::{add_head, add_parts, BinaryDocs, SearchError, SearchIndex, INDEX_THREADS};
+use super::{add_head, add_parts, BinaryDocs, SearchError, SearchIndex};
 
 impl SearchIndex {
     /// Start replacing one binary's documents: its symbol, string and
@@ -20,10 +20,7 @@ impl SearchIndex {
         let Ok(_turn) = self.write.try_lock() else {
             return Ok(None);
         };
-        let mut writer: IndexWriter = match self
-            .index
-            .writer_with_num_threads(INDEX_THREADS, INDEX_THREADS * 64 * 1024 * 1024)
-        {
+        let mut writer: IndexWriter = match self.new_writer() {
             Ok(w) => w,
             Err(tantivy::TantivyError::LockFailure(_, _)) => return Ok(None),
             Err(e) => return Err(e.into()),

@@ -226,26 +226,21 @@ impl IndexSync {
         fill_parts(&mut parts, symbols, functions, strings);
         let index = self.index.clone();
         let staged = tokio::task::spawn_blocking(move || {
-            let staged = index.stage(&parts);
-            (staged, parts.stamp, parts.string_hashes)
+            let staged = index.stage(&parts).map_err(|e| e.to_string());
+            staged.map(|s| {
+                s.map(|staged| StagedIndex {
+                    staged,
+                    stamp: parts.stamp,
+                    string_hashes: parts.string_hashes,
+                })
+            })
         })
-        .await;
-        match staged {
-            Ok((Ok(Some(staged)), stamp, string_hashes)) => Some(StagedIndex {
-                staged,
-                stamp,
-                string_hashes,
-            }),
-            Ok((Ok(None), _, _)) => None,
-            Ok((Err(e), _, _)) => {
-                tracing::warn!(sha256, error = %e, "staging the index documents failed");
-                None
-            }
-            Err(e) => {
-                tracing::warn!(sha256, error = %e, "staging the index documents failed");
-                None
-            }
-        }
+        .await
+        .map_err(|e| e.to_string());
+        staged.and_then(|s| s).unwrap_or_else(|e| {
+            tracing::warn!(sha256, error = %e, "staging the index documents failed");
+            None
+        })
     }
 
     /// Commit a staged binary with its binary documents as the graph has
