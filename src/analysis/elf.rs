@@ -6,7 +6,7 @@ use goblin::elf::{dynamic, header, program_header as ph, section_header as sh, s
 
 use super::image::{Image, Region, SlotTarget};
 use super::model::*;
-use super::{demangle, entropy, flags_str, Loaded, StringArea};
+use super::{entropy, flags_str, Loaded, StringArea};
 
 /// Load a parsed ELF file.
 pub fn load<'a>(elf: &Elf<'a>, bytes: &'a [u8]) -> Loaded<'a> {
@@ -181,7 +181,7 @@ fn symbols(elf: &Elf<'_>, img: &mut Image<'_>) -> Vec<Symbol> {
             }
             symbols.push(Symbol {
                 name: name.to_string(),
-                demangled: demangle(name),
+                demangled: None,
                 kind,
                 binding: match s.st_bind() {
                     sym::STB_LOCAL => "local",

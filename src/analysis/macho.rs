@@ -5,7 +5,7 @@ use goblin::mach::{exports::ExportInfo, header, load_command::CommandVariant, Ma
 use super::elf::file_slice;
 use super::image::{Image, Region, SlotTarget};
 use super::model::*;
-use super::{demangle, entropy, flags_str, Loaded, StringArea};
+use super::{entropy, flags_str, Loaded, StringArea};
 
 const MH_PIE: u32 = 0x200000;
 const MH_ALLOW_STACK_EXECUTION: u32 = 0x20000;
@@ -184,7 +184,7 @@ fn symbols(m: &MachO<'_>, img: &mut Image<'_>) -> (Vec<Symbol>, usize) {
         }
         symbols.push(Symbol {
             name: name.to_string(),
-            demangled: demangle(name.strip_prefix('_').unwrap_or(name)),
+            demangled: None,
             kind: if in_code {
                 SymbolKind::Function
             } else if defined {

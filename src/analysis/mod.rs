@@ -378,14 +378,17 @@ fn finish(hashes: Hashes, l: Loaded<'_>, cfg: &AnalysisConfig, load_ms: u64) -> 
         libraries,
         mut imports,
         exports,
-        symbols,
+        mut symbols,
         hardening,
         image,
         string_areas,
     } = l;
     let mut warnings = image.warnings.clone();
     let t = std::time::Instant::now();
-    let strings = strings::extract(&string_areas, cfg.min_string_len, cfg.max_strings);
+    let (strings, ()) = rayon::join(
+        || strings::extract(&string_areas, cfg.min_string_len, cfg.max_strings),
+        || demangle_symbols(&mut symbols, identity.format),
+    );
     let mut stages = Stages {
         load_ms,
         strings_ms: t.elapsed().as_millis() as u64,
@@ -460,6 +463,21 @@ pub(crate) fn flags_str(r: bool, w: bool, x: bool) -> String {
 }
 
 /// Demangle a C++ (Itanium) or Rust symbol; `None` if it is not mangled.
+/// Fill in the demangled names of `symbols`. The loaders leave them out: a
+/// parse for disassembly does not need them, and demangling is most of the
+/// time of loading a big C++ binary (node: a quarter of a second).
+fn demangle_symbols(symbols: &mut [Symbol], format: Format) {
+    use rayon::prelude::*;
+    symbols.par_iter_mut().for_each(|s| {
+        // Mach-O prefixes C symbols with an underscore, mangled ones too.
+        let name = match format {
+            Format::Macho => s.name.strip_prefix('_').unwrap_or(&s.name),
+            Format::Elf | Format::Pe => &s.name,
+        };
+        s.demangled = demangle(name);
+    });
+}
+
 pub fn demangle(name: &str) -> Option<String> {
     if name.starts_with("_R") || name.starts_with("_ZN") && name.contains("17h") {
         if let Ok(d) = rustc_demangle::try_demangle(name) {

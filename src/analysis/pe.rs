@@ -7,7 +7,7 @@ use md5::{Digest, Md5};
 use super::elf::file_slice;
 use super::image::{Image, Region, SlotTarget};
 use super::model::*;
-use super::{demangle, entropy, flags_str, Loaded, StringArea};
+use super::{entropy, flags_str, Loaded, StringArea};
 
 const DLL_HIGH_ENTROPY_VA: u16 = 0x0020;
 const DLL_DYNAMIC_BASE: u16 = 0x0040;
@@ -199,7 +199,7 @@ fn coff_symbols(pe: &PE<'_>, bytes: &[u8], img: &mut Image<'_>) -> Vec<Symbol> {
                 img.names.entry(addr).or_insert_with(|| name.clone());
             }
             symbols.push(Symbol {
-                demangled: demangle(&name),
+                demangled: None,
                 name,
                 kind,
                 binding: if sym.storage_class == 2 {

@@ -89,7 +89,7 @@ impl App {
                     })
                     .await?;
                 self.warm_parse(&b.sha256, b.size);
-                tokio::task::spawn_blocking(move || Arc::new(CallGraph::build(&records)))
+                tokio::task::spawn_blocking(move || Arc::new(CallGraph::build(records)))
                     .await
                     .map_err(task_error("call graph"))
             })

@@ -62,30 +62,37 @@ pub struct CallGraph {
 impl CallGraph {
     /// Build from records (read from the store, a write batch or a digest).
     /// Calls from or to an address that is no function are left out.
-    pub fn build(records: &CallRecords) -> Self {
-        let mut g = CallGraph::default();
-        for f in &records.functions {
+    pub fn build(records: CallRecords) -> Self {
+        let CallRecords { functions, calls } = records;
+        let mut g = CallGraph {
+            graph: DiGraph::with_capacity(functions.len(), calls.len()),
+            by_addr: HashMap::with_capacity(functions.len()),
+            by_name: HashMap::with_capacity(functions.len()),
+            imports: HashMap::new(),
+            functions: Vec::with_capacity(functions.len()),
+        };
+        for f in functions {
             g.add(CallNode {
                 kind: "function",
-                uid: f.uid.clone(),
+                uid: f.uid,
                 addr: Some(f.addr),
-                name: f.name.clone(),
-                demangled: f.demangled.clone(),
+                name: f.name,
+                demangled: f.demangled,
                 library: None,
                 size: f.size,
-                source: f.source.clone(),
+                source: f.source,
                 instructions: f.instructions,
                 cyclomatic: f.cyclomatic,
                 blocks: f.blocks,
             });
         }
         g.functions.sort_by_key(|i| g.graph[*i].addr);
-        for c in &records.calls {
+        for c in calls {
             let Some(src) = g.by_addr.get(&c.from).copied() else {
                 continue;
             };
-            let dst = match &c.to {
-                Callee::Function(a) => match g.by_addr.get(a) {
+            let dst = match c.to {
+                Callee::Function(a) => match g.by_addr.get(&a) {
                     Some(i) => *i,
                     None => continue,
                 },
@@ -96,16 +103,16 @@ impl CallGraph {
                             kind: "import",
                             uid: uid.clone(),
                             addr: None,
-                            name: name.clone(),
+                            name,
                             demangled: None,
-                            library: library.clone(),
+                            library,
                             size: 0,
                             source: String::new(),
                             instructions: 0,
                             cyclomatic: 0,
                             blocks: 0,
                         });
-                        g.imports.insert(uid.clone(), i);
+                        g.imports.insert(uid, i);
                         i
                     }
                 },
@@ -114,7 +121,7 @@ impl CallGraph {
                 src,
                 dst,
                 CallInfo {
-                    kind: c.kind.clone(),
+                    kind: c.kind,
                     count: c.count,
                     site: c.site,
                 },
@@ -349,7 +356,7 @@ mod tests {
                 .map(|(a, b)| vec![Value::from(*a), Value::from(*b)])
                 .collect(),
         };
-        CallGraph::build(&CallRecords::from_rows(&functions, &calls))
+        CallGraph::build(CallRecords::from_rows(&functions, &calls))
     }
 
     fn names(g: &CallGraph, p: &[NodeIndex]) -> Vec<String> {

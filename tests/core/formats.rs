@@ -284,3 +284,52 @@ fn fat_macho_from_a_universal2_wheel() {
         assert!(f.strings.iter().any(|s| s.value.contains("brotli")));
     }
 }
+
+/// Symbols carry their demangled names (filled in after loading, on the
+/// pool), on a C++ library the OS ships (apt depends on libstdc++).
+#[test]
+fn elf_cpp_symbols_are_demangled() {
+    let lib = ["/usr/lib/x86_64-linux-gnu", "/lib/x86_64-linux-gnu"]
+        .iter()
+        .map(|d| std::path::Path::new(d).join("libstdc++.so.6"))
+        .find(|p| p.exists())
+        .expect("libstdc++.so.6 is installed");
+    let bytes = std::fs::read(&lib).unwrap();
+    let cfg = AnalysisConfig {
+        disassemble: false,
+        ..AnalysisConfig::default()
+    };
+    let f = analysis::analyze(&bytes, &cfg).unwrap().remove(0);
+    let demangled = |name: &str| {
+        f.symbols
+            .iter()
+            .find(|s| s.name == name)
+            .unwrap_or_else(|| panic!("no symbol {name}"))
+            .demangled
+            .clone()
+    };
+    assert_eq!(
+        demangled("_ZNSt9exceptionD2Ev").as_deref(),
+        Some("std::exception::~exception()")
+    );
+    assert_eq!(
+        demangled("_ZNKSt9exception4whatEv").as_deref(),
+        Some("std::exception::what() const")
+    );
+    let mangled: Vec<_> = f
+        .symbols
+        .iter()
+        .filter(|s| s.name.starts_with("_Z"))
+        .collect();
+    let done = mangled.iter().filter(|s| s.demangled.is_some()).count();
+    assert!(
+        mangled.len() > 1000 && done * 100 >= mangled.len() * 99,
+        "{done} of {}",
+        mangled.len()
+    );
+    assert!(f
+        .symbols
+        .iter()
+        .filter(|s| !s.name.starts_with('_'))
+        .all(|s| s.demangled.is_none()));
+}
