@@ -148,36 +148,210 @@ impl<'i, 'a> Discovery<'i, 'a> {
                 .known
                 .iter()
                 .filter(|(a, k)| {
-                    matches!(
-                        k.source,
-                        FunctionSource::TailCall | FunctionSource::Gap | FunctionSource::Pointer
-                    ) && spans
-                        .range(..**a)
-                        .next_back()
-                        .is_some_and(|(_, end)| *end > **a)
+                    weak(k.source)
+                        && (ctx.inside_unwind_range(**a)
+                            || spans
+                                .range(..**a)
+                                .next_back()
+                                .is_some_and(|(_, end)| *end > **a))
                 })
                 .map(|(a, _)| *a)
                 .collect();
             if removed.is_empty() {
                 break;
             }
-            for a in &removed {
-                self.known.remove(a);
-                self.bodies.remove(a);
-            }
+            self.drop_starts(ctx, &removed, &HashSet::new());
+        }
+    }
+
+    /// Tables of code addresses that a function jumps through: GCC's
+    /// labels-as-values dispatch (`goto *table[op]`, every bytecode
+    /// interpreter) and absolute switch tables. A function with an indirect
+    /// jump nothing resolved, referencing data that holds at least two
+    /// consecutive pointers into its own extent (its unwind range, else up
+    /// to the next start that is not a weak one), jumps through them: the
+    /// targets are blocks of that function. The relocated pointers of such
+    /// a table made them weak start candidates; those are dropped, and the
+    /// function and what they cut short are explored again. Code pointers
+    /// that no indirect jump of their own function consumes (vtables,
+    /// callback arrays, `.init_array`) stay function starts.
+    pub fn resolve_pointer_tables(&mut self, ctx: &mut Ctx<'_, '_>) {
+        let width: u64 = if self.img.bits == 64 { 8 } else { 4 };
+        for _ in 0..4 {
             refresh(ctx, &self.known);
-            let redo: Vec<u64> = self
-                .bodies
-                .values()
-                .filter(|b| {
-                    removed.iter().any(|r| *r >= b.start && *r <= b.end)
-                        || b.calls.iter().any(|c| removed.contains(&c.1))
-                })
-                .map(|b| b.start)
+            let mut strong: Vec<u64> = self
+                .known
+                .iter()
+                .filter(|(_, k)| !weak(k.source))
+                .map(|(a, _)| *a)
                 .collect();
-            for b in self.explore(ctx, &redo) {
-                self.bodies.insert(b.start, b);
+            strong.sort_unstable();
+            let next_strong = |a: u64| {
+                strong
+                    .get(strong.partition_point(|s| *s <= a))
+                    .copied()
+                    .unwrap_or(u64::MAX)
+            };
+            // (owner, targets, the weak start of the jumping block when it
+            // is a part of the owner rather than a function)
+            let mut found: Vec<(u64, Vec<u64>, Option<u64>)> = Vec::new();
+            for b in self.bodies.values() {
+                if b.unresolved_jumps == 0 || ctx.pointer_tables.contains_key(&b.start) {
+                    continue;
+                }
+                // Without unwind information a weak start may be a block of
+                // the strong function before it (GCC -O0 jumps from every
+                // handler to one shared `goto *` block at the end).
+                let is_weak = self.known.get(&b.start).is_some_and(|k| weak(k.source));
+                let (owner, end) = match ctx.unwind.get(&b.start) {
+                    Some(len) => (b.start, b.start + len),
+                    None => {
+                        let i = strong.partition_point(|s| *s < b.start);
+                        let owner = match (is_weak, i) {
+                            (true, i) if i > 0 => strong[i - 1],
+                            _ => b.start,
+                        };
+                        (owner, next_strong(b.start))
+                    }
+                };
+                // The table's address may be taken in the owner, before a
+                // jump to the shared block (gcc -O0).
+                let owner_refs = match self.bodies.get(&owner) {
+                    Some(o) if owner != b.start => &o.refs[..],
+                    _ => &[],
+                };
+                let mut bases: Vec<u64> = b.refs.iter().chain(owner_refs).map(|r| r.1).collect();
+                bases.sort_unstable();
+                bases.dedup();
+                let mut targets = Vec::new();
+                for base in bases {
+                    let entries: Vec<u64> = (0..4096u64)
+                        .map(|i| {
+                            let slot = base + i * width;
+                            self.img
+                                .pointers
+                                .get(&slot)
+                                .copied()
+                                .or_else(|| self.img.read_uint(slot, width as usize))
+                        })
+                        .take_while(|t| {
+                            t.is_some_and(|t| t > owner && t < end && self.img.is_code(t))
+                        })
+                        .flatten()
+                        .collect();
+                    if entries.len() >= 2 {
+                        targets.extend(entries);
+                    }
+                }
+                if targets.is_empty() {
+                    continue;
+                }
+                targets.sort_unstable();
+                targets.dedup();
+                if targets[0] < b.start && owner < b.start {
+                    found.push((owner, targets, Some(b.start)));
+                } else if targets[0] > b.start {
+                    found.push((b.start, targets, None));
+                }
             }
+            if found.is_empty() {
+                break;
+            }
+            let removed: HashSet<u64> = found
+                .iter()
+                .flat_map(|(_, t, part)| t.iter().chain(part))
+                .filter(|a| self.known.get(a).is_some_and(|k| weak(k.source)))
+                .copied()
+                .collect();
+            let owners: HashSet<u64> = found.iter().map(|(f, _, _)| *f).collect();
+            for (owner, targets, _) in found {
+                ctx.pointer_tables.entry(owner).or_default().extend(targets);
+            }
+            self.drop_starts(ctx, &removed, &owners);
+        }
+        self.absorb_owned_blocks(ctx);
+    }
+
+    /// Without unwind information, the blocks of a table's function may
+    /// have jumped to further blocks of it (a shared epilogue, an error
+    /// exit), which became weak starts: those that only the function
+    /// reaches, before the next strong start, are its blocks.
+    fn absorb_owned_blocks(&mut self, ctx: &mut Ctx<'_, '_>) {
+        let owners: HashSet<u64> = ctx
+            .pointer_tables
+            .keys()
+            .filter(|o| !ctx.unwind.contains_key(o))
+            .copied()
+            .collect();
+        if owners.is_empty() {
+            return;
+        }
+        for _ in 0..16 {
+            let mut strong: Vec<u64> = self
+                .known
+                .iter()
+                .filter(|(_, k)| !weak(k.source))
+                .map(|(a, _)| *a)
+                .collect();
+            strong.sort_unstable();
+            let mut incoming: HashMap<u64, HashSet<u64>> = HashMap::new();
+            for b in self.bodies.values() {
+                for c in &b.calls {
+                    incoming.entry(c.1).or_default().insert(b.start);
+                }
+            }
+            // A weak start inside an owner's region is one of its blocks
+            // when only the owner jumps to it, or when nothing does any
+            // more (a tail-call start found from a table block since
+            // dropped). Code pointers nothing jumps to stay functions.
+            let absorbed: HashSet<u64> = owners
+                .iter()
+                .flat_map(|&o| {
+                    let end = strong
+                        .get(strong.partition_point(|s| *s <= o))
+                        .copied()
+                        .unwrap_or(u64::MAX);
+                    let from = ctx.starts.partition_point(|s| *s <= o);
+                    let to = ctx.starts.partition_point(|s| *s < end);
+                    ctx.starts[from..to.max(from)].iter().copied()
+                })
+                .filter(|t| {
+                    let Some(k) = self.known.get(t).filter(|k| weak(k.source)) else {
+                        return false;
+                    };
+                    match incoming.get(t) {
+                        Some(from) => from.iter().all(|f| owners.contains(f) || f == t),
+                        None => k.source == FunctionSource::TailCall,
+                    }
+                })
+                .collect();
+            if absorbed.is_empty() {
+                break;
+            }
+            self.drop_starts(ctx, &absorbed, &owners);
+        }
+    }
+
+    /// Forget the starts `removed`, then explore again the functions they
+    /// cut short or that called them, and the functions `also`.
+    fn drop_starts(&mut self, ctx: &mut Ctx<'_, '_>, removed: &HashSet<u64>, also: &HashSet<u64>) {
+        for a in removed {
+            self.known.remove(a);
+            self.bodies.remove(a);
+        }
+        refresh(ctx, &self.known);
+        let redo: Vec<u64> = self
+            .bodies
+            .values()
+            .filter(|b| {
+                also.contains(&b.start)
+                    || removed.iter().any(|r| *r >= b.start && *r <= b.end)
+                    || b.calls.iter().any(|c| removed.contains(&c.1))
+            })
+            .map(|b| b.start)
+            .collect();
+        for b in self.explore(ctx, &redo) {
+            self.bodies.insert(b.start, b);
         }
     }
 
@@ -202,6 +376,15 @@ impl<'i, 'a> Discovery<'i, 'a> {
             }
         }
     }
+}
+
+/// Starts that only a guess made: a tail call, a gap, a code pointer. They
+/// give way to the function they turn out to be inside of.
+fn weak(source: FunctionSource) -> bool {
+    matches!(
+        source,
+        FunctionSource::TailCall | FunctionSource::Gap | FunctionSource::Pointer
+    )
 }
 
 /// Why discovery must stop now (every limit reached); empty: go on.

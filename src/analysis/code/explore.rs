@@ -77,9 +77,12 @@ pub(super) fn explore(dec: &Decoder, ctx: &Ctx<'_, '_>, start: u64) -> Body {
             break;
         }
         for (site, hist) in std::mem::take(&mut w.deferred) {
-            if let Some(targets) = w.deferred_table(&hist) {
-                w.work.extend(targets.iter().copied());
-                w.body.switches.push((site, targets));
+            match w.deferred_table(&hist) {
+                Some(targets) => {
+                    w.work.extend(targets.iter().copied());
+                    w.body.switches.push((site, targets));
+                }
+                None => w.table_jump(site),
             }
         }
         if w.work.is_empty() {
@@ -133,6 +136,19 @@ impl A64Regs {
             table: None,
             switch: None,
         }
+    }
+
+    /// A call: the callee may change every register the AArch64 procedure
+    /// call standard does not make it keep (x19–x29 survive). A switch
+    /// table's base is often set in x19–x28 before a loop whose cases call
+    /// functions, and found again after the call.
+    fn call_clobbers(&mut self) {
+        for r in (0..19).chain([30]) {
+            self.value[r] = None;
+            self.slot[r] = None;
+        }
+        self.table = None;
+        self.switch = None;
     }
 
     /// Follow one instruction; the data it references, if the registers say.
@@ -236,7 +252,7 @@ impl Walk<'_, '_, '_> {
         match ins.flow {
             Flow::Seq => true,
             Flow::Call(t) => {
-                regs.value = [None; 33];
+                regs.call_clobbers();
                 if t == next {
                     return true; // call-next-instruction idiom (get PC)
                 }
@@ -282,7 +298,7 @@ impl Walk<'_, '_, '_> {
                     }
                     _ => body.indirect_calls += 1,
                 }
-                regs.value = [None; 33];
+                regs.call_clobbers();
                 true
             }
             Flow::Jump(t) => {
@@ -300,11 +316,16 @@ impl Walk<'_, '_, '_> {
             Flow::JumpMem(slot) => {
                 if let Some(s) = slot.filter(|s| img.slots.contains_key(s)) {
                     body.imports.push((site, s, CallKind::TailCall));
-                } else if let Some((base, size)) = ins.abs_table {
-                    let targets = read_table(ctx, start, limit, history, |i| {
-                        img.read_uint(base + i * u64::from(size), size as usize)
-                    });
-                    if !targets.is_empty() {
+                } else {
+                    let targets = match ins.abs_table {
+                        Some((base, size)) => read_table(ctx, start, limit, history, |i| {
+                            img.read_uint(base + i * u64::from(size), size as usize)
+                        }),
+                        None => Vec::new(),
+                    };
+                    if targets.is_empty() {
+                        self.table_jump(site);
+                    } else {
                         self.work.extend(targets.iter().copied());
                         body.switches.push((site, targets));
                     }
@@ -318,10 +339,13 @@ impl Walk<'_, '_, '_> {
                         return false;
                     }
                 }
-                let targets = self.register_switch(site, regs, history);
-                if !targets.is_empty() {
-                    self.work.extend(targets.iter().copied());
-                    self.body.switches.push((site, targets));
+                match self.register_switch(site, regs, history) {
+                    Some(targets) if targets.is_empty() => self.table_jump(site),
+                    Some(targets) => {
+                        self.work.extend(targets.iter().copied());
+                        self.body.switches.push((site, targets));
+                    }
+                    None => {} // deferred
                 }
                 false
             }
@@ -330,12 +354,12 @@ impl Walk<'_, '_, '_> {
     }
 
     /// The targets of a jump through a register: an AArch64 or x86-64 PIC
-    /// switch table; a table whose base came from outside this run is
-    /// deferred until the whole function is seen.
-    fn register_switch(&mut self, site: u64, regs: &A64Regs, history: &[Insn]) -> Vec<u64> {
+    /// switch table (empty: none found); a table whose base came from
+    /// outside this run is deferred until the whole function is seen (None).
+    fn register_switch(&mut self, site: u64, regs: &A64Regs, history: &[Insn]) -> Option<Vec<u64>> {
         let (ctx, img) = (self.ctx, self.ctx.img);
         let (start, limit) = (self.start, self.limit);
-        if let Some((tb, size, base, shift, signed)) = regs.switch {
+        Some(if let Some((tb, size, base, shift, signed)) = regs.switch {
             read_table(ctx, start, limit, history, |i| {
                 let raw = img.read_uint(tb + i * u64::from(size), size as usize)?;
                 let e = if signed {
@@ -354,8 +378,21 @@ impl Walk<'_, '_, '_> {
             if history.iter().rev().take(12).any(|i| i.rel_table_load) {
                 self.deferred
                     .push((site, history[history.len().saturating_sub(24)..].to_vec()));
+                return None;
             }
             Vec::new()
+        })
+    }
+
+    /// An indirect jump nothing else resolved: through this function's
+    /// table of code addresses when one was found, else left unresolved.
+    fn table_jump(&mut self, site: u64) {
+        match self.ctx.pointer_tables.get(&self.start) {
+            Some(targets) => {
+                self.work.extend(targets.iter().copied());
+                self.body.switches.push((site, targets.clone()));
+            }
+            None => self.body.unresolved_jumps += 1,
         }
     }
 

@@ -117,6 +117,9 @@ struct Body {
     imports: Vec<(u64, u64, CallKind)>,
     indirect_calls: u32,
     refs: Vec<(u64, u64, RefKind)>,
+    /// Indirect jumps whose targets nothing resolved (no switch table, no
+    /// import slot): candidates for [`Discovery::resolve_pointer_tables`].
+    unresolved_jumps: u32,
     /// Code addresses taken (function pointers) and out-of-function branch targets.
     new_starts: Vec<(u64, FunctionSource)>,
     incomplete: bool,
@@ -142,6 +145,9 @@ struct Ctx<'i, 'a> {
     stub_slots: HashMap<u64, u64>,
     noreturn_slots: HashSet<u64>,
     max_insns: u32,
+    /// Function start → the code addresses of the table it jumps through
+    /// (computed `goto`, an absolute switch table), once resolved.
+    pointer_tables: HashMap<u64, Vec<u64>>,
     /// Immediates may be addresses (non-PIE images mapped well above zero).
     use_imm: bool,
 }
@@ -165,6 +171,7 @@ impl<'i, 'a> Ctx<'i, 'a> {
                 .map(|(s, _)| *s)
                 .collect(),
             max_insns: cfg.max_function_instructions,
+            pointer_tables: HashMap::new(),
             use_imm: img.regions.first().is_some_and(|r| r.vaddr >= 0x10000),
         }
     }
@@ -238,6 +245,12 @@ pub fn analyze(img: &Image<'_>, strings: &[FoundString], cfg: &AnalysisConfig) -
     let mut d = Discovery::new(img, &arch, &dec, main);
     d.descend(&mut ctx, cfg, started);
     if !d.stopped {
+        // Tables first (a weak start may be the block that jumps through
+        // one), then folding (which lengthens functions), then tables again
+        // for jumps that only the longer functions reach.
+        d.resolve_pointer_tables(&mut ctx);
+        d.fold_inner_starts(&mut ctx);
+        d.resolve_pointer_tables(&mut ctx);
         d.fold_inner_starts(&mut ctx);
     }
     d.redo_overruns(&mut ctx);
