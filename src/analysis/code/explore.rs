@@ -12,9 +12,31 @@ pub(super) fn explore_all(
     starts
         .par_iter()
         .map_init(
-            || Decoder::new(arch, img.big_endian, img.got_base),
-            |dec, s| match dec {
-                Some(d) => explore(d, ctx, *s),
+            || {
+                let dec = Decoder::new(arch, img.big_endian, img.got_base);
+                // i386 PIC: first with no register taken for the GOT; a
+                // function that loads the GOT into one is decoded again.
+                let pic = dec
+                    .as_ref()
+                    .filter(|d| d.is_i386_pic())
+                    .and_then(|_| Decoder::new(arch, img.big_endian, img.got_base));
+                let dec = dec.map(|mut d| {
+                    d.set_got_reg(None);
+                    d
+                });
+                (dec, pic)
+            },
+            |(dec, pic), s| match dec {
+                Some(d) => {
+                    let body = explore(d, ctx, *s);
+                    match (pic, body.got_reg) {
+                        (Some(p), Some(r)) => {
+                            p.set_got_reg(Some(r));
+                            explore(p, ctx, *s)
+                        }
+                        _ => body,
+                    }
+                }
                 None => Body {
                     start: *s,
                     incomplete: true,
@@ -254,7 +276,20 @@ impl Walk<'_, '_, '_> {
             Flow::Call(t) => {
                 regs.call_clobbers();
                 if t == next {
-                    return true; // call-next-instruction idiom (get PC)
+                    // call-next-instruction idiom (get PC): `pop ebx` next
+                    // loads the GOT into ebx.
+                    if img.arch == Some(Arch::X86) && img.bytes_from(next).first() == Some(&0x5b) {
+                        body.got_reg = Some(3);
+                    }
+                    return true;
+                }
+                if let Some(reg) = i386_pc_thunk(img, t) {
+                    // `__x86.get_pc_thunk.REG` (`mov REG, [esp]; ret`): a
+                    // function, but a call to it only reads the PC, as
+                    // above; no call edge (compilers do not list one).
+                    body.got_reg = body.got_reg.or(Some(reg));
+                    body.new_starts.push((t, FunctionSource::Call));
+                    return true;
                 }
                 if let Some(slot) = ctx.import_slot(t) {
                     body.imports.push((site, slot, CallKind::Call));
@@ -369,6 +404,11 @@ impl Walk<'_, '_, '_> {
                 };
                 Some((base as i64).wrapping_add(e << shift) as u64)
             })
+        } else if let (Some(tb), Some(got)) = (i386_got_table(history), img.got_base) {
+            read_table(ctx, start, limit, history, |i| {
+                let raw = img.read_uint(tb + i * 4, 4)?;
+                Some((got as i64).wrapping_add(sign_extend(raw, 4)) as u64)
+            })
         } else if let Some(tb) = x86_rel_table(history, img) {
             read_table(ctx, start, limit, history, |i| {
                 let raw = img.read_uint(tb + i * 4, 4)?;
@@ -480,6 +520,27 @@ pub(super) fn x86_rel_table(history: &[Insn], img: &Image<'_>) -> Option<u64> {
         Some((t, RefKind::AddressOf)) if !img.is_code(t) => Some(t),
         _ => None,
     })
+}
+
+/// The register an i386 PC thunk at `t` loads (`mov REG, [esp]; ret`,
+/// `__x86.get_pc_thunk.REG`): 0 eax, 1 ecx, 2 edx, 3 ebx, 5 ebp, 6 esi, 7 edi.
+fn i386_pc_thunk(img: &Image<'_>, t: u64) -> Option<u8> {
+    if img.arch != Some(Arch::X86) {
+        return None;
+    }
+    match img.bytes_from(t) {
+        [0x8b, modrm, 0x24, 0xc3, ..] if modrm & 0xc7 == 0x04 => Some((modrm >> 3) & 7),
+        _ => None,
+    }
+}
+
+/// i386 PIC switch: `call __x86.get_pc_thunk.cx; add ecx, GOT-.; …;
+/// add ecx, [ecx + i*4 - d]; jmp ecx`: the table at `got - d`.
+fn i386_got_table(history: &[Insn]) -> Option<u64> {
+    history[history.len().saturating_sub(4)..]
+        .iter()
+        .rev()
+        .find_map(|i| i.got_table)
 }
 
 /// Read switch-table entries until the bound (from a preceding `cmp`) or the

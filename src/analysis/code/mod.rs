@@ -117,6 +117,9 @@ struct Body {
     imports: Vec<(u64, u64, CallKind)>,
     indirect_calls: u32,
     refs: Vec<(u64, u64, RefKind)>,
+    /// i386: the register the function loads the GOT into (a call to
+    /// `__x86.get_pc_thunk.REG`, or `call next; pop ebx`).
+    got_reg: Option<u8>,
     /// Indirect jumps whose targets nothing resolved (no switch table, no
     /// import slot): candidates for [`Discovery::resolve_pointer_tables`].
     unresolved_jumps: u32,

@@ -99,6 +99,9 @@ pub struct Insn {
     pub abs_table: Option<(u64, u8)>,
     /// x86: a 32-bit sign-extending load through an index (`movsxd r, [b + i*4]`).
     pub rel_table_load: bool,
+    /// i386 PIC: a load through `[got + i*4 + disp]` (the GOT register):
+    /// a switch table at `got + disp` whose entries are offsets from the GOT.
+    pub got_table: Option<u64>,
     pub a64: A64,
     /// A padding instruction (nop variants, int3, zero fill).
     pub padding: bool,
@@ -110,9 +113,15 @@ pub struct Decoder {
     /// Thumb handle for ARM.
     thumb: Option<Capstone>,
     pub arch: Arch,
-    /// i386 PIC: `ebx` holds this (the GOT) in compiler-generated code.
+    /// i386 PIC: the GOT's address (`.got.plt`): GOT-relative switch
+    /// tables are read from it, and `[reg + d]` names a GOT slot when
+    /// `got_reg` says the function keeps the GOT in that register.
     got_base: Option<u64>,
+    got_reg: Option<&'static str>,
 }
+
+/// i386 general registers by number (the `reg` field of a ModRM byte).
+pub const I386_REGS: [&str; 8] = ["eax", "ecx", "edx", "ebx", "esp", "ebp", "esi", "edi"];
 
 impl Decoder {
     /// A decoder for `arch`; `None` for architectures not disassembled.
@@ -157,7 +166,25 @@ impl Decoder {
             thumb,
             arch: arch.clone(),
             got_base: if *arch == Arch::X86 { got_base } else { None },
+            // PLT stubs and the code around them keep the GOT in ebx;
+            // function discovery decides per function (`set_got_reg`).
+            got_reg: Some("ebx"),
         })
+    }
+
+    /// The same decoder, taking `[reg + d]` for a GOT slot (register
+    /// number `reg`, see [`I386_REGS`]) or nothing for one: i386 code keeps
+    /// the GOT in a register only in functions that load it there
+    /// (`call __x86.get_pc_thunk.bx; add ebx, …`); elsewhere `ebx` is any
+    /// value, and `call [ebx + 0x20]` a call through a structure.
+    pub fn set_got_reg(&mut self, reg: Option<u8>) {
+        self.got_reg = reg.and_then(|r| I386_REGS.get(usize::from(r)).copied());
+    }
+
+    /// Does this decoder read GOT-relative i386 code (so that a function
+    /// that loads the GOT into `ebx` must be decoded again with it)?
+    pub fn is_i386_pic(&self) -> bool {
+        self.got_base.is_some()
     }
 
     /// Decode instructions from `bytes` (at `addr`) and hand each to `f`
@@ -267,11 +294,19 @@ impl Decoder {
             cmp: None,
             abs_table: None,
             rel_table_load: false,
+            got_table: None,
             a64: A64::None,
             padding: false,
         };
         match self.arch {
-            Arch::X86 | Arch::X86_64 => x86(&mut ins, mnem, ops, bytes, self.got_base),
+            Arch::X86 | Arch::X86_64 => x86(
+                &mut ins,
+                mnem,
+                ops,
+                bytes,
+                self.got_base,
+                self.got_base.zip(self.got_reg),
+            ),
             Arch::Aarch64 => a64(&mut ins, mnem, ops, bytes),
             Arch::Arm => arm(&mut ins, mnem, ops, thumb),
             Arch::Other(_) => {}

@@ -3,7 +3,16 @@
 
 use super::*;
 
-pub(super) fn x86(ins: &mut Insn, mnem: &str, ops: &str, bytes: &[u8], got_base: Option<u64>) {
+/// `got_base`: the i386 GOT (for GOT-relative switch tables); `got_reg`:
+/// the GOT and the register that holds it in this function.
+pub(super) fn x86(
+    ins: &mut Insn,
+    mnem: &str,
+    ops: &str,
+    bytes: &[u8],
+    got_base: Option<u64>,
+    got_reg: Option<(u64, &str)>,
+) {
     let m = mnem.rsplit(' ').next().unwrap_or(mnem);
     let next = ins.addr + u64::from(ins.len);
     let opv = operands(ops);
@@ -17,6 +26,20 @@ pub(super) fn x86(ins: &mut Insn, mnem: &str, ops: &str, bytes: &[u8], got_base:
         }
         let inner = o[open + 1..].trim_end_matches(']');
         mem_index = Some(idx);
+        // i386 PIC switch: `add ecx, dword ptr [ecx + edx*4 - 0x5a450]`
+        // (or a `mov` then `add r, ecx`) with the GOT in the base register.
+        if let Some(got) = got_base {
+            let t: Vec<&str> = inner.split_whitespace().collect();
+            if let [base, "+", index, sign, disp] = t[..] {
+                let is_reg = |r: &str| r.len() == 3 && r.starts_with('e');
+                if is_reg(base) && index.ends_with("*4") && is_reg(&index[..index.len() - 2]) {
+                    let d = parse_num(disp).map(|d| if sign == "-" { -d } else { d });
+                    if let (Some(d), "+" | "-") = (d, sign) {
+                        ins.got_table = Some((got as i128 + d) as u64);
+                    }
+                }
+            }
+        }
         if let Some(rest) = inner.strip_prefix("rip") {
             let rest = rest.trim();
             let disp = if let Some(d) = rest.strip_prefix('+') {
@@ -29,7 +52,9 @@ pub(super) fn x86(ins: &mut Insn, mnem: &str, ops: &str, bytes: &[u8], got_base:
             mem_target = disp.map(|d| (next as i128 + d) as u64);
         } else if let Some(v) = parse_num(inner) {
             mem_target = Some(v as u64);
-        } else if let (Some(rest), Some(got)) = (inner.strip_prefix("ebx"), got_base) {
+        } else if let Some((got, rest)) =
+            got_reg.and_then(|(got, reg)| Some((got, inner.strip_prefix(reg)?)))
+        {
             let rest = rest.trim();
             let disp = if rest.is_empty() {
                 Some(0)
