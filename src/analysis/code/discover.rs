@@ -179,13 +179,7 @@ impl<'i, 'a> Discovery<'i, 'a> {
         let width: u64 = if self.img.bits == 64 { 8 } else { 4 };
         for _ in 0..4 {
             refresh(ctx, &self.known);
-            let mut strong: Vec<u64> = self
-                .known
-                .iter()
-                .filter(|(_, k)| !weak(k.source))
-                .map(|(a, _)| *a)
-                .collect();
-            strong.sort_unstable();
+            let strong = self.strong_starts();
             let next_strong = |a: u64| {
                 strong
                     .get(strong.partition_point(|s| *s <= a))
@@ -287,13 +281,7 @@ impl<'i, 'a> Discovery<'i, 'a> {
             return;
         }
         for _ in 0..16 {
-            let mut strong: Vec<u64> = self
-                .known
-                .iter()
-                .filter(|(_, k)| !weak(k.source))
-                .map(|(a, _)| *a)
-                .collect();
-            strong.sort_unstable();
+            let strong = self.strong_starts();
             let mut incoming: HashMap<u64, HashSet<u64>> = HashMap::new();
             for b in self.bodies.values() {
                 for c in &b.calls {
@@ -330,6 +318,18 @@ impl<'i, 'a> Discovery<'i, 'a> {
             }
             self.drop_starts(ctx, &absorbed, &owners);
         }
+    }
+
+    /// The starts that are not weak, in address order.
+    fn strong_starts(&self) -> Vec<u64> {
+        let mut strong: Vec<u64> = self
+            .known
+            .iter()
+            .filter(|(_, k)| !weak(k.source))
+            .map(|(a, _)| *a)
+            .collect();
+        strong.sort_unstable();
+        strong
     }
 
     /// Forget the starts `removed`, then explore again the functions they
