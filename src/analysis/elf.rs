@@ -6,7 +6,7 @@ use goblin::elf::{dynamic, header, program_header as ph, section_header as sh, s
 
 use super::image::{Image, Region, SlotTarget};
 use super::model::*;
-use super::{entropy, flags_str, Loaded, StringArea};
+use super::{entropy, flags_str, unwind, Loaded, StringArea};
 
 /// Load a parsed ELF file.
 pub fn load<'a>(elf: &Elf<'a>, bytes: &'a [u8]) -> Loaded<'a> {
@@ -23,7 +23,8 @@ pub fn load<'a>(elf: &Elf<'a>, bytes: &'a [u8]) -> Loaded<'a> {
     let (libraries, mut imports, import_idx, exports) = imports_exports(elf, &mut img);
     relocations(elf, &mut img, &mut imports, &import_idx);
     let dynamic = entry_and_dynamic(elf, &mut img);
-    load_eh_frame(elf, bytes, &mut img);
+    unwind::load_eh_frame(elf, bytes, &mut img);
+    unwind::load_arm_exidx(elf, &mut img);
     let identity = identity(elf, bytes, &img);
     let hardening = hardening(elf, &imports, &symbols, dynamic);
     Loaded {
@@ -163,7 +164,9 @@ fn symbols(elf: &Elf<'_>, img: &mut Image<'_>) -> Vec<Symbol> {
                 _ => SymbolKind::Other,
             };
             let defined = s.st_shndx != sh::SHN_UNDEF as usize;
-            let addr = if is_arm && kind == SymbolKind::Function {
+            let addr = if is_arm && kind == SymbolKind::Function && defined {
+                img.arm_code(s.st_value)
+            } else if is_arm && kind == SymbolKind::Function {
                 s.st_value & !1
             } else {
                 s.st_value
@@ -254,7 +257,7 @@ fn imports_exports(
             });
         } else if s.st_bind() != sym::STB_LOCAL && s.st_visibility() != sym::STV_HIDDEN {
             let addr = if is_arm && s.st_type() == sym::STT_FUNC {
-                s.st_value & !1
+                img.arm_code(s.st_value)
             } else {
                 s.st_value
             };
@@ -340,13 +343,16 @@ fn relocations(
         .copied()
         .filter(|&t| img.is_code(t))
         .collect();
+    // (The entry is still as the header states it, low bit included.)
+    let thumb_entry = img.entry.is_some_and(|e| e & 1 == 1);
     for t in ptr_seeds {
-        img.add_seed(
-            t & if is_arm { !1 } else { !0 },
-            FunctionSource::Pointer,
-            None,
-            None,
-        );
+        // ARM in a Thumb program: only a Thumb pointer (low bit set) says
+        // it is code; one without it may be a table or literal in a function.
+        if is_arm && thumb_entry && t & 1 == 0 {
+            continue;
+        }
+        let t = if is_arm { img.arm_code(t) } else { t };
+        img.add_seed(t, FunctionSource::Pointer, None, None);
     }
 }
 
@@ -365,12 +371,9 @@ struct Dynamic {
 fn entry_and_dynamic(elf: &Elf<'_>, img: &mut Image<'_>) -> Dynamic {
     let is_arm = img.arch == Some(Arch::Arm);
     if let Some(e) = img.entry {
-        img.add_seed(
-            if is_arm { e & !1 } else { e },
-            FunctionSource::Entry,
-            None,
-            None,
-        );
+        let e = if is_arm { img.arm_code(e) } else { e };
+        img.entry = Some(e);
+        img.add_seed(e, FunctionSource::Entry, None, None);
     }
     let mut dynamic = Dynamic::default();
     if let Some(d) = &elf.dynamic {
@@ -396,6 +399,7 @@ fn entry_and_dynamic(elf: &Elf<'_>, img: &mut Image<'_>) -> Dynamic {
         }
         for a in [d.info.init, d.info.fini] {
             if a != 0 {
+                let a = if is_arm { img.arm_code(a) } else { a };
                 img.add_seed(a, FunctionSource::InitArray, None, None);
             }
         }
@@ -410,7 +414,11 @@ fn entry_and_dynamic(elf: &Elf<'_>, img: &mut Image<'_>) -> Dynamic {
             for i in 0..n {
                 let at = s.sh_addr + i * ptr;
                 if let Some(v) = img.read_ptr(at) {
-                    let v = if is_arm { v & !1 } else { v };
+                    let v = if is_arm && img.is_code(v & !1) {
+                        img.arm_code(v)
+                    } else {
+                        v
+                    };
                     if img.is_code(v) {
                         img.add_seed(v, FunctionSource::InitArray, None, None);
                     }
@@ -607,78 +615,4 @@ pub(crate) fn file_slice(bytes: &[u8], off: u64, size: u64) -> &[u8] {
         .unwrap_or(usize::MAX)
         .min(bytes.len());
     &bytes[start..end]
-}
-
-/// Function ranges from `.eh_frame` FDEs.
-fn load_eh_frame(elf: &Elf, bytes: &[u8], img: &mut Image) {
-    let find = |n: &str| {
-        elf.section_headers
-            .iter()
-            .find(|s| elf.shdr_strtab.get_at(s.sh_name) == Some(n))
-    };
-    let Some(eh) = find(".eh_frame") else { return };
-    if eh.sh_type == sh::SHT_NOBITS {
-        return;
-    }
-    let data = file_slice(bytes, eh.sh_offset, eh.sh_size);
-    let endian = if elf.little_endian {
-        gimli::RunTimeEndian::Little
-    } else {
-        gimli::RunTimeEndian::Big
-    };
-    let mut bases = gimli::BaseAddresses::default().set_eh_frame(eh.sh_addr);
-    if let Some(t) = find(".text") {
-        bases = bases.set_text(t.sh_addr);
-    }
-    if let Some(g) = find(".got") {
-        bases = bases.set_got(g.sh_addr);
-    }
-    let mut frame = gimli::EhFrame::new(data, endian);
-    frame.set_address_size(img.bits / 8);
-    let ranges = unwind_ranges(&frame, &bases, &mut img.warnings);
-    for (start, len) in &ranges {
-        img.add_seed(*start, FunctionSource::Unwind, None, Some(*len));
-    }
-    img.unwind = ranges;
-}
-
-/// Walk an `.eh_frame` and collect `(start, length)` of every FDE.
-pub(crate) fn unwind_ranges<R: gimli::Reader>(
-    frame: &gimli::EhFrame<R>,
-    bases: &gimli::BaseAddresses,
-    warnings: &mut Vec<String>,
-) -> Vec<(u64, u64)> {
-    use gimli::UnwindSection;
-    let mut out = Vec::new();
-    let mut entries = frame.entries(bases);
-    let mut cies = HashMap::new();
-    loop {
-        match entries.next() {
-            Ok(None) => break,
-            Ok(Some(gimli::CieOrFde::Cie(_))) => {}
-            Ok(Some(gimli::CieOrFde::Fde(partial))) => {
-                let fde = partial.parse(|section, bases, off| {
-                    cies.entry(off)
-                        .or_insert_with(|| section.cie_from_offset(bases, off))
-                        .clone()
-                });
-                match fde {
-                    Ok(f) if f.len() > 0 => out.push((f.initial_address(), f.len())),
-                    Ok(_) => {}
-                    Err(e) => {
-                        warnings.push(format!("bad FDE in .eh_frame: {e}"));
-                    }
-                }
-            }
-            Err(e) => {
-                warnings.push(format!(".eh_frame parse stopped: {e}"));
-                break;
-            }
-        }
-        if out.len() > 4_000_000 {
-            warnings.push(".eh_frame has too many entries; stopped".into());
-            break;
-        }
-    }
-    out
 }

@@ -65,8 +65,10 @@ pub struct Image<'a> {
     pub pointers: HashMap<u64, u64>,
     /// Names for addresses (symbols); used to name functions and data.
     pub names: HashMap<u64, String>,
-    /// Function addresses in Thumb state (ARM only; stored without the low bit).
-    pub thumb: std::collections::HashSet<u64>,
+    /// ARM: the instruction set of code addresses the file states (symbols,
+    /// the entry, pointers: the low bit of an ARM code address): true for
+    /// Thumb, false for ARM. Addresses are stored without the low bit.
+    pub modes: HashMap<u64, bool>,
     /// Base register value for i386 PIC code (`.got.plt` address).
     pub got_base: Option<u64>,
     /// Non-fatal problems found while loading.
@@ -146,6 +148,19 @@ impl<'a> Image<'a> {
     }
 
     /// Record a known function start (the code analysis ignores non-code ones).
+    /// An ARM code address as the file states it: its low bit says Thumb.
+    /// Records the instruction set; returns the address without the bit.
+    pub fn arm_code(&mut self, raw: u64) -> u64 {
+        let addr = raw & !1;
+        self.modes.entry(addr).or_insert(raw & 1 == 1);
+        addr
+    }
+
+    /// The instruction set code at `addr` is known to use (ARM only).
+    pub fn thumb_at(&self, addr: u64) -> Option<bool> {
+        self.modes.get(&addr).copied()
+    }
+
     pub fn add_seed(
         &mut self,
         addr: u64,

@@ -16,6 +16,7 @@ pub mod model;
 mod pe;
 pub mod signature;
 mod strings;
+mod unwind;
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::time::Duration;

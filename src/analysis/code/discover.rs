@@ -85,7 +85,10 @@ impl<'i, 'a> Discovery<'i, 'a> {
                 }
                 gap_rounds += 1;
                 refresh(ctx, &self.known);
-                for a in gap_scan(self.dec, ctx, &self.bodies) {
+                for (a, thumb) in gap_scan(self.dec, ctx, &self.bodies) {
+                    if self.arch == &Arch::Arm {
+                        ctx.modes.entry(a).or_insert(thumb);
+                    }
                     if self.add(a, FunctionSource::Gap, None, None) {
                         pending.push(a);
                     }
@@ -99,6 +102,12 @@ impl<'i, 'a> Discovery<'i, 'a> {
             pending.clear();
             for b in results {
                 total_insns += b.insns.len() as u64;
+                if b.veneer && self.known.get(&b.start).is_some_and(|k| k.name.is_none()) {
+                    // The branches of another function, which reaches
+                    // them through its own jump.
+                    self.known.remove(&b.start);
+                    continue;
+                }
                 let targets: Vec<(u64, FunctionSource)> = b
                     .calls
                     .iter()
@@ -112,6 +121,9 @@ impl<'i, 'a> Discovery<'i, 'a> {
                     })
                     .chain(b.new_starts.iter().copied())
                     .collect();
+                for &(t, thumb) in &b.modes {
+                    ctx.modes.entry(t).or_insert(thumb);
+                }
                 self.bodies.insert(b.start, b);
                 for (t, src) in targets {
                     if self.known.len() >= cfg.max_functions {

@@ -1,6 +1,7 @@
 //! Function discovery by recursive descent: each function's body followed from
 //! its start through direct branches and jump tables.
 
+use super::regs::A64Regs;
 use super::*;
 
 pub(super) fn explore_all(
@@ -49,15 +50,23 @@ pub(super) fn explore_all(
 
 /// Recursive descent over one function.
 pub(super) fn explore(dec: &Decoder, ctx: &Ctx<'_, '_>, start: u64) -> Body {
+    explore_in(dec, ctx, start, ctx.thumb(start))
+}
+
+/// Recursive descent over one function in a given instruction set (ARM:
+/// `thumb`; ignored elsewhere).
+pub(super) fn explore_in(dec: &Decoder, ctx: &Ctx<'_, '_>, start: u64, thumb: bool) -> Body {
     let img = ctx.img;
-    let thumb = img.thumb.contains(&start);
+    let veneer = arm_erratum_veneer(dec, img, thumb, start, None).is_some();
     let mut w = Walk {
         ctx,
+        dec,
         start,
         limit: ctx.limit(start),
         body: Body {
             start,
             thumb,
+            veneer,
             ..Body::default()
         },
         insns: Vec::new(),
@@ -79,6 +88,14 @@ pub(super) fn explore(dec: &Decoder, ctx: &Ctx<'_, '_>, start: u64) -> Body {
             let mut cut = false;
             let ok = dec.run(img.bytes_from(a), a, thumb, |ins| {
                 if ins.addr != a && (w.visited.contains(&ins.addr) || ctx.is_start(ins.addr)) {
+                    // Straight into another function, not after a call
+                    // that may not return: a sign of data decoded as code.
+                    let after_call = history.last().is_some_and(|l| {
+                        matches!(l.flow, Flow::Call(_) | Flow::CallMem(_) | Flow::CallReg)
+                    });
+                    if ctx.is_start(ins.addr) && !w.visited.contains(&ins.addr) && !after_call {
+                        w.body.falls_into_start = true;
+                    }
                     return false;
                 }
                 if w.insns.len() as u32 >= ctx.max_insns {
@@ -112,6 +129,14 @@ pub(super) fn explore(dec: &Decoder, ctx: &Ctx<'_, '_>, start: u64) -> Body {
         }
     }
     let mut body = w.body;
+    if img.arch == Some(Arch::Arm) {
+        // Inside the walk an ARM start keeps the Thumb bit of the code
+        // that named it; out of it, the address and its mode apart.
+        for (t, _) in &mut body.new_starts {
+            body.modes.push((*t & !1, *t & 1 == 1));
+            *t &= !1;
+        }
+    }
     let mut insns = w.insns;
     insns.sort_unstable_by_key(|i| i.addr);
     body.insns = insns.iter().map(Step::from).collect();
@@ -126,6 +151,7 @@ pub(super) fn explore(dec: &Decoder, ctx: &Ctx<'_, '_>, start: u64) -> Body {
 /// One function's exploration in progress.
 struct Walk<'c, 'i, 'a> {
     ctx: &'c Ctx<'i, 'a>,
+    dec: &'c Decoder,
     start: u64,
     /// Where the next known start (or the unwind range) ends this function.
     limit: u64,
@@ -139,107 +165,6 @@ struct Walk<'c, 'i, 'a> {
     deferred: Vec<(u64, Vec<Insn>)>,
 }
 
-/// AArch64 register values known along one straight-line run (adrp pairs,
-/// GOT loads, switch tables).
-struct A64Regs {
-    value: [Option<u64>; 33],
-    /// The import slot a register was loaded from.
-    slot: [Option<u64>; 33],
-    table: Option<(u64, u8)>,
-    /// Table, entry size, base, shift, signed: a `ldr{b,h} + add … lsl` switch.
-    switch: Option<(u64, u8, u64, u8, bool)>,
-}
-
-impl A64Regs {
-    fn new() -> Self {
-        A64Regs {
-            value: [None; 33],
-            slot: [None; 33],
-            table: None,
-            switch: None,
-        }
-    }
-
-    /// A call: the callee may change every register the AArch64 procedure
-    /// call standard does not make it keep (x19–x29 survive). A switch
-    /// table's base is often set in x19–x28 before a loop whose cases call
-    /// functions, and found again after the call.
-    fn call_clobbers(&mut self) {
-        for r in (0..19).chain([30]) {
-            self.value[r] = None;
-            self.slot[r] = None;
-        }
-        self.table = None;
-        self.switch = None;
-    }
-
-    /// Follow one instruction; the data it references, if the registers say.
-    fn track(
-        &mut self,
-        ins: &Insn,
-        img: &Image<'_>,
-        data: &mut Option<(u64, RefKind)>,
-        new_starts: &mut Vec<(u64, FunctionSource)>,
-    ) {
-        let (regs, reg_slot) = (&mut self.value, &mut self.slot);
-        match ins.a64 {
-            A64::None => {}
-            A64::Adrp { d, v } | A64::Adr { d, v } => {
-                regs[d as usize] = Some(v);
-                reg_slot[d as usize] = None;
-            }
-            A64::AddImm { d, n, imm } => {
-                let v = regs[n as usize].map(|b| b.wrapping_add(imm));
-                if let Some(v) = v {
-                    *data = Some((v, RefKind::AddressOf));
-                }
-                regs[d as usize] = v;
-                reg_slot[d as usize] = None;
-            }
-            A64::MemImm { t, n, imm, store } => {
-                let at = regs[n as usize].map(|b| b.wrapping_add(imm));
-                if let Some(at) = at {
-                    *data = Some((at, if store { RefKind::Write } else { RefKind::Read }));
-                }
-                if !store {
-                    regs[t as usize] = at.and_then(|x| img.pointers.get(&x).copied());
-                    reg_slot[t as usize] = at.filter(|x| img.slots.contains_key(x));
-                    if let Some(p) = regs[t as usize] {
-                        if img.is_code(p) {
-                            new_starts.push((p, FunctionSource::Pointer));
-                        }
-                    }
-                }
-            }
-            A64::Indexed { t, n, size } => {
-                self.table = regs[n as usize].map(|b| (b, size));
-                regs[t as usize] = None;
-            }
-            A64::AddExt {
-                d,
-                n,
-                m: _,
-                signed,
-                shift,
-            } => {
-                if let (Some((tb, size)), Some(base)) = (self.table, regs[n as usize]) {
-                    self.switch = Some((tb, size, base, shift, signed));
-                }
-                regs[d as usize] = None;
-            }
-            A64::Mov { d, n } => {
-                regs[d as usize] = regs[n as usize];
-                reg_slot[d as usize] = reg_slot[n as usize];
-            }
-            A64::Clobber { d } => {
-                regs[d as usize] = None;
-                reg_slot[d as usize] = None;
-            }
-            A64::Branch { .. } => {}
-        }
-    }
-}
-
 impl Walk<'_, '_, '_> {
     /// The data an instruction references: a string or global, or a code
     /// address taken outside this function (a new start).
@@ -251,15 +176,41 @@ impl Walk<'_, '_, '_> {
                 data = Some((v, RefKind::AddressOf));
             }
         }
-        regs.track(ins, img, &mut data, &mut self.body.new_starts);
+        regs.track(ins, img, &mut data, &mut self.body.new_starts, ctx.use_imm);
         if let Some((t, kind)) = data {
-            if img.is_code(t) {
+            if img.arch == Some(Arch::Arm) && img.is_code(t & !1) {
+                self.arm_code_ref(t, kind, ins.pool);
+            } else if img.is_code(t) {
                 if kind == RefKind::AddressOf && (t < self.start || t >= self.limit) {
                     self.body.new_starts.push((t, FunctionSource::Pointer));
                 }
             } else if img.is_mapped(t) {
                 self.body.refs.push((ins.addr, t, kind));
             }
+        }
+    }
+
+    /// ARM: a code address an instruction names. A literal it reads is
+    /// data inside the code; an address it takes is a Thumb function when
+    /// its low bit is set, or an ARM one in a program whose entry is ARM
+    /// (a Thumb program takes the addresses of its tables and literals).
+    fn arm_code_ref(&mut self, t: u64, kind: RefKind, pool: u8) {
+        if kind == RefKind::Read {
+            if pool > 0 {
+                self.body.data_in_code.push((t, t + u64::from(pool)));
+            }
+            return;
+        }
+        let a = t & !1;
+        let is_function = t & 1 == 1 || !self.ctx.default_thumb && a & 3 == 0;
+        if !is_function && kind == RefKind::AddressOf {
+            // `adr r1, .L; ldrd r0, r1, [r1]`: a constant (of up to a
+            // double word) in the code.
+            self.body.data_in_code.push((t, t + 8));
+            return;
+        }
+        if kind == RefKind::AddressOf && is_function && (a < self.start || a >= self.limit) {
+            self.body.new_starts.push((t, FunctionSource::Pointer));
         }
     }
 
@@ -297,6 +248,11 @@ impl Walk<'_, '_, '_> {
                 }
                 if img.is_code(t) {
                     body.calls.push((site, t, CallKind::Call));
+                    if img.arch == Some(Arch::Arm) {
+                        let thumb = body.thumb != ins.exchange;
+                        body.new_starts
+                            .push((t | u64::from(thumb), FunctionSource::Call));
+                    }
                 }
                 true
             }
@@ -337,8 +293,18 @@ impl Walk<'_, '_, '_> {
                 true
             }
             Flow::Jump(t) => {
-                if branch_stays(ctx, body, start, site, t) {
+                if let Some(targets) = arm_erratum_veneer(self.dec, img, body.thumb, t, Some(next))
+                {
+                    // Not a tail call: the branch the linker moved out.
+                    self.work.extend(targets);
+                } else if branch_stays(ctx, body, start, site, t) {
                     self.work.push(t);
+                } else if img.arch == Some(Arch::Arm)
+                    && body.calls.last().is_some_and(|c| c.0 == site)
+                {
+                    // A tail call keeps the instruction set.
+                    let thumb = u64::from(body.thumb);
+                    body.new_starts.push((t | thumb, FunctionSource::TailCall));
                 }
                 false
             }
@@ -349,14 +315,35 @@ impl Walk<'_, '_, '_> {
                 true
             }
             Flow::JumpMem(slot) => {
+                if ins.cond {
+                    self.work.push(next);
+                }
                 if let Some(s) = slot.filter(|s| img.slots.contains_key(s)) {
                     body.imports.push((site, s, CallKind::TailCall));
                 } else {
-                    let targets = match ins.abs_table {
-                        Some((base, size)) => read_table(ctx, start, limit, history, |i| {
-                            img.read_uint(base + i * u64::from(size), size as usize)
+                    let targets = match (ins.abs_table, ins.pc_table) {
+                        (Some((base, size)), _) => read_table(ctx, start, limit, history, |i| {
+                            let t = img.read_uint(base + i * u64::from(size), size as usize)?;
+                            // ARM: a Thumb case address keeps its low bit.
+                            Some(if body.thumb { t & !1 } else { t })
                         }),
-                        None => Vec::new(),
+                        (None, Some((base, size))) => {
+                            let targets = read_table(ctx, start, limit, history, |i| match size {
+                                0 => Some(base + 4 * i),
+                                _ => {
+                                    let e =
+                                        img.read_uint(base + i * u64::from(size), size as usize)?;
+                                    Some(base + 2 * e)
+                                }
+                            });
+                            // The table is data between the jump and its cases.
+                            let end = targets.first().copied().unwrap_or(base).max(base);
+                            if size > 0 && end > base {
+                                body.data_in_code.push((base, end));
+                            }
+                            targets
+                        }
+                        (None, None) => Vec::new(),
                     };
                     if targets.is_empty() {
                         self.table_jump(site);
@@ -395,15 +382,24 @@ impl Walk<'_, '_, '_> {
         let (ctx, img) = (self.ctx, self.ctx.img);
         let (start, limit) = (self.start, self.limit);
         Some(if let Some((tb, size, base, shift, signed)) = regs.switch {
-            read_table(ctx, start, limit, history, |i| {
+            // ARM: Thumb case addresses keep their low bit.
+            let mask = if self.body.thumb { !1 } else { !0 };
+            let targets = read_table(ctx, start, limit, history, |i| {
                 let raw = img.read_uint(tb + i * u64::from(size), size as usize)?;
                 let e = if signed {
                     sign_extend(raw, size)
                 } else {
                     raw as i64
                 };
-                Some((base as i64).wrapping_add(e << shift) as u64)
-            })
+                Some((base as i64).wrapping_add(e << shift) as u64 & mask)
+            });
+            // A table inside the code (ARM) is data up to its first case.
+            if img.is_code(tb) {
+                if let Some(first) = targets.iter().copied().filter(|t| *t > tb).min() {
+                    self.body.data_in_code.push((tb, first));
+                }
+            }
+            targets
         } else if let (Some(tb), Some(got)) = (i386_got_table(history), img.got_base) {
             read_table(ctx, start, limit, history, |i| {
                 let raw = img.read_uint(tb + i * 4, 4)?;
@@ -505,6 +501,50 @@ pub(super) fn branch_stays(
         body.calls.push((site, t, CallKind::TailCall));
     }
     false
+}
+
+/// ARM: the linker's Cortex-A8 erratum veneer. A 32-bit Thumb branch that
+/// straddles a page boundary is replaced by `b.w veneer`; the veneer holds
+/// the original branch and a branch back to the instruction after it
+/// (`bhi.n 1f; b.w back; 1: b.w target`). Its targets (one of them `back`)
+/// are blocks of the function that jumped there.
+/// With `back` None: does `t` hold one (whoever jumps there)?
+fn arm_erratum_veneer(
+    dec: &Decoder,
+    img: &Image<'_>,
+    thumb: bool,
+    t: u64,
+    back: Option<u64>,
+) -> Option<Vec<u64>> {
+    if dec.arch != Arch::Arm || !thumb || back.is_some_and(|b| t <= b) {
+        return None;
+    }
+    let (mut targets, mut end, mut done) = (Vec::new(), t, false);
+    let mut count = 0;
+    dec.run(img.bytes_from(t), t, true, |i| {
+        count += 1;
+        end = i.addr + u64::from(i.len);
+        match i.flow {
+            Flow::Cond(x) => targets.push(x),
+            Flow::Jump(x) => {
+                targets.push(x);
+                // The end, unless an earlier branch skips over this one.
+                if !targets.iter().any(|y| *y >= end && *y < t + 16) {
+                    done = true;
+                    return false;
+                }
+            }
+            _ => return false,
+        }
+        count < 4
+    });
+    targets.retain(|x| *x < t || *x >= end);
+    let returns = match back {
+        Some(b) => targets.contains(&b),
+        // The shape alone: a conditional branch over one of two branches.
+        None => count == 3 && targets.len() == 2,
+    };
+    (done && returns).then_some(targets)
 }
 
 pub(super) fn sign_extend(v: u64, size: u8) -> i64 {

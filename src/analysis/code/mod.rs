@@ -16,6 +16,7 @@ mod facts;
 mod gaps;
 mod insn;
 mod listing;
+mod regs;
 mod stubs;
 
 use discover::Discovery;
@@ -123,8 +124,20 @@ struct Body {
     /// Indirect jumps whose targets nothing resolved (no switch table, no
     /// import slot): candidates for [`Discovery::resolve_pointer_tables`].
     unresolved_jumps: u32,
+    /// A straight-line run reached another function's start (not after a
+    /// call): the gap scan does not take such code for a function.
+    falls_into_start: bool,
+    /// ARM: a linker veneer (see `arm_erratum_veneer`), not a function.
+    veneer: bool,
     /// Code addresses taken (function pointers) and out-of-function branch targets.
     new_starts: Vec<(u64, FunctionSource)>,
+    /// ARM: the instruction set each new start (and call target) runs in,
+    /// as this function says it (`bl` keeps it, `blx #imm` switches, a
+    /// pointer's low bit).
+    modes: Vec<(u64, bool)>,
+    /// ARM: data inside the code this function reads as such (literal
+    /// pools, `tbb`/`tbh` tables): never scanned for functions.
+    data_in_code: Vec<(u64, u64)>,
     incomplete: bool,
     end: u64,
 }
@@ -153,6 +166,12 @@ struct Ctx<'i, 'a> {
     pointer_tables: HashMap<u64, Vec<u64>>,
     /// Immediates may be addresses (non-PIE images mapped well above zero).
     use_imm: bool,
+    /// ARM: instruction set per start (true: Thumb), from the file and
+    /// from the code that reaches each start.
+    modes: HashMap<u64, bool>,
+    /// ARM: the instruction set of starts nothing says anything about
+    /// (gaps, unwind entries): the entry point's.
+    default_thumb: bool,
 }
 
 impl<'i, 'a> Ctx<'i, 'a> {
@@ -176,7 +195,14 @@ impl<'i, 'a> Ctx<'i, 'a> {
             max_insns: cfg.max_function_instructions,
             pointer_tables: HashMap::new(),
             use_imm: img.regions.first().is_some_and(|r| r.vaddr >= 0x10000),
+            modes: img.modes.clone(),
+            default_thumb: img.entry.and_then(|e| img.thumb_at(e)).unwrap_or(false),
         }
+    }
+
+    /// Does code at `a` run in Thumb state (ARM only)?
+    fn thumb(&self, a: u64) -> bool {
+        self.img.arch == Some(Arch::Arm) && *self.modes.get(&a).unwrap_or(&self.default_thumb)
     }
 
     fn is_start(&self, a: u64) -> bool {
@@ -244,7 +270,13 @@ pub fn analyze(img: &Image<'_>, strings: &[FoundString], cfg: &AnalysisConfig) -
         return nothing();
     };
     let mut ctx = Ctx::new(img, &dec, cfg);
-    let main = img.entry.and_then(|e| find_main(&dec, img, &ctx, e));
+    let mut main = img.entry.and_then(|e| find_main(&dec, img, &ctx, e));
+    if arch == Arch::Arm {
+        main = main.map(|m| {
+            ctx.modes.entry(m & !1).or_insert(m & 1 == 1);
+            m & !1
+        });
+    }
     let mut d = Discovery::new(img, &arch, &dec, main);
     d.descend(&mut ctx, cfg, started);
     if !d.stopped {

@@ -12,9 +12,24 @@ pub(super) fn scan_stubs(dec: &Decoder, img: &Image<'_>) -> HashMap<u64, u64> {
         let mut pos = r.vaddr;
         let end = r.vaddr + r.data.len() as u64;
         let mut guard = 0usize;
+        // ARM: the Thumb entry of a PLT entry (`bx pc; b.n .-2`, then the
+        // ARM code that Thumb callers' `blx` reaches directly).
+        let mut thumb_entry = None;
         while pos < end && guard < 1_000_000 {
             guard += 1;
             let bytes = img.bytes_from(pos);
+            if dec.arch == Arch::Arm && at_entry_start {
+                if bytes.starts_with(&[0x78, 0x47, 0xfd, 0xe7]) {
+                    thumb_entry = Some(pos);
+                    pos += 4;
+                    continue;
+                }
+                // The PLT header's data word (the GOT's offset) is no entry.
+                if img.read_uint(pos, 4).is_some_and(|w| w >> 28 != 0xe) {
+                    pos += 4;
+                    continue;
+                }
+            }
             let mut last: Option<Insn> = None;
             dec.run(bytes, pos, false, |i| {
                 last = Some(*i);
@@ -34,13 +49,16 @@ pub(super) fn scan_stubs(dec: &Decoder, img: &Image<'_>) -> HashMap<u64, u64> {
                     pos += u64::from(i.len);
                     continue;
                 }
+                if thumb_entry.is_some_and(|t| t + 4 != i.addr) {
+                    thumb_entry = None;
+                }
                 entry_start = i.addr;
                 at_entry_start = false;
                 regs = [None; 33];
             }
             let mut slot = None;
             match i.a64 {
-                A64::Adrp { d, v } => regs[d as usize] = Some(v),
+                A64::Adrp { d, v } | A64::Adr { d, v } => regs[d as usize] = Some(v),
                 A64::AddImm { d, n, imm } => regs[d as usize] = regs[n as usize].map(|b| b + imm),
                 A64::MemImm {
                     t,
@@ -61,6 +79,9 @@ pub(super) fn scan_stubs(dec: &Decoder, img: &Image<'_>) -> HashMap<u64, u64> {
             }
             if let Some(s) = slot.filter(|s| img.slots.contains_key(s)) {
                 out.entry(entry_start).or_insert(s);
+                if let Some(t) = thumb_entry.take() {
+                    out.entry(t).or_insert(s);
+                }
             }
             if matches!(
                 i.flow,
@@ -74,18 +95,21 @@ pub(super) fn scan_stubs(dec: &Decoder, img: &Image<'_>) -> HashMap<u64, u64> {
     out
 }
 
-/// `main` from the entry stub: the first argument of the call to `__libc_start_main`.
+/// `main` from the entry stub: the first argument of the call to
+/// `__libc_start_main` (ARM: with the Thumb bit when it is Thumb code).
 pub(super) fn find_main(
     dec: &Decoder,
     img: &Image<'_>,
     ctx: &Ctx<'_, '_>,
     entry: u64,
 ) -> Option<u64> {
-    let thumb = img.thumb.contains(&entry);
+    let thumb = ctx.thumb(entry);
     let mut pos = entry;
     let mut regs = [None::<u64>; 33];
     let mut rdi: Option<u64> = None;
     let mut pushes: Vec<Option<u64>> = Vec::new();
+    // ARM: r0 from a literal, or (PIE) from the GOT the literal locates.
+    let mut arm_regs = super::regs::A64Regs::new();
     for _ in 0..64 {
         let (ins, m, ops, _) = dec.text(img.bytes_from(pos), pos, thumb)?;
         let first = ops.split(',').next().unwrap_or("").trim();
@@ -122,11 +146,10 @@ pub(super) fn find_main(
                 A64::Clobber { d } => regs[d as usize] = None,
                 _ => {}
             },
-            Arch::Arm if first == "r0" => {
-                rdi = ins
-                    .data
-                    .and_then(|(t, _)| img.read_uint(t, 4))
-                    .map(|v| v & !1);
+            Arch::Arm => {
+                let (mut data, mut found) = (None, Vec::new());
+                arm_regs.track(&ins, img, &mut data, &mut found, ctx.use_imm);
+                rdi = arm_regs.value[0];
             }
             _ => {}
         }
@@ -152,7 +175,7 @@ pub(super) fn find_main(
             Arch::Aarch64 => regs[0],
             _ => rdi,
         };
-        return main.filter(|m| img.is_code(*m));
+        return main.filter(|m| img.is_code(*m & !u64::from(dec.arch == Arch::Arm)));
     }
     None
 }

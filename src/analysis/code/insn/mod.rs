@@ -10,8 +10,10 @@ use capstone::{Capstone, Endian as CsEndian};
 
 use crate::analysis::model::{Arch, RefKind};
 
+mod arm;
 mod semantics;
 
+use arm::arm;
 use semantics::*;
 
 /// How an instruction changes control flow.
@@ -81,6 +83,34 @@ pub enum A64 {
     Clobber {
         d: u8,
     },
+    /// ARM `ldr Rt, [pc, #o]`: loads the literal word at `at`.
+    Literal {
+        t: u8,
+        at: u64,
+    },
+    /// ARM `add Rd, pc[, Rm]`: `Rd = Rm + pc` (a PIC address).
+    AddPc {
+        d: u8,
+        m: u8,
+        pc: u64,
+    },
+    /// ARM `add Rd, Rn, Rm` (`add Rd, Rm` in Thumb: n = d).
+    AddReg {
+        d: u8,
+        n: u8,
+        m: u8,
+    },
+    /// ARM `ldr Rt, [Rn, Rm]`: a GOT load in PIC code.
+    MemReg {
+        t: u8,
+        n: u8,
+        m: u8,
+    },
+    /// ARM `movt Rd, #hi`: the top half of a `movw`/`movt` constant.
+    MovT {
+        d: u8,
+        hi: u64,
+    },
 }
 
 /// One decoded instruction with the facts the analysis uses.
@@ -103,6 +133,20 @@ pub struct Insn {
     /// a switch table at `got + disp` whose entries are offsets from the GOT.
     pub got_table: Option<u64>,
     pub a64: A64,
+    /// ARM: registers written besides the one [`A64`] names (a second
+    /// destination, a written-back base, a `pop`/`ldm` list), as a bit mask.
+    pub clobbers: u16,
+    /// ARM: the size of the PC-relative literal this reads (`ldr` 4,
+    /// `ldrd` and `vldr d` 8): data in the code, never scanned as code.
+    pub pool: u8,
+    /// ARM: `blx #imm` (the target runs in the other instruction set).
+    pub exchange: bool,
+    /// ARM: a conditional table jump (`ldrls pc, …`): it also falls through.
+    pub cond: bool,
+    /// ARM: a table that follows the jump at `(base, entry size)`: `tbb`
+    /// (1) and `tbh` (2) hold half the distance from `base` to each case;
+    /// size 0 is `add pc, pc, rN, lsl #2`, a run of branch instructions.
+    pub pc_table: Option<(u64, u8)>,
     /// A padding instruction (nop variants, int3, zero fill).
     pub padding: bool,
 }
@@ -296,6 +340,11 @@ impl Decoder {
             rel_table_load: false,
             got_table: None,
             a64: A64::None,
+            clobbers: 0,
+            pool: 0,
+            exchange: false,
+            cond: false,
+            pc_table: None,
             padding: false,
         };
         match self.arch {
@@ -308,7 +357,7 @@ impl Decoder {
                 self.got_base.zip(self.got_reg),
             ),
             Arch::Aarch64 => a64(&mut ins, mnem, ops, bytes),
-            Arch::Arm => arm(&mut ins, mnem, ops, thumb),
+            Arch::Arm => arm(&mut ins, mnem, ops, bytes, thumb),
             Arch::Other(_) => {}
         }
         ins
