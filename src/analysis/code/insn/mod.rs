@@ -33,7 +33,9 @@ pub enum Flow {
     Stop,
 }
 
-/// AArch64 register effects, for tracking `adrp` pairs and jump tables.
+/// Register effects, for tracking addresses through registers and jump
+/// tables: AArch64 (`adrp` pairs) and ARM (registers r0–r15, PC-relative
+/// literals, GOT loads).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum A64 {
     None,
