@@ -1,5 +1,5 @@
 //! Function-similarity accuracy: real C code (brotli, `eval/brotli`) built
-//! with gcc -O0, gcc -O2, clang -O2 and aarch64 gcc -O2, all stripped, plus
+//! with gcc -O0, gcc -O2, clang -O2, aarch64 and armhf gcc -O2, all stripped, plus
 //! unrelated binaries from /usr/bin as distractors, in one similarity index.
 //!
 //! For each function of build A whose name (from A's unstripped twin; gcc's
@@ -57,6 +57,12 @@ const BUILDS: &[Build] = &[
         name: "gcc-O2-aarch64",
         cc: "aarch64-linux-gnu-gcc",
         strip: "aarch64-linux-gnu-strip",
+        opt: "-O2",
+    },
+    Build {
+        name: "gcc-O2-armhf",
+        cc: "arm-linux-gnueabihf-gcc",
+        strip: "arm-linux-gnueabihf-strip",
         opt: "-O2",
     },
 ];
@@ -128,7 +134,13 @@ fn truth(full: &[u8]) -> HashMap<u64, String> {
         let Some(n) = elf.strtab.get_at(s.st_name).and_then(normalize) else {
             continue;
         };
-        by_name.entry(n).or_default().push(s.st_value);
+        // ARM: a Thumb function's symbol has the low bit set.
+        let addr = if elf.header.e_machine == goblin::elf::header::EM_ARM {
+            s.st_value & !1
+        } else {
+            s.st_value
+        };
+        by_name.entry(n).or_default().push(addr);
     }
     by_name
         .into_iter()
@@ -324,6 +336,8 @@ fn evaluate(built: &[Built], distractors: &[Built], full: bool) -> String {
         ("gcc-O0", "gcc-O2"),
         ("gcc-O2", "gcc-O2-aarch64"),
         ("gcc-O2-aarch64", "gcc-O2"),
+        ("gcc-O2", "gcc-O2-armhf"),
+        ("gcc-O2-armhf", "gcc-O2"),
     ];
     if full {
         println!(

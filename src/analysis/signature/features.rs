@@ -220,7 +220,10 @@ fn own_features(arch: &Arch, body: &[BodyInsn], mapped: &dyn Fn(u64) -> bool) ->
     let mut constants: BTreeMap<u64, u32> = BTreeMap::new();
     let mut grams: BTreeMap<String, u32> = BTreeMap::new();
     let mut adrp_regs: Vec<String> = Vec::new();
-    let a64 = *arch == Arch::Aarch64;
+    // ARM shares AArch64's load/store vocabulary; its own forms are
+    // named in `arm_class`.
+    let a64 = matches!(arch, Arch::Aarch64 | Arch::Arm);
+    let arm = *arch == Arch::Arm;
     let mut prev: (Option<&'static str>, Option<&'static str>) = (None, None);
     let mut cprev: (Option<&'static str>, Option<&'static str>) = (None, None);
     let mut block = u32::MAX;
@@ -251,7 +254,11 @@ fn own_features(arch: &Arch, body: &[BodyInsn], mapped: &dyn Fn(u64) -> bool) ->
         }
 
         // instruction classes
-        let c = class(&ins.mnemonic, &ins.operands, a64);
+        let c = if arm {
+            arm_class(&ins.mnemonic, &ins.operands)
+        } else {
+            class(&ins.mnemonic, &ins.operands, a64)
+        };
         *grams.entry(format!("U:{c}")).or_default() += 1;
         if let Some(p1) = prev.1 {
             *grams.entry(format!("G:{p1},{c}")).or_default() += 1;
@@ -310,6 +317,10 @@ fn mask_operands(
         }
         if mnem.starts_with("ldr") && ops.contains(", #0x") && !ops.contains('[') {
             return "R, A".into();
+        }
+        // ARM: a literal's distance from the PC changes with every build.
+        if ops.contains("[pc") {
+            return mask_numbers(ops, &|_| true);
         }
         let uses_page = adrp_regs
             .iter()
@@ -437,6 +448,39 @@ fn class(m: &str, ops: &str, a64: bool) -> &'static str {
             "float"
         }
         _ => "other",
+    }
+}
+
+/// ARM (A32 and Thumb-2) in the classes of [`class`]: the width suffix
+/// and a condition (`bne`, `movlo` in an IT block) dropped; `bx lr` and
+/// `pop {…, pc}` return; `push`/`pop` store and load.
+fn arm_class(m: &str, ops: &str) -> &'static str {
+    const CONDS: [&str; 16] = [
+        "eq", "ne", "cs", "hs", "cc", "lo", "mi", "pl", "vs", "vc", "hi", "ls", "ge", "lt", "gt",
+        "le",
+    ];
+    let m = m.trim_end_matches(".w").trim_end_matches(".n");
+    let cond = m.len() > 2 && CONDS.contains(&&m[m.len() - 2..]);
+    let base = if cond { &m[..m.len() - 2] } else { m };
+    match base {
+        "b" if cond => "jcc",
+        "b" | "tbb" | "tbh" => "jmp",
+        "cbz" | "cbnz" => "jcc",
+        "bl" | "blx" => "call",
+        "bx" if ops == "lr" => "ret",
+        "bx" => "jmp",
+        "pop" | "ldm" | "ldmia" if ops.contains("pc") => "ret",
+        "pop" => "load",
+        "push" => "store",
+        "movw" | "movt" | "movs" | "mvns" => "mov",
+        "adds" | "subs" | "rsb" | "rsbs" | "adcs" | "sbcs" | "addw" | "subw" => "arith",
+        "mla" | "mls" | "muls" | "smlal" | "umlal" => "mul",
+        "ands" | "orrs" | "eors" | "bics" => "logic",
+        "lsls" | "lsrs" | "asrs" | "rors" => "shift",
+        "it" | "ite" | "itt" | "itte" | "ittt" | "itet" | "itee" | "iteee" => "other",
+        _ if base.starts_with("vldr") || base.starts_with("vstr") => "float",
+        _ if base.starts_with('v') => "float",
+        _ => class(base, ops, true),
     }
 }
 
