@@ -25,7 +25,7 @@ use gaps::gap_scan;
 pub use listing::{bodies, listing, BodyInsn};
 use stubs::{find_main, scan_stubs};
 
-pub use self::insn::parse_num;
+pub use self::insn::{parse_num, ARM_CONDITIONS};
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::time::Instant;

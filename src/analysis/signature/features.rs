@@ -10,6 +10,7 @@ use sha2::{Digest, Sha256};
 
 use super::{fnv, Evidence, Signature, Weights, EVIDENCE_CAP};
 use crate::analysis::code::BodyInsn;
+use crate::analysis::code::ARM_CONDITIONS;
 use crate::analysis::{self, AnalysisError, Arch, BinaryFacts};
 
 /// Everything signatures are made from, decoded once (so that several
@@ -452,16 +453,20 @@ fn class(m: &str, ops: &str, a64: bool) -> &'static str {
 }
 
 /// ARM (A32 and Thumb-2) in the classes of [`class`]: the width suffix
-/// and a condition (`bne`, `movlo` in an IT block) dropped; `bx lr` and
-/// `pop {…, pc}` return; `push`/`pop` store and load.
+/// dropped, and a condition (`bne`, `movlo` in an IT block) when the
+/// mnemonic is not known as it stands (`movs`, `lsls` end like one);
+/// `bx lr` and `pop {…, pc}` return; `push`/`pop` store and load.
 fn arm_class(m: &str, ops: &str) -> &'static str {
-    const CONDS: [&str; 16] = [
-        "eq", "ne", "cs", "hs", "cc", "lo", "mi", "pl", "vs", "vc", "hi", "ls", "ge", "lt", "gt",
-        "le",
-    ];
     let m = m.trim_end_matches(".w").trim_end_matches(".n");
-    let cond = m.len() > 2 && CONDS.contains(&&m[m.len() - 2..]);
-    let base = if cond { &m[..m.len() - 2] } else { m };
+    match arm_base_class(m, ops, false) {
+        "other" if m.len() > 2 && ARM_CONDITIONS.contains(&&m[m.len() - 2..]) => {
+            arm_base_class(&m[..m.len() - 2], ops, true)
+        }
+        c => c,
+    }
+}
+
+fn arm_base_class(base: &str, ops: &str, cond: bool) -> &'static str {
     match base {
         "b" if cond => "jcc",
         "b" | "tbb" | "tbh" => "jmp",
@@ -477,8 +482,7 @@ fn arm_class(m: &str, ops: &str) -> &'static str {
         "mla" | "mls" | "muls" | "smlal" | "umlal" => "mul",
         "ands" | "orrs" | "eors" | "bics" => "logic",
         "lsls" | "lsrs" | "asrs" | "rors" => "shift",
-        "it" | "ite" | "itt" | "itte" | "ittt" | "itet" | "itee" | "iteee" => "other",
-        _ if base.starts_with("vldr") || base.starts_with("vstr") => "float",
+        _ if base.starts_with("it") => "other",
         _ if base.starts_with('v') => "float",
         _ => class(base, ops, true),
     }

@@ -9,7 +9,7 @@ use super::*;
 
 /// Condition codes an ARM mnemonic may end with (inside a Thumb `it`
 /// block too: capstone prints `bxeq lr`).
-const CONDS: [&str; 17] = [
+pub const CONDS: [&str; 17] = [
     "eq", "ne", "cs", "hs", "cc", "lo", "mi", "pl", "vs", "vc", "hi", "ls", "ge", "lt", "gt", "le",
     "al",
 ];

@@ -14,6 +14,7 @@ mod arm;
 mod semantics;
 
 use arm::arm;
+pub use arm::CONDS as ARM_CONDITIONS;
 use semantics::*;
 
 /// How an instruction changes control flow.
